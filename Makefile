@@ -1,0 +1,71 @@
+# Two entry points: `make run` and `make test`. Everything installs into the checkout:
+# .tools/ (uv), .venv/ (the Python package and its locked deps), web/node_modules (npm ci).
+SHELL := /bin/bash
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+UV := .tools/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: run demo test install install-py install-web install-system web lint typecheck pytest webtest \
+        schema bench cluster clean
+
+run: install web
+	$(BIN)/cryptotracker serve
+
+demo: install web
+	$(BIN)/cryptotracker demo
+
+test: install web install-system lint typecheck pytest webtest
+
+install: install-py install-web
+
+$(UV):
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+install-py: $(UV)
+	$(UV) sync --frozen --quiet
+
+install-web:
+	@if [ ! -d web/node_modules ] || [ web/package-lock.json -nt web/node_modules/.package-lock.json ]; then \
+		cd web && npm ci --no-audit --no-fund --loglevel=error; \
+	fi
+
+# Debian packages the tests drive: Chromium (browser tests), redis-server (tests that stop Redis),
+# nginx (the cluster). Installed only when missing; needs root, as on CI.
+install-system:
+	@missing=""; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing="$$missing nginx"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing$$missing"; \
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+web: install-web
+	cd web && npm run build --silent
+
+lint: install-py
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+
+typecheck: install-py
+	$(BIN)/mypy
+
+pytest: install-py
+	$(BIN)/pytest
+
+webtest: install-web
+	cd web && npm run --silent check
+
+schema: install-py
+	$(BIN)/cryptotracker schema > docs/protocol.schema.json
+	cd web && npm run --silent gen:protocol
+
+clean:
+	rm -rf .tools $(VENV) web/node_modules web/dist

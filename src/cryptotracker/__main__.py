@@ -1,0 +1,3 @@
+from cryptotracker.cli import main
+
+raise SystemExit(main())

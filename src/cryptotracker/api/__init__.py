@@ -1,0 +1,1 @@
+"""HTTP routes: health, metrics, symbols, prices and candles."""

@@ -1,0 +1,29 @@
+"""What the HTTP routes need from the running tracker (app.py provides it)."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from cryptotracker.pipeline.store import PriceStore
+from cryptotracker.protocol import CandleDict, Health, SymbolInfo
+
+
+class CandleNotFoundError(LookupError):
+    """The exchange does not know the symbol or interval."""
+
+
+class CandleUnavailableError(RuntimeError):
+    """No source can answer for candles right now."""
+
+
+class Backend(Protocol):
+    store: PriceStore
+
+    def health(self) -> Health: ...
+
+    def symbols(self) -> list[SymbolInfo]: ...
+
+    def source_label(self) -> tuple[str | None, bool]:
+        """(current source, live?)"""
+
+    async def candles(self, symbol: str, interval: str, limit: int) -> list[CandleDict]: ...

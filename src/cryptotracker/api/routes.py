@@ -1,0 +1,84 @@
+"""HTTP routes: health, Prometheus metrics, symbols, prices and candles."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from cryptotracker.api.backend import Backend, CandleNotFoundError, CandleUnavailableError
+from cryptotracker.metrics import REGISTRY
+from cryptotracker.protocol import (
+    SYMBOL_PATTERN,
+    CandleInterval,
+    CandleList,
+    Health,
+    PriceList,
+    PriceUpdate,
+    SymbolList,
+)
+
+router = APIRouter()
+SymbolParam = Annotated[str, Path(pattern=SYMBOL_PATTERN, description="e.g. BTCUSDT")]
+
+
+def _backend(request: Request) -> Backend:
+    backend: Backend = request.app.state.backend
+    return backend
+
+
+@router.get("/health", response_model=Health, tags=["operations"])
+async def health(request: Request) -> JSONResponse:
+    """200 while the server can serve prices (live or not), 503 when it cannot."""
+    report = _backend(request).health()
+    code = 503 if report.status == "down" else 200
+    return JSONResponse(report.model_dump(mode="json", by_alias=True), status_code=code)
+
+
+@router.get("/metrics", tags=["operations"], response_class=Response)
+async def metrics() -> Response:
+    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+
+@router.get("/api/symbols", response_model=SymbolList, tags=["market"])
+async def symbols(request: Request) -> dict[str, Any]:
+    return {"symbols": [s.model_dump(by_alias=True) for s in _backend(request).symbols()]}
+
+
+@router.get("/api/prices", response_model=PriceList, tags=["market"])
+async def prices(request: Request) -> dict[str, Any]:
+    backend = _backend(request)
+    source, live = backend.source_label()
+    return {
+        "prices": sorted(backend.store.all(), key=lambda u: u["symbol"]),
+        "timestamp": int(time.time() * 1000),
+        "source": source,
+        "live": live,
+    }
+
+
+@router.get("/api/prices/{symbol}", response_model=PriceUpdate, tags=["market"])
+async def price(request: Request, symbol: SymbolParam) -> dict[str, Any]:
+    update = _backend(request).store.get(symbol)
+    if update is None:
+        raise HTTPException(404, f"no price for {symbol}")
+    return dict(update)
+
+
+@router.get("/api/candles/{symbol}", response_model=CandleList, tags=["market"])
+async def candles(
+    request: Request,
+    symbol: SymbolParam,
+    interval: CandleInterval = "1m",
+    limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+) -> dict[str, Any]:
+    try:
+        rows = await _backend(request).candles(symbol, interval, limit)
+    except CandleNotFoundError as exc:
+        raise HTTPException(404, str(exc)) from exc
+    except CandleUnavailableError as exc:
+        raise HTTPException(503, str(exc)) from exc
+    return {"symbol": symbol, "interval": interval, "candles": rows}

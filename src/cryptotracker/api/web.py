@@ -1,0 +1,31 @@
+"""The built web app (web/dist) at `/`, with index.html for client-side routes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, HTTPException
+from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.staticfiles import StaticFiles
+
+NOT_BUILT = """<!doctype html><title>Crypto Tracker</title>
+<p>The web app is not built. Run <code>make run</code> (it builds <code>web/dist</code>).</p>"""
+
+
+def mount_web(app: FastAPI, dist: Path) -> None:
+    index = dist / "index.html"
+    assets = dist / "assets"
+    # Files of the build, listed once: no filesystem calls (or path tricks) per request.
+    files = {p.relative_to(dist).as_posix(): p for p in dist.rglob("*") if p.is_file()}
+    if assets.is_dir():
+        app.mount("/assets", StaticFiles(directory=assets), name="assets")
+
+    @app.get("/{path:path}", include_in_schema=False, response_model=None)
+    async def spa(path: str) -> FileResponse | HTMLResponse:
+        if path.startswith(("api/", "socket.io")):
+            raise HTTPException(404, "not found")
+        if path in files:
+            return FileResponse(files[path])
+        if "index.html" in files:
+            return FileResponse(index, headers={"Cache-Control": "no-cache"})
+        return HTMLResponse(NOT_BUILT, status_code=503)

@@ -1,0 +1,344 @@
+"""Wiring: the only module that knows every part. exchange -> aggregator -> bus -> store +
+gateway, plus the HTTP API, under one lifespan that owns every task."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import gc
+import os
+import socket
+import time
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any, Protocol
+
+import structlog
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from cryptotracker.api.backend import CandleNotFoundError, CandleUnavailableError
+from cryptotracker.api.routes import router
+from cryptotracker.api.web import mount_web
+from cryptotracker.gateway.server import Gateway
+from cryptotracker.gateway.subscriptions import CandleKey
+from cryptotracker.pipeline.aggregate import Aggregator, run_batches
+from cryptotracker.pipeline.batch import Batch
+from cryptotracker.pipeline.bus import LocalBus, RedisBus
+from cryptotracker.pipeline.demand import DemandBoard
+from cryptotracker.pipeline.lease import IngestLease
+from cryptotracker.pipeline.redis_link import RedisLink
+from cryptotracker.pipeline.store import PriceStore
+from cryptotracker.protocol import CandleDict, ComponentHealth, Health, StatusDict, SymbolInfo
+from cryptotracker.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+# A feed silent this long no longer counts as serving fresh prices.
+STALE_AFTER_S = 120.0
+# How often the ingesting instance tells the others its feed status when no batch carries it.
+STATUS_EVERY_S = 1.0
+
+
+class ExchangeSide(Protocol):
+    """What the app needs from the market side (market.sources.SourceChain)."""
+
+    async def run(self) -> None: ...
+
+    async def set_demand(
+        self, symbols: frozenset[str], candles: frozenset[tuple[str, str]]
+    ) -> None: ...
+
+    def symbols(self) -> list[SymbolInfo]: ...
+
+    async def klines(self, symbol: str, interval: str, limit: int) -> list[CandleDict]: ...
+
+    def status(self) -> StatusDict: ...
+
+    def circuit(self) -> str: ...
+
+
+def instance_id() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+
+
+class Tracker:
+    """Every part of one server instance, built from settings."""
+
+    def __init__(self, settings: Settings, exchange: ExchangeSide | None = None) -> None:
+        self.settings = settings
+        self.id = instance_id()
+        self.link = RedisLink(settings.redis_url) if settings.redis_url else None
+        self.store = PriceStore(self.link, settings.cache_ttl_s)
+        self.bus: LocalBus = RedisBus(self.link, self.id) if self.link else LocalBus()
+        self.aggregator = Aggregator(self.id)
+        self.exchange = exchange if exchange is not None else self._build_exchange()
+        self.gateway = Gateway(settings, self.store, self._known_symbols, self._on_demand)
+        self.bus.subscribe(self._on_batch)
+        if self.link is not None:
+            self.link.on_up(self.store.resync)
+        self.board = DemandBoard(self.link, self.id)
+        self.lease = IngestLease(self.link, self.id, settings.lease_ttl_s) if self.link else None
+        self._ingest_changed = asyncio.Event()
+        self.ingesting = False
+        self._wants_ingest = False
+        self._remote_status: StatusDict | None = None
+        self._known: frozenset[str] = frozenset()
+        self._candle_cache: dict[tuple[str, str, int], tuple[float, list[CandleDict]]] = {}
+        self.started = time.monotonic()
+
+    def _build_exchange(self) -> ExchangeSide:
+        from cryptotracker.launch import simulator_process
+        from cryptotracker.market.sources import SourceChain
+
+        settings = self.settings
+
+        def start_simulator() -> contextlib.AbstractAsyncContextManager[tuple[str, str]]:
+            return simulator_process(settings.simulator_symbols, settings.simulator_rate)
+
+        chain: ExchangeSide = SourceChain(
+            settings, sink=self.aggregator, on_state=self._on_feed_state,
+            start_simulator=start_simulator,
+        )  # fmt: skip
+        return chain
+
+    # ---- data path ---------------------------------------------------------------------------
+
+    async def _emit(self, batch: Batch) -> None:
+        """Ingesting side: publish first (other instances), deliver locally, then persist."""
+        await self.bus.publish(dataclasses.replace(batch, status=self.exchange.status()))
+        await self.store.persist(batch.updates)
+
+    def _on_batch(self, batch: Batch) -> None:
+        if batch.status is not None and batch.origin != self.id:
+            self._remote_status = batch.status
+        self.store.apply(batch.updates)
+        self.gateway.set_status(self.feed_status())
+        self.gateway.deliver(batch)
+
+    def _on_feed_state(self, *_: Any) -> None:
+        self.gateway.set_status(self.feed_status())
+
+    def feed_status(self) -> StatusDict:
+        """The feed as this instance's clients should see it: ours when we ingest, else the
+        ingesting instance's (it travels with the batches)."""
+        if self.ingesting or self._remote_status is None:
+            return self.exchange.status()
+        return self._remote_status
+
+    async def _on_demand(self, symbols: frozenset[str], candles: frozenset[CandleKey]) -> None:
+        await self.board.put((symbols, candles))
+
+    async def _follow_demand(self) -> None:
+        """While ingesting, stream the union of every instance's demand."""
+        last: tuple[frozenset[str], frozenset[CandleKey]] | None = None
+        while True:
+            await self.board.changed.wait()
+            await asyncio.sleep(0.05)  # coalesce bursts of changes into one diff
+            self.board.changed.clear()
+            if not self.ingesting:
+                last = None
+                continue
+            union = await self.board.union()
+            if union != last:
+                last = union
+                await self.exchange.set_demand(*union)
+
+    def _ingest_decision(self, should: bool) -> None:
+        self._wants_ingest = should
+        self._ingest_changed.set()
+
+    async def _supervise_ingest(self) -> None:
+        """Run the exchange side exactly while this instance should ingest."""
+        mode = self.settings.ingest
+        self._wants_ingest = mode == "always" or (mode == "auto" and self.lease is None)
+        self._ingest_changed.set()
+        task: asyncio.Task[None] | None = None
+        try:
+            while True:
+                await self._ingest_changed.wait()
+                self._ingest_changed.clear()
+                want = self._wants_ingest and mode != "never"
+                if want and task is None:
+                    log.info("ingest_start", instance=self.id)
+                    self.ingesting = True
+                    task = asyncio.create_task(self.exchange.run(), name="exchange")
+                    self.board.changed.set()
+                elif not want and task is not None:
+                    log.info("ingest_stop", instance=self.id)
+                    self.ingesting = False
+                    task.cancel()
+                    await asyncio.gather(task, return_exceptions=True)
+                    task = None
+                self._on_feed_state()
+        finally:
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+
+    async def _tell_status(self) -> None:
+        """Send the feed status to the other instances even when no prices move."""
+        while True:
+            await asyncio.sleep(STATUS_EVERY_S)
+            if self.ingesting:
+                status = self.exchange.status()
+                self.gateway.set_status(status)
+                await self.bus.publish(Batch(self.id, 0, int(time.time() * 1000), [], [], status))
+
+    def _known_symbols(self) -> frozenset[str]:
+        symbols = self.exchange.symbols()
+        if len(symbols) != len(self._known):
+            self._known = frozenset(s.symbol for s in symbols)
+        return self._known
+
+    # ---- for the HTTP API ----------------------------------------------------------------------
+
+    def symbols(self) -> list[SymbolInfo]:
+        return self.exchange.symbols()
+
+    def source_label(self) -> tuple[str | None, bool]:
+        status = self.feed_status()
+        return status.get("source"), status["live"]
+
+    async def candles(self, symbol: str, interval: str, limit: int) -> list[CandleDict]:
+        known = self._known_symbols()
+        if known and symbol not in known:
+            raise CandleNotFoundError(f"unknown symbol {symbol}")
+        key = (symbol, interval, limit)
+        cached = self._candle_cache.get(key)
+        now = time.monotonic()
+        if cached is not None and now - cached[0] < self.settings.candle_cache_s:
+            return cached[1]
+        try:
+            rows = await self.exchange.klines(symbol, interval, limit)
+        except (OSError, RuntimeError) as exc:
+            raise CandleUnavailableError(f"candles unavailable: {exc}") from exc
+        self._candle_cache[key] = (now, rows)
+        if len(self._candle_cache) > 512:  # bounded: drop the oldest entries
+            for old in sorted(self._candle_cache, key=lambda k: self._candle_cache[k][0])[:128]:
+                del self._candle_cache[old]
+        return rows
+
+    def health(self) -> Health:
+        status = self.feed_status()
+        newest = self.store.newest_time()
+        age = None if newest is None else max(0.0, time.time() - newest / 1000)
+        serving = newest is not None and age is not None and age < STALE_AFTER_S
+        feed_ok = status["status"] == "connected"
+        redis = _redis_health(self.link)
+        if not serving:
+            overall = "down"
+        elif feed_ok and status["live"] and redis.status == "ok":
+            overall = "ok"
+        else:
+            overall = "degraded"
+        return Health(
+            status=overall,
+            source=status.get("source"),
+            live=status["live"],
+            circuit=self.exchange.circuit(),
+            feed=ComponentHealth(
+                status="ok" if feed_ok else ("degraded" if serving else "down"),
+                detail=status["message"],
+            ),
+            redis=redis,
+            connections=self.gateway.connections,
+            symbols=len(self.store),
+            last_update_age_s=None if age is None else round(age, 3),
+            timestamp=int(time.time() * 1000),
+        )
+
+    # ---- life cycle --------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Every background task of the instance; cancelled as one on shutdown."""
+        async with asyncio.TaskGroup() as tasks:
+            if self.link is not None:
+                tasks.create_task(self.link.run(), name="redis-link")
+            tasks.create_task(self.bus.run(), name="bus")
+            tasks.create_task(self.gateway.run(), name="gateway")
+            tasks.create_task(self._supervise_ingest(), name="ingest")
+            tasks.create_task(self._follow_demand(), name="demand")
+            tasks.create_task(self._tell_status(), name="status")
+            tasks.create_task(self.board.refresh(), name="demand-refresh")
+            tasks.create_task(self.board.listen(), name="demand-listen")
+            if self.lease is not None and self.settings.ingest == "auto":
+                tasks.create_task(self.lease.run(self._ingest_decision), name="lease")
+            tasks.create_task(
+                run_batches(self.aggregator, self.settings.batch_interval_s, self._emit),
+                name="batches",
+            )
+
+    async def close(self) -> None:
+        if self.lease is not None:
+            await self.lease.release()
+        if self.link is not None:
+            await self.link.close()
+
+
+def _redis_health(link: RedisLink | None) -> ComponentHealth:
+    if link is None:
+        return ComponentHealth(status="ok", detail="not configured: in-memory cache and bus")
+    if link.up:
+        return ComponentHealth(status="ok", detail="connected")
+    return ComponentHealth(status="degraded", detail="unreachable: serving from memory")
+
+
+def create_app(settings: Settings, tracker: Tracker | None = None) -> Any:
+    """The ASGI app: Socket.IO at /socket.io, HTTP routes, the web app at /."""
+    tracker = tracker if tracker is not None else Tracker(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        runner = asyncio.create_task(tracker.run(), name="tracker")
+        # Objects alive after start-up live for the process: keep them out of GC generations
+        # so full collections stay short with many connections.
+        gc.collect()
+        gc.freeze()
+        try:
+            yield
+        finally:
+            runner.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await runner
+            await tracker.close()
+
+    api = FastAPI(title="Crypto Tracker", version="0.1.0", lifespan=lifespan)
+    api.state.backend = tracker
+    api.state.tracker = tracker
+    api.add_middleware(
+        CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
+        allow_headers=["*"],
+    )  # fmt: skip
+    api.include_router(router)
+    with contextlib.suppress(ImportError):
+        from cryptotracker.api.telemetry import router as telemetry_router
+
+        api.include_router(telemetry_router)
+    mount_web(api, Path(settings.web_dist))
+    return tracker.gateway.asgi_app(api)
+
+
+def run_server(settings: Settings) -> None:
+    import uvicorn
+
+    from cryptotracker.logs import configure_logging
+
+    configure_logging(settings.log_level)
+    config = uvicorn.Config(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        loop="uvloop",
+        http="httptools",
+        ws="websockets-sansio",
+        # Small JSON frames: compression costs more CPU than it saves on the wire.
+        ws_per_message_deflate=False,
+        log_level=settings.log_level,
+        access_log=False,
+        timeout_graceful_shutdown=5,
+        lifespan="on",
+    )
+    uvicorn.Server(config).run()

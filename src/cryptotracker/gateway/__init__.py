@@ -1,0 +1,1 @@
+"""Socket.IO server: connections, rooms, subscriptions, validation and fan-out of batches."""

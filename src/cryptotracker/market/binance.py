@@ -1,0 +1,524 @@
+"""The Binance provider: REST metadata and snapshot, then combined streams over WebSocket.
+
+Life cycle (`run()`, until cancelled; every task owned by its TaskGroup):
+
+1. REST `exchangeInfo` (symbols of `settings.quote_assets`, status TRADING) and `ticker/24hr`
+   (the start-up snapshot, emitted to the sink at once).
+2. One connection per shard of streams (`StreamPlanner`: at most 1024 streams each; shard 0
+   carries ``!miniTicker@arr``, so one connection suffices unless demand is huge) to
+   ``{ws_url}/stream?streams=...``. `set_demand` diffs demand against what each connection has
+   and sends SUBSCRIBE/UNSUBSCRIBE, many streams per request, paced below Binance's 5
+   incoming messages/s (websockets answers the server's pings; those pongs count too).
+3. A session ends cleanly on ``serverShutdown`` or at ``connection_max_age_s`` (Binance cuts at
+   24 h) and reconnects at once; it fails on a drop, a refused or rejected handshake (429, 451,
+   ...), a REST failure while bootstrapping, or silence (no valid frame on the miniTicker
+   connection for ``feed_silence_s``). Failures feed the circuit breaker and wait the backoff;
+   while the breaker is OPEN no connection is tried until its pause is over, then one probe.
+   Every reconnect re-subscribes everything its shard should carry.
+
+Updates go synchronously to the `FeedSink`, stamped with the provider's `source` label
+(binance, or simulator when pointed at the built-in simulator).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Final
+from urllib.parse import urlsplit
+
+import httpx
+import structlog
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
+
+from cryptotracker.market.backoff import Backoff
+from cryptotracker.market.binance_frames import (
+    MINI_TICKER_ALL,
+    AggTrade,
+    InvalidFrameError,
+    Kline,
+    MethodError,
+    MethodReply,
+    MiniTickers,
+    ServerShutdown,
+    StreamPlanner,
+    combined_url,
+    demand_streams,
+    parse_frame,
+    subscribe_requests,
+)
+from cryptotracker.market.binance_rest import BinanceRest, RestError
+from cryptotracker.market.breaker import CircuitBreaker, CircuitState
+from cryptotracker.market.feed import FeedSink, FeedState, FeedStateListener
+from cryptotracker.market.normalize import MarketState, kline_to_candle
+from cryptotracker.market.pacing import TokenBucket
+from cryptotracker.metrics import (
+    EXCHANGE_FRAMES,
+    EXCHANGE_FRAMES_INVALID,
+    EXCHANGE_RECONNECTS,
+    EXCHANGE_UPDATES,
+)
+from cryptotracker.protocol import CandleDict, PriceDict, Source, SymbolInfo
+from cryptotracker.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+# miniTicker@arr for ~3000 symbols is ~0.6 MB; leave room.
+MAX_FRAME_BYTES: Final = 8 * 2**20
+# Streams named in the connect URL (the rest follow as SUBSCRIBE): keeps the URL short.
+URL_STREAMS: Final = 50
+# Binance allows 300 connection attempts per 5 minutes per IP: 0.9/s + a burst of 10 stays under.
+CONNECTS_PER_S: Final = 0.9
+CONNECT_BURST: Final = 10.0
+
+
+class FeedFailureError(Exception):
+    """A session failed in a way that counts against the breaker."""
+
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+class _End:
+    """Why a session ended without failing (reconnect at once)."""
+
+    SHUTDOWN: Final = "server_shutdown"
+    MAX_AGE: Final = "max_age"
+
+
+@dataclass(eq=False)
+class _Shard:
+    """One connection's bookkeeping; `subscribed` is what the open connection carries."""
+
+    sid: int
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    subscribed: set[str] = field(default_factory=set)
+    live: bool = False
+    attempt: int = 0
+    last_valid: float = 0.0
+    end: str | None = None
+    task: asyncio.Task[None] | None = None
+
+
+class BinanceProvider:
+    """A Binance-protocol market-data feed with its own breaker, stamped with `source`."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        sink: FeedSink,
+        *,
+        source: Source = Source.BINANCE,
+        ws_url: str | None = None,
+        rest_url: str | None = None,
+        on_state: FeedStateListener | None = None,
+        breaker: CircuitBreaker | None = None,
+        backoff: Backoff | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.settings = settings
+        self.source = source
+        self.ws_url = (ws_url or settings.binance_ws_url).rstrip("/")
+        self.rest_url = (rest_url or settings.binance_rest_url).rstrip("/")
+        self._sink = sink
+        self._on_state = on_state
+        self._clock = clock
+        self.breaker = breaker or CircuitBreaker.from_settings(source.value, settings, clock)
+        self.breaker.add_listener(self._on_circuit)
+        self._backoff = backoff or Backoff.from_settings(settings)
+        self._market = MarketState(source)
+        self._planner = StreamPlanner(settings.ws_streams_per_connection)
+        self._demand: frozenset[str] = frozenset()
+        self._shards: dict[int, _Shard] = {}
+        self._symbols: list[SymbolInfo] = []
+        self._known: frozenset[str] = frozenset()
+        self._bootstrapped = False
+        # Set while the breaker is open: on recovery the REST snapshot is fetched again, so
+        # quiet markets do not keep a fallback's values until their next miniTicker.
+        self._stale = False
+        self._ids = itertools.count(1)
+        self._connects = TokenBucket(CONNECTS_PER_S, CONNECT_BURST, clock)
+        self._tasks: asyncio.TaskGroup | None = None
+        self._http: httpx.AsyncClient | None = None
+        self._rest: BinanceRest | None = None
+        self._circuit_changed = asyncio.Event()
+        self._connected = False
+        self._last_frame_at: float | None = None
+        self._message = "not started"
+        label = source.value
+        self._frames = EXCHANGE_FRAMES.labels(label)
+        self._invalid = EXCHANGE_FRAMES_INVALID.labels(label)
+        self._updates = EXCHANGE_UPDATES.labels(label)
+        self._reconnects = EXCHANGE_RECONNECTS.labels(label)
+        self._log = log.bind(source=label, ws=self.ws_url)
+
+    # ---- public API ---------------------------------------------------------------------------
+
+    @property
+    def state(self) -> FeedState:
+        return FeedState(
+            source=self.source,
+            connected=self._connected,
+            live=self._connected and self.source is Source.BINANCE,
+            circuit=self.breaker.state,
+            last_frame_at=self._last_frame_at,
+            message=self._message,
+        )
+
+    def symbols(self) -> list[SymbolInfo]:
+        """Listed symbols (empty until exchangeInfo has answered)."""
+        return self._symbols
+
+    def prices(self) -> list[PriceDict]:
+        """The current snapshot of every listed market (wire shape)."""
+        return self._market.snapshot()
+
+    @property
+    def subscriptions(self) -> dict[int, frozenset[str]]:
+        """Streams each open connection carries now (by shard)."""
+        return {sid: frozenset(s.subscribed) for sid, s in self._shards.items()}
+
+    async def klines(self, symbol: str, interval: str, limit: int) -> list[CandleDict]:
+        """Candles from REST `/api/v3/klines` (raises `RestError`, a RuntimeError)."""
+        if self._rest is not None:
+            return await self._rest.klines(symbol, interval, limit)
+        async with self._client() as client:
+            return await BinanceRest(client, self.source).klines(symbol, interval, limit)
+
+    async def set_demand(
+        self, symbols: frozenset[str], candles: frozenset[tuple[str, str]]
+    ) -> None:
+        """Streams for these symbols (aggTrade) and candle rooms (kline); applied in the
+        background, paced, and again after every reconnect."""
+        if self._known:
+            symbols = frozenset(s for s in symbols if s in self._known)
+            candles = frozenset(c for c in candles if c[0] in self._known)
+        wanted = demand_streams(symbols, candles)
+        if wanted == self._demand:
+            return
+        self._demand = wanted
+        diffs = self._planner.update(wanted)
+        self._log.info("demand_changed", streams=len(wanted), shards=len(self._planner.shards))
+        self._reconcile_shards(set(diffs))
+
+    async def run(self) -> None:
+        """Fetch metadata, stream, reconnect; until cancelled."""
+        async with self._client() as client:
+            self._http = client
+            self._rest = BinanceRest(client, self.source)
+            try:
+                async with asyncio.TaskGroup() as tasks:
+                    self._tasks = tasks
+                    self._reconcile_shards(set(self._planner.shards))
+            finally:
+                self._tasks = None
+                self._rest = None
+                self._http = None
+                for shard in self._shards.values():
+                    shard.task = None
+                self._set_connected(False, "stopped")
+
+    # ---- shards -------------------------------------------------------------------------------
+
+    def _client(self) -> httpx.AsyncClient:
+        timeout = httpx.Timeout(self.settings.rest_timeout_s)
+        return httpx.AsyncClient(base_url=self.rest_url, timeout=timeout)
+
+    def _reconcile_shards(self, changed: set[int]) -> None:
+        """One connection task per planned shard; wake those whose streams changed."""
+        planned = self._planner.shards
+        for sid in [s for s in self._shards if s not in planned]:
+            gone = self._shards.pop(sid)
+            if gone.task is not None:
+                gone.task.cancel()
+        for sid in planned:
+            shard = self._shards.setdefault(sid, _Shard(sid))
+            if self._tasks is not None and shard.task is None:
+                shard.task = self._tasks.create_task(self._run_shard(shard), name=f"ws-{sid}")
+            if sid in changed:
+                shard.wake.set()
+
+    async def _run_shard(self, shard: _Shard) -> None:
+        """Connect, stream, reconnect: the loop of one connection."""
+        while True:
+            await self._wait_for_circuit()
+            await self._connects.acquire()
+            self._reconnects.inc()
+            try:
+                if shard.sid == 0 and not self._bootstrapped:
+                    await self._bootstrap()
+                end = await self._session(shard)
+                if not shard.live:  # e.g. shut down before any data: not a working feed
+                    raise FeedFailureError(f"ended before any data: {end}")
+            except FeedFailureError as exc:
+                await self._after_failure(shard, exc)
+                continue
+            self._log.info("session_ended", shard=shard.sid, reason=end)
+            if shard.sid == 0:
+                self._set_connected(False, f"reconnecting: {end}")
+
+    async def _after_failure(self, shard: _Shard, exc: FeedFailureError) -> None:
+        shard.attempt += 1
+        self.breaker.record_failure(exc.reason)
+        delay = self._backoff.delay(shard.attempt)
+        if delay is None:
+            # Attempts used up: only the breaker's probes (every breaker_reset_s) from now on.
+            open_ = self.breaker.state is CircuitState.OPEN
+            delay = 0.0 if open_ else self._backoff.max_s
+        if exc.retry_after is not None:
+            delay = max(delay, exc.retry_after)
+        self._log.warning(
+            "feed_failure",
+            shard=shard.sid,
+            reason=exc.reason,
+            attempt=shard.attempt,
+            delay_s=round(delay, 3),
+            circuit=self.breaker.state.value,
+        )
+        if shard.sid == 0 or not self._connected:
+            self._set_connected(False, f"{exc.reason}; retry {shard.attempt} in {delay:.1f}s")
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    async def _wait_for_circuit(self) -> None:
+        """Return when the breaker lets us try (CLOSED, or the one HALF_OPEN probe)."""
+        while True:
+            self._circuit_changed.clear()
+            if self.breaker.allow():
+                return
+            wait = self.breaker.retry_in()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(wait if wait > 0 else None):
+                    await self._circuit_changed.wait()
+
+    def _on_circuit(self, old: CircuitState, new: CircuitState) -> None:
+        self._circuit_changed.set()
+        if new is CircuitState.OPEN:
+            self._stale = self._bootstrapped
+            failures, pause = self.breaker.failures, self.breaker.reset_s
+            self._message = f"circuit open after {failures} failures; next probe in {pause:g}s"
+        self._publish()
+
+    async def _bootstrap(self) -> None:
+        """Symbols and the start-up snapshot, before the first stream connects."""
+        assert self._rest is not None
+        try:
+            symbols = await self._rest.exchange_info(self.settings.quote_assets)
+            tickers = await self._rest.ticker_24hr()
+        except RestError as exc:
+            raise FeedFailureError(f"rest: {exc}", exc.retry_after) from exc
+        self._symbols = symbols
+        self._known = frozenset(s.symbol for s in symbols)
+        self._market.restrict(self._known)
+        updates = self._market.apply_ticker_24hr(tickers)
+        on_price = self._sink.on_price
+        for update in updates:
+            on_price(update)
+        self._updates.inc(len(updates))
+        self._bootstrapped = True
+        self._log.info("bootstrapped", symbols=len(symbols), snapshot=len(updates))
+        if self._demand:  # demand that came before we knew the symbols: filter it now
+            demand, self._demand = self._demand, frozenset()
+            wanted = frozenset(s for s in demand if s.split("@")[0].upper() in self._known)
+            self._demand = wanted
+            self._reconcile_shards(set(self._planner.update(wanted)))
+
+    # ---- one session --------------------------------------------------------------------------
+
+    async def _connect(self, shard: _Shard) -> ClientConnection:
+        planned = sorted(self._planner.shards.get(shard.sid, frozenset()))
+        if MINI_TICKER_ALL in planned:
+            planned.remove(MINI_TICKER_ALL)
+            planned.insert(0, MINI_TICKER_ALL)
+        # Binance wants at least one stream in a combined-stream URL.
+        in_url = planned[:URL_STREAMS]
+        s = self.settings
+        try:
+            ws = await connect(
+                combined_url(self.ws_url, in_url),
+                open_timeout=s.ws_open_timeout_s,
+                ping_interval=s.ws_ping_interval_s,
+                ping_timeout=s.ws_ping_timeout_s,
+                close_timeout=2.0,
+                max_size=MAX_FRAME_BYTES,
+                compression=None,
+                proxy=None,
+            )
+        except InvalidStatus as exc:
+            response = exc.response
+            retry = response.headers.get("Retry-After")
+            raise FeedFailureError(
+                f"handshake rejected: HTTP {response.status_code}",
+                float(retry) if retry and retry.isdigit() else None,
+            ) from exc
+        except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as exc:
+            raise FeedFailureError(f"connect failed: {type(exc).__name__}: {exc}") from exc
+        shard.subscribed = set(in_url)
+        return ws
+
+    async def _session(self, shard: _Shard) -> str:
+        ws = await self._connect(shard)
+        shard.live = False
+        shard.end = None
+        shard.last_valid = self._clock()
+        shard.wake.set()  # subscribe what did not fit in the URL, and any change since
+        self._log.info("connected", shard=shard.sid, streams=len(shard.subscribed))
+        if shard.sid != 0:
+            # Extra connections may carry only quiet streams: the handshake is the proof of life.
+            self._on_live(shard)
+        syncer = asyncio.create_task(self._sync(shard, ws), name=f"ws-{shard.sid}-sync")
+        watchdog = asyncio.create_task(self._watch(shard, ws), name=f"ws-{shard.sid}-watch")
+        try:
+            return await self._read(shard, ws)
+        finally:
+            syncer.cancel()
+            watchdog.cancel()
+            await asyncio.gather(syncer, watchdog, return_exceptions=True)
+            shard.subscribed = set()
+            await ws.close()
+
+    async def _read(self, shard: _Shard, ws: ClientConnection) -> str:
+        handle = self._handle
+        while True:
+            try:
+                raw = await ws.recv(decode=False)
+            except ConnectionClosed as exc:
+                if shard.end == _End.MAX_AGE:
+                    return _End.MAX_AGE
+                if shard.end is not None:
+                    raise FeedFailureError(shard.end) from exc
+                raise FeedFailureError(f"connection dropped: {exc}") from exc
+            if handle(shard, raw):
+                return _End.SHUTDOWN
+
+    def _handle(self, shard: _Shard, raw: bytes) -> bool:
+        """One frame: parse, normalise, hand to the sink. True on serverShutdown."""
+        self._frames.inc()
+        try:
+            event = parse_frame(raw)
+        except InvalidFrameError as exc:
+            self._invalid.inc()
+            self._log.warning("frame_invalid", shard=shard.sid, error=str(exc), frame=raw[:200])
+            return False
+        shard.last_valid = self._clock()
+        self._last_frame_at = time.time()
+        if isinstance(event, MiniTickers):
+            updates = self._market.apply_mini_tickers(event.rows)
+            on_price = self._sink.on_price
+            for update in updates:
+                on_price(update)
+            self._updates.inc(len(updates))
+        elif isinstance(event, AggTrade):
+            price = self._market.apply_trade(event)
+            if price is not None:
+                self._sink.on_price(price)
+                self._updates.inc()
+        elif isinstance(event, Kline):
+            self._sink.on_candle(kline_to_candle(event, self.source))
+        elif isinstance(event, ServerShutdown):
+            self._log.warning("server_shutdown", shard=shard.sid)
+            return True
+        elif isinstance(event, MethodError):
+            self._log.warning("request_failed", shard=shard.sid, reply=str(event))
+        elif isinstance(event, MethodReply):
+            self._log.debug("request_ok", shard=shard.sid, reply=str(event)[:200])
+        if not shard.live:
+            self._on_live(shard)
+        return False
+
+    def _on_live(self, shard: _Shard) -> None:
+        shard.live = True
+        shard.attempt = 0
+        if shard.sid == 0:
+            host = urlsplit(self.ws_url).netloc
+            self._set_connected(True, f"streaming from {host}")
+            if self._stale and self._tasks is not None:
+                self._stale = False
+                self._tasks.create_task(self._refresh_snapshot(), name="resnapshot")
+        self.breaker.record_success()
+
+    async def _refresh_snapshot(self) -> None:
+        """REST ticker/24hr again after an outage (best effort: the stream fills in anyway)."""
+        if self._rest is None:
+            return
+        try:
+            rows = await self._rest.ticker_24hr()
+        except RestError as exc:
+            self._log.warning("resnapshot_failed", error=str(exc))
+            return
+        updates = self._market.apply_ticker_24hr(rows)
+        on_price = self._sink.on_price
+        for update in updates:
+            on_price(update)
+        self._updates.inc(len(updates))
+        self._log.info("resnapshot", snapshot=len(updates))
+
+    async def _watch(self, shard: _Shard, ws: ClientConnection) -> None:
+        """Close the connection at the 24 h cut-off, or when the miniTicker feed goes silent."""
+        silence = self.settings.feed_silence_s if shard.sid == 0 else None
+        retire_at = self._clock() + self.settings.connection_max_age_s
+        while True:
+            now = self._clock()
+            if now >= retire_at:
+                shard.end = _End.MAX_AGE
+                break
+            if silence is not None and now - shard.last_valid >= silence:
+                shard.end = f"silent for {silence:g}s"
+                self._log.warning("feed_silent", shard=shard.sid, silence_s=silence)
+                break
+            wake = retire_at
+            if silence is not None:
+                wake = min(wake, shard.last_valid + silence)
+            await asyncio.sleep(max(wake - now, 0.005))
+        await ws.close()
+
+    async def _sync(self, shard: _Shard, ws: ClientConnection) -> None:
+        """Bring the connection's subscriptions to the plan; requests paced per connection."""
+        bucket = TokenBucket(self.settings.ws_requests_per_s, 1.0, self._clock)
+        per_request = self.settings.ws_params_per_request
+        while True:
+            await shard.wake.wait()
+            shard.wake.clear()
+            wanted = self._planner.shards.get(shard.sid, frozenset())
+            remove = shard.subscribed - wanted
+            add = wanted - shard.subscribed
+            for method, streams in (("UNSUBSCRIBE", remove), ("SUBSCRIBE", add)):
+                for rid, chunk, frame in subscribe_requests(
+                    method, streams, self._ids, per_request
+                ):
+                    await bucket.acquire()
+                    try:
+                        await ws.send(frame, text=True)
+                    except ConnectionClosed:
+                        return  # the reader sees it too and reconnects
+                    if method == "SUBSCRIBE":
+                        shard.subscribed.update(chunk)
+                    else:
+                        shard.subscribed.difference_update(chunk)
+                    self._log.info(
+                        "subscription_sent",
+                        shard=shard.sid,
+                        method=method,
+                        id=rid,
+                        streams=len(chunk),
+                    )
+
+    # ---- state --------------------------------------------------------------------------------
+
+    def _set_connected(self, connected: bool, message: str) -> None:
+        changed = connected != self._connected or message != self._message
+        self._connected = connected
+        self._message = message
+        if changed:
+            self._publish()
+
+    def _publish(self) -> None:
+        if self._on_state is not None:
+            self._on_state(self.state)

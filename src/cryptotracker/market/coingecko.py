@@ -1,0 +1,253 @@
+"""CoinGecko fallback: poll `/coins/markets` and emit `<BASE>USDT` prices labelled coingecko.
+
+Runs only while the Binance breaker is not CLOSED (the source chain starts and stops it). The
+free tier allows ~30 calls/min: calls go through a token bucket (`coingecko_calls_per_min`), a
+poll every `coingecko_poll_s` needs one call per 250 assets, and a 429 waits at least its
+Retry-After. Base assets map to CoinGecko ids through the static table below (CoinGecko ids are
+not derivable from tickers: BNB is "binancecoin", AVAX "avalanche-2").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterable
+from typing import Final
+
+import httpx
+import structlog
+
+from cryptotracker.market.backoff import Backoff
+from cryptotracker.market.binance_rest import RestError, get_json
+from cryptotracker.market.breaker import CircuitState
+from cryptotracker.market.feed import FeedSink, FeedState, FeedStateListener
+from cryptotracker.market.normalize import NormalizeError, coingecko_to_price
+from cryptotracker.market.pacing import TokenBucket
+from cryptotracker.metrics import EXCHANGE_FRAMES, EXCHANGE_FRAMES_INVALID, EXCHANGE_UPDATES
+from cryptotracker.protocol import Source, SymbolInfo
+from cryptotracker.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+PER_PAGE: Final = 250
+QUOTE: Final = "USDT"
+
+# Binance base asset -> CoinGecko coin id, for the well-known assets.
+COINGECKO_IDS: Final[dict[str, str]] = {
+    "BTC": "bitcoin",
+    "ETH": "ethereum",
+    "BNB": "binancecoin",
+    "SOL": "solana",
+    "XRP": "ripple",
+    "DOGE": "dogecoin",
+    "ADA": "cardano",
+    "TRX": "tron",
+    "AVAX": "avalanche-2",
+    "LINK": "chainlink",
+    "DOT": "polkadot",
+    "POL": "polygon-ecosystem-token",
+    "MATIC": "matic-network",
+    "LTC": "litecoin",
+    "BCH": "bitcoin-cash",
+    "SHIB": "shiba-inu",
+    "UNI": "uniswap",
+    "ATOM": "cosmos",
+    "XLM": "stellar",
+    "ETC": "ethereum-classic",
+    "FIL": "filecoin",
+    "APT": "aptos",
+    "ARB": "arbitrum",
+    "OP": "optimism",
+    "NEAR": "near",
+    "ICP": "internet-computer",
+    "HBAR": "hedera-hashgraph",
+    "VET": "vechain",
+    "ALGO": "algorand",
+    "AAVE": "aave",
+    "SUI": "sui",
+    "TON": "the-open-network",
+    "PEPE": "pepe",
+    "INJ": "injective-protocol",
+    "RENDER": "render-token",
+    "GRT": "the-graph",
+    "SAND": "the-sandbox",
+    "MANA": "decentraland",
+    "AXS": "axie-infinity",
+    "EGLD": "elrond-erd-2",
+    "XTZ": "tezos",
+    "EOS": "eos",
+    "THETA": "theta-token",
+    "MKR": "maker",
+    "CRV": "curve-dao-token",
+    "LDO": "lido-dao",
+    "STX": "blockstack",
+    "IMX": "immutable-x",
+    "SEI": "sei-network",
+    "TIA": "celestia",
+    "WIF": "dogwifcoin",
+    "BONK": "bonk",
+    "FET": "fetch-ai",
+    "RUNE": "thorchain",
+    "ZEC": "zcash",
+    "DASH": "dash",
+    "NEO": "neo",
+    "QNT": "quant-network",
+    "CHZ": "chiliz",
+    "ENS": "ethereum-name-service",
+    "COMP": "compound-governance-token",
+    "SNX": "havven",
+    "1INCH": "1inch",
+    "ZIL": "zilliqa",
+    "ENJ": "enjincoin",
+    "BAT": "basic-attention-token",
+    "GALA": "gala",
+    "FLOW": "flow",
+    "KAVA": "kava",
+    "USDC": "usd-coin",
+    "FDUSD": "first-digital-usd",
+    "TAO": "bittensor",
+    "ENA": "ethena",
+    "JUP": "jupiter-exchange-solana",
+    "PENDLE": "pendle",
+    "WLD": "worldcoin-wld",
+    "FLOKI": "floki",
+}
+
+
+class CoinGeckoProvider:
+    """Polls CoinGecko until cancelled; emits a `PriceDict` for each asset whose price moved."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        sink: FeedSink,
+        *,
+        base_url: str | None = None,
+        assets: Iterable[str] | None = None,
+        on_state: FeedStateListener | None = None,
+        on_result: Callable[[bool], None] | None = None,
+        backoff: Backoff | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.settings = settings
+        self.base_url = (base_url or settings.coingecko_url).rstrip("/")
+        self._sink = sink
+        self._on_state = on_state
+        self._on_result = on_result
+        self._backoff = backoff or Backoff.from_settings(settings)
+        bases = COINGECKO_IDS if assets is None else [a for a in assets if a in COINGECKO_IDS]
+        self._by_id = {COINGECKO_IDS[base]: f"{base}{QUOTE}" for base in sorted(bases)}
+        self._bucket = TokenBucket(settings.coingecko_calls_per_min / 60.0, 1.0, clock)
+        self._last: dict[str, str] = {}
+        self.failures = 0
+        self.polls = 0
+        self._connected = False
+        self._last_frame_at: float | None = None
+        self._message = "not started"
+        self._frames = EXCHANGE_FRAMES.labels(Source.COINGECKO.value)
+        self._invalid = EXCHANGE_FRAMES_INVALID.labels(Source.COINGECKO.value)
+        self._updates = EXCHANGE_UPDATES.labels(Source.COINGECKO.value)
+
+    @property
+    def state(self) -> FeedState:
+        return FeedState(
+            source=Source.COINGECKO,
+            connected=self._connected,
+            live=False,
+            circuit=CircuitState.CLOSED,
+            last_frame_at=self._last_frame_at,
+            message=self._message,
+        )
+
+    def symbols(self) -> list[SymbolInfo]:
+        return [
+            SymbolInfo(symbol=symbol, base_asset=symbol[: -len(QUOTE)], quote_asset=QUOTE)
+            for symbol in sorted(self._by_id.values())
+        ]
+
+    async def run(self) -> None:
+        timeout = httpx.Timeout(self.settings.rest_timeout_s)
+        async with httpx.AsyncClient(base_url=self.base_url, timeout=timeout) as client:
+            while True:
+                try:
+                    emitted = await self.poll_once(client)
+                except RestError as exc:
+                    delay = self._failed(exc)
+                else:
+                    delay = self._succeeded(emitted)
+                await asyncio.sleep(delay)
+
+    async def poll_once(self, client: httpx.AsyncClient) -> int:
+        """One round over every page; returns how many prices moved (and were emitted)."""
+        ids = ",".join(self._by_id)
+        emitted = 0
+        page = 1
+        while True:
+            await self._bucket.acquire()
+            params = {
+                "vs_currency": "usd",
+                "ids": ids,
+                "per_page": PER_PAGE,
+                "page": page,
+            }
+            rows = await get_json(client, "/coins/markets", params)
+            self._frames.inc()
+            if not isinstance(rows, list):
+                self._invalid.inc()
+                raise RestError("coins/markets: expected a list")
+            emitted += self._emit(rows)
+            if len(rows) < PER_PAGE:
+                return emitted
+            page += 1
+
+    def _emit(self, rows: list[object]) -> int:
+        now_ms = int(time.time() * 1000)
+        count = 0
+        for row in rows:
+            if not isinstance(row, dict):
+                continue
+            symbol = self._by_id.get(str(row.get("id")))
+            if symbol is None:
+                continue
+            try:
+                update = coingecko_to_price(row, symbol, now_ms)
+            except NormalizeError as exc:
+                self._invalid.inc()
+                log.warning("coingecko_row_skipped", symbol=symbol, error=str(exc))
+                continue
+            if self._last.get(symbol) == update["price"]:
+                continue
+            self._last[symbol] = update["price"]
+            self._sink.on_price(update)
+            count += 1
+        self._updates.inc(count)
+        return count
+
+    def _succeeded(self, emitted: int) -> float:
+        self.failures = 0
+        self.polls += 1
+        self._last_frame_at = time.time()
+        log.info("coingecko_polled", assets=len(self._by_id), moved=emitted)
+        self._set(True, f"polling CoinGecko every {self.settings.coingecko_poll_s:g}s")
+        if self._on_result is not None:
+            self._on_result(True)
+        return self.settings.coingecko_poll_s
+
+    def _failed(self, exc: RestError) -> float:
+        self.failures += 1
+        attempt = min(self.failures, self._backoff.max_attempts)
+        delay = self._backoff.delay(attempt) or self._backoff.max_s
+        delay = min(delay, self.settings.coingecko_poll_s) if exc.status != 429 else delay
+        if exc.retry_after is not None:
+            delay = max(delay, exc.retry_after)
+        log.warning("coingecko_failed", error=str(exc), failures=self.failures, delay_s=delay)
+        self._set(False, f"CoinGecko failing ({exc}); retry in {delay:.1f}s")
+        if self._on_result is not None:
+            self._on_result(False)
+        return delay
+
+    def _set(self, connected: bool, message: str) -> None:
+        changed = connected != self._connected or message != self._message
+        self._connected, self._message = connected, message
+        if changed and self._on_state is not None:
+            self._on_state(self.state)

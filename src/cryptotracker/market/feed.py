@@ -1,0 +1,43 @@
+"""What the market side hands downstream: the `FeedSink` it writes to and the `FeedState` it
+reports (the app turns it into /health and clients' connection_status)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from cryptotracker.market.breaker import CircuitState
+from cryptotracker.protocol import CandleDict, PriceDict, Source
+
+
+class FeedSink(Protocol):
+    """Where normalised updates go (the pipeline's aggregator). Called synchronously on the
+    event loop for every update: must be cheap and must not block."""
+
+    def on_price(self, update: PriceDict) -> None: ...
+
+    def on_candle(self, candle: CandleDict) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class FeedState:
+    """The health of one feed (or of the whole source chain).
+
+    `connected`: data is flowing now. `live`: the prices come from a live exchange (only
+    Binance). `last_frame_at`: wall-clock seconds of the last frame, None before the first.
+    """
+
+    source: Source
+    connected: bool
+    live: bool
+    circuit: CircuitState
+    last_frame_at: float | None
+    message: str
+
+
+FeedStateListener = Callable[[FeedState], None]
+
+
+class MarketUnavailableError(RuntimeError):
+    """A market-data request (symbols, klines) cannot be answered by any running source."""

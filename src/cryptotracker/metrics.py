@@ -1,0 +1,97 @@
+"""Prometheus metrics of every part, in one registry so /metrics exports them together."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+# exchange side
+EXCHANGE_FRAMES = Counter(
+    "cryptotracker_exchange_frames_total",
+    "Frames received from the exchange",
+    ["source"],
+    registry=REGISTRY,
+)
+EXCHANGE_FRAMES_INVALID = Counter(
+    "cryptotracker_exchange_frames_invalid_total",
+    "Exchange frames that failed to parse",
+    ["source"],
+    registry=REGISTRY,
+)
+EXCHANGE_UPDATES = Counter(
+    "cryptotracker_exchange_updates_total",
+    "Normalised price updates from the exchange",
+    ["source"],
+    registry=REGISTRY,
+)
+EXCHANGE_RECONNECTS = Counter(
+    "cryptotracker_exchange_reconnects_total",
+    "Exchange (re)connection attempts",
+    ["source"],
+    registry=REGISTRY,
+)
+CIRCUIT_STATE = Gauge(
+    "cryptotracker_circuit_state",
+    "Circuit breaker state (0 closed, 1 half-open, 2 open)",
+    ["name"],
+    registry=REGISTRY,
+)
+CIRCUIT_TRANSITIONS = Counter(
+    "cryptotracker_circuit_transitions_total",
+    "Circuit breaker state changes",
+    ["name", "to"],
+    registry=REGISTRY,
+)
+
+# pipeline
+BATCHES = Counter("cryptotracker_batches_total", "Batches flushed", registry=REGISTRY)
+BATCH_SIZE = Histogram(
+    "cryptotracker_batch_symbols",
+    "Symbols per batch",
+    buckets=(1, 5, 10, 25, 50, 100, 250, 500, 1000),
+    registry=REGISTRY,
+)
+BATCH_LATENCY = Histogram(
+    "cryptotracker_batch_latency_seconds",
+    "Exchange event time to batch delivery start, per batch (oldest update)",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 1, 2.5, 5),
+    registry=REGISTRY,
+)
+REDIS_OPS = Counter(
+    "cryptotracker_redis_ops_total",
+    "Redis operations",
+    ["op", "result"],
+    registry=REGISTRY,
+)
+REDIS_UP = Gauge("cryptotracker_redis_up", "1 while Redis answers", registry=REGISTRY)
+
+# gateway
+WS_CONNECTIONS = Gauge(
+    "cryptotracker_ws_connections",
+    "Connected Socket.IO clients",
+    registry=REGISTRY,
+)
+MESSAGES_IN = Counter(
+    "cryptotracker_messages_in_total",
+    "Client events received",
+    ["event"],
+    registry=REGISTRY,
+)
+MESSAGES_OUT = Counter(
+    "cryptotracker_messages_out_total",
+    "Events sent to clients",
+    ["event"],
+    registry=REGISTRY,
+)
+CLIENT_ERRORS = Counter(
+    "cryptotracker_client_errors_total",
+    "Error events sent to clients",
+    ["code"],
+    registry=REGISTRY,
+)
+SLOW_CLIENT_DISCONNECTS = Counter(
+    "cryptotracker_slow_client_disconnects_total",
+    "Clients dropped for lagging too long",
+    registry=REGISTRY,
+)

@@ -1,0 +1,1 @@
+"""Between exchange and clients: batching, the latest-price store and the pub/sub bus."""

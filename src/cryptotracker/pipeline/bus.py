@@ -1,0 +1,109 @@
+"""Pub/sub of batches between instances: Redis channels `price:batch` and `market:{SYMBOL}`,
+or in-process when there is no Redis. Either way the publishing instance delivers its own batch
+locally at once, and Redis carries it to the others (who skip their own on the way back)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+import orjson
+import structlog
+from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
+from redis.backoff import ExponentialWithJitterBackoff
+from redis.exceptions import RedisError
+
+from cryptotracker.metrics import REDIS_OPS
+from cryptotracker.pipeline.batch import Batch
+from cryptotracker.pipeline.redis_link import RedisLink
+
+log = structlog.get_logger(__name__)
+
+BATCH_CHANNEL = "price:batch"
+
+BatchHandler = Callable[[Batch], None]
+
+
+def market_channel(symbol: str) -> str:
+    return f"market:{symbol}"
+
+
+class LocalBus:
+    """The bus of a single instance: publishing is delivering."""
+
+    def __init__(self) -> None:
+        self._handlers: list[BatchHandler] = []
+        self.received = 0
+
+    def subscribe(self, handler: BatchHandler) -> None:
+        self._handlers.append(handler)
+
+    def deliver(self, batch: Batch) -> None:
+        self.received += 1
+        for handler in self._handlers:
+            handler(batch)
+
+    async def publish(self, batch: Batch) -> None:
+        self.deliver(batch)
+
+    async def run(self) -> None:
+        """Nothing to listen to in-process; parks until cancelled so callers treat buses alike."""
+        await asyncio.Event().wait()
+
+
+class RedisBus(LocalBus):
+    """Batches over Redis pub/sub. Publishes to Redis before delivering locally, so the other
+    instances are not delayed by this one's fan-out."""
+
+    def __init__(self, link: RedisLink, origin: str) -> None:
+        super().__init__()
+        self._link = link
+        self._origin = origin
+        self.invalid = 0
+
+    async def publish(self, batch: Batch) -> None:
+        payload = batch.to_json()
+
+        async def send(client: Redis) -> None:
+            pipe = client.pipeline(transaction=False)
+            pipe.publish(BATCH_CHANNEL, payload)
+            for update in batch.updates:
+                pipe.publish(market_channel(update["symbol"]), orjson.dumps(update))
+            await pipe.execute()
+
+        await self._link.call("publish", send)
+        self.deliver(batch)
+
+    async def run(self) -> None:
+        """Listen to the batch channel for the life of the app, resubscribing after failures."""
+        backoff = ExponentialWithJitterBackoff(cap=10.0, base=0.2)
+        failures = 0
+        while True:
+            pubsub = self._link.pubsub_client.pubsub(ignore_subscribe_messages=True)
+            try:
+                await pubsub.subscribe(BATCH_CHANNEL)
+                failures = 0
+                log.info("bus_listening", channel=BATCH_CHANNEL)
+                await self._listen(pubsub)
+            except (RedisError, OSError) as exc:
+                REDIS_OPS.labels("subscribe", "error").inc()
+                self._link.mark_down("bus", exc)
+                failures += 1
+                await asyncio.sleep(backoff.compute(failures))
+            finally:
+                await pubsub.aclose()  # type: ignore[no-untyped-call]
+
+    async def _listen(self, pubsub: PubSub) -> None:
+        async for message in pubsub.listen():
+            if message.get("type") != "message":
+                continue
+            try:
+                batch = Batch.from_json(message["data"])
+            except (ValueError, KeyError, TypeError):
+                self.invalid += 1
+                log.warning("bus_invalid_batch", size=len(message.get("data") or b""))
+                continue
+            if batch.origin == self._origin:
+                continue
+            self.deliver(batch)

@@ -1,0 +1,93 @@
+"""What every instance's clients want, shared in Redis, so the ingesting instance streams the
+union: a symbol watched on any instance is streamed, one watched nowhere is not."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import orjson
+import structlog
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from cryptotracker.pipeline.redis_link import RedisLink
+
+log = structlog.get_logger(__name__)
+
+DEMAND_PREFIX = "demand:"
+DEMAND_CHANNEL = "demand:changed"
+# An instance that stops refreshing (killed) drops out of the union after this.
+DEMAND_TTL_MS = 15_000
+REFRESH_S = 5.0
+
+Candles = frozenset[tuple[str, str]]
+Demand = tuple[frozenset[str], Candles]
+
+
+class DemandBoard:
+    def __init__(self, link: RedisLink | None, instance_id: str) -> None:
+        self._link = link
+        self._key = DEMAND_PREFIX + instance_id
+        self.local: Demand = (frozenset(), frozenset())
+        self.changed = asyncio.Event()
+
+    async def put(self, demand: Demand) -> None:
+        """Publish this instance's demand and tell the others."""
+        self.local = demand
+        symbols, candles = demand
+        payload = orjson.dumps({"symbols": sorted(symbols), "candles": sorted(candles)})
+
+        async def write(client: Redis) -> None:
+            await client.set(self._key, payload, px=DEMAND_TTL_MS)
+            await client.publish(DEMAND_CHANNEL, self._key)
+
+        if self._link is not None:
+            await self._link.call("demand_put", write)
+        self.changed.set()
+
+    async def union(self) -> Demand:
+        """Local demand plus every live instance's; local alone while Redis is away."""
+
+        async def read(client: Redis) -> list[Any]:
+            keys = [k async for k in client.scan_iter(match=DEMAND_PREFIX + "*", count=500)]
+            keys = [k for k in keys if k != DEMAND_CHANNEL.encode()]
+            return list(await client.mget(keys)) if keys else []
+
+        if self._link is None:
+            return self.local
+        symbols, candles = set(self.local[0]), set(self.local[1])
+        for raw in await self._link.call("demand_read", read) or []:
+            if raw is None:
+                continue
+            try:
+                item = orjson.loads(raw)
+                symbols.update(str(s) for s in item["symbols"])
+                candles.update((str(s), str(i)) for s, i in item["candles"])
+            except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+                log.warning("demand_invalid_entry")
+        return frozenset(symbols), frozenset(candles)
+
+    async def refresh(self) -> None:
+        """Keep our entry alive and wake the union reader now and then (others' changes)."""
+        while self._link is not None:
+            await asyncio.sleep(REFRESH_S)
+            await self.put(self.local)
+
+    async def listen(self) -> None:
+        """Wake the union reader when another instance announces a change."""
+        while self._link is not None:
+            if not self._link.up:
+                await asyncio.sleep(0.5)
+                continue
+            pubsub = self._link.pubsub_client.pubsub(ignore_subscribe_messages=True)
+            try:
+                await pubsub.subscribe(DEMAND_CHANNEL)
+                async for message in pubsub.listen():
+                    if message.get("type") == "message":
+                        self.changed.set()
+            except (RedisError, OSError) as exc:
+                self._link.mark_down("demand", exc)
+                await asyncio.sleep(0.5)
+            finally:
+                await pubsub.aclose()  # type: ignore[no-untyped-call]

@@ -1,0 +1,104 @@
+"""One Redis connection for the pipeline, with its health: every call is bounded in time, a
+failure marks Redis down (logged once), and a watcher reconnects with backoff and tells listeners
+when it is back so they can resync."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import redis.asyncio as aioredis
+import structlog
+from redis.backoff import ExponentialWithJitterBackoff
+from redis.exceptions import RedisError
+
+from cryptotracker.metrics import REDIS_OPS, REDIS_UP
+
+log = structlog.get_logger(__name__)
+T = TypeVar("T")
+
+CALL_TIMEOUT_S = 1.0
+
+
+class RedisLink:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.client: aioredis.Redis = aioredis.from_url(
+            url, socket_timeout=CALL_TIMEOUT_S, socket_connect_timeout=CALL_TIMEOUT_S
+        )
+        # Pub/sub reads block until a message comes: no read timeout there, or idle = "down".
+        self.pubsub_client: aioredis.Redis = aioredis.from_url(
+            url, socket_connect_timeout=CALL_TIMEOUT_S, socket_keepalive=True
+        )
+        self.up = False
+        self._backoff = ExponentialWithJitterBackoff(cap=10.0, base=0.2)
+        self._on_up: list[Callable[[], Awaitable[None]]] = []
+        self._changed = asyncio.Event()
+
+    def on_up(self, listener: Callable[[], Awaitable[None]]) -> None:
+        """Run `listener` every time Redis comes (back) up."""
+        self._on_up.append(listener)
+
+    async def call(self, op: str, fn: Callable[[aioredis.Redis], Awaitable[T]]) -> T | None:
+        """Run one Redis operation; None (and Redis marked down) when it fails."""
+        if not self.up:
+            REDIS_OPS.labels(op, "skipped").inc()
+            return None
+        try:
+            async with asyncio.timeout(CALL_TIMEOUT_S * 2):
+                result = await fn(self.client)
+        except (RedisError, OSError, TimeoutError) as exc:
+            REDIS_OPS.labels(op, "error").inc()
+            self.mark_down(op, exc)
+            return None
+        REDIS_OPS.labels(op, "ok").inc()
+        return result
+
+    def mark_down(self, where: str, exc: BaseException) -> None:
+        if self.up:
+            log.warning("redis_down", where=where, error=repr(exc))
+            self.up = False
+            REDIS_UP.set(0)
+            self._changed.set()
+
+    async def connect(self) -> bool:
+        """One attempt to (re)connect; runs the on-up listeners when it succeeds."""
+        try:
+            async with asyncio.timeout(CALL_TIMEOUT_S * 2):
+                await self.client.ping()
+        except (RedisError, OSError, TimeoutError) as exc:
+            log.debug("redis_connect_failed", error=repr(exc))
+            return False
+        self.up = True
+        REDIS_UP.set(1)
+        log.info("redis_up", url=_redact(self.url))
+        for listener in self._on_up:
+            await listener()
+        return True
+
+    async def run(self) -> None:
+        """Keep Redis connected for the life of the app: reconnect with backoff while down."""
+        failures = 0
+        while True:
+            if self.up:
+                self._changed.clear()
+                await self._changed.wait()
+                failures = 0
+                continue
+            if await self.connect():
+                continue
+            failures += 1
+            await asyncio.sleep(self._backoff.compute(failures))
+
+    async def close(self) -> None:
+        await self.client.aclose()
+        await self.pubsub_client.aclose()
+
+
+def _redact(url: str) -> str:
+    """Redis URLs may carry a password; never log it."""
+    if "@" not in url:
+        return url
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://***@{rest.split('@', 1)[1]}"

@@ -1,0 +1,93 @@
+"""Latest state per symbol: always in memory, and in Redis (with a TTL) when configured, so a
+subscriber gets a snapshot at once and another instance can start from it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import orjson
+import structlog
+from redis.asyncio import Redis
+
+from cryptotracker.pipeline.redis_link import RedisLink
+from cryptotracker.protocol import PriceDict
+
+log = structlog.get_logger(__name__)
+
+KEY_PREFIX = "price:"
+
+
+def price_key(symbol: str) -> str:
+    return KEY_PREFIX + symbol
+
+
+class PriceStore:
+    def __init__(self, link: RedisLink | None = None, ttl_s: int = 60) -> None:
+        self._latest: dict[str, PriceDict] = {}
+        self._link = link
+        self._ttl_s = ttl_s
+
+    def __len__(self) -> int:
+        return len(self._latest)
+
+    def apply(self, updates: Iterable[PriceDict]) -> None:
+        latest = self._latest
+        for update in updates:
+            latest[update["symbol"]] = update
+
+    def get(self, symbol: str) -> PriceDict | None:
+        return self._latest.get(symbol)
+
+    def snapshot(self, symbols: Iterable[str]) -> list[PriceDict]:
+        latest = self._latest
+        return [latest[s] for s in symbols if s in latest]
+
+    def all(self) -> list[PriceDict]:
+        return list(self._latest.values())
+
+    def newest_time(self) -> int | None:
+        if not self._latest:
+            return None
+        return max(u["lastUpdateTime"] for u in self._latest.values())
+
+    async def persist(self, updates: list[PriceDict]) -> None:
+        """Write updates to Redis; memory stays the source of truth while Redis is away."""
+        if self._link is None or not updates:
+            return
+        ttl = self._ttl_s
+
+        async def write(client: Redis) -> None:
+            pipe = client.pipeline(transaction=False)
+            for update in updates:
+                pipe.set(price_key(update["symbol"]), orjson.dumps(update), ex=ttl)
+            await pipe.execute()
+
+        await self._link.call("store_set", write)
+
+    async def resync(self) -> None:
+        """After Redis (re)appears: load what others wrote, then write back what we hold."""
+        if self._link is None:
+            return
+
+        async def load(client: Redis) -> int:
+            keys = [key async for key in client.scan_iter(match=KEY_PREFIX + "*", count=500)]
+            if not keys:
+                return 0
+            loaded = 0
+            for raw in await client.mget(keys):
+                if raw is None:
+                    continue
+                try:
+                    update: PriceDict = orjson.loads(raw)
+                    symbol = update["symbol"]
+                except (orjson.JSONDecodeError, KeyError, TypeError):
+                    continue
+                current = self._latest.get(symbol)
+                if current is None or current["lastUpdateTime"] < update["lastUpdateTime"]:
+                    self._latest[symbol] = update
+                    loaded += 1
+            return loaded
+
+        loaded = await self._link.call("store_load", load)
+        await self.persist(self.all())
+        log.info("store_resynced", loaded=loaded or 0, held=len(self._latest))

@@ -1,0 +1,337 @@
+"""The wire protocol between server and browser: the single source of truth.
+
+Every Socket.IO payload is an `Envelope` ``{event, data, timestamp, requestId?}``. Money-like numbers
+(prices, volumes, percentages) travel as decimal strings exactly as the exchange wrote them, so
+0.00001234 or 98765432101.12345678 reach the browser digit for digit; clients convert to float only
+to draw or to sum for display. Times are integer milliseconds since the Unix epoch.
+
+The TypeScript types in ``web/src/protocol/`` are generated from `json_schema()`; a test fails when
+the two drift.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Annotated, Any, Literal, NotRequired, TypedDict
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic.alias_generators import to_camel
+
+DECIMAL_PATTERN = r"^-?\d+(\.\d+)?$"
+SYMBOL_PATTERN = r"^[A-Z0-9]{2,20}$"
+DECIMAL_RE = re.compile(DECIMAL_PATTERN)
+SYMBOL_RE = re.compile(SYMBOL_PATTERN)
+
+DecimalStr = Annotated[str, StringConstraints(pattern=DECIMAL_PATTERN)]
+Symbol = Annotated[str, StringConstraints(pattern=SYMBOL_PATTERN)]
+Millis = Annotated[int, Field(ge=0)]
+
+CANDLE_INTERVALS: tuple[str, ...] = ("1m", "5m", "15m", "1h", "4h", "1d")
+CandleInterval = Literal["1m", "5m", "15m", "1h", "4h", "1d"]
+
+
+class Source(StrEnum):
+    """Where a price came from. Only `binance` is a live exchange feed."""
+
+    BINANCE = "binance"
+    COINGECKO = "coingecko"
+    SIMULATOR = "simulator"
+
+
+class ClientEvent(StrEnum):
+    SUBSCRIBE = "subscribe"
+    UNSUBSCRIBE = "unsubscribe"
+    PING = "ping"
+
+
+class ServerEvent(StrEnum):
+    PRICE_UPDATE = "price_update"
+    BATCH_UPDATE = "batch_update"
+    CONNECTION_STATUS = "connection_status"
+    CANDLE_UPDATE = "candle_update"
+    ERROR = "error"
+    PONG = "pong"
+
+
+class WireModel(BaseModel):
+    """camelCase on the wire, snake_case in Python."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, frozen=True, extra="forbid"
+    )
+
+
+# ---- market data ---------------------------------------------------------------------------
+
+
+class PriceUpdate(WireModel):
+    """The latest state of one market. 24h figures are rolling-window statistics."""
+
+    symbol: Symbol
+    price: DecimalStr
+    price_change_percent: DecimalStr
+    high24h: DecimalStr = Field(alias="high24h")
+    low24h: DecimalStr = Field(alias="low24h")
+    volume24h: DecimalStr = Field(alias="volume24h")
+    last_update_time: Millis = Field(description="Exchange event time of this state (ms).")
+    source: Source
+
+
+class CandleData(WireModel):
+    """One OHLCV candle; `closed` is false while the candle is still forming."""
+
+    symbol: Symbol
+    interval: CandleInterval
+    open_time: Millis
+    close_time: Millis
+    open: DecimalStr
+    high: DecimalStr
+    low: DecimalStr
+    close: DecimalStr
+    volume: DecimalStr
+    closed: bool
+    source: Source
+
+
+class BatchUpdate(WireModel):
+    """Every changed subscribed symbol of one batch interval; `snapshot` marks the reply to a
+    subscribe (current values, sent before the next batch)."""
+
+    updates: list[PriceUpdate]
+    timestamp: Millis
+    snapshot: bool = False
+
+
+class ConnectionState(StrEnum):
+    CONNECTED = "connected"
+    DEGRADED = "degraded"
+    DISCONNECTED = "disconnected"
+
+
+class ConnectionStatus(WireModel):
+    """Feed health as the server sees it. `live` is false while prices do not come from a live
+    exchange (fallback or simulator): clients must say so."""
+
+    status: ConnectionState
+    message: str
+    timestamp: Millis
+    source: Source | None = None
+    live: bool = False
+
+
+class ErrorCode(StrEnum):
+    INVALID_PAYLOAD = "invalid_payload"
+    UNKNOWN_SYMBOL = "unknown_symbol"
+    TOO_MANY_SYMBOLS = "too_many_symbols"
+    PAYLOAD_TOO_LARGE = "payload_too_large"
+    RATE_LIMITED = "rate_limited"
+    UNKNOWN_EVENT = "unknown_event"
+    SLOW_CONSUMER = "slow_consumer"
+    INTERNAL = "internal"
+
+
+class ErrorData(WireModel):
+    code: ErrorCode
+    message: str
+    details: list[str] = Field(default_factory=list)
+
+
+class Pong(WireModel):
+    timestamp: Millis
+
+
+class PriceDict(TypedDict):
+    """`PriceUpdate` as the hot path carries it: already in wire shape (camelCase keys)."""
+
+    symbol: str
+    price: str
+    priceChangePercent: str
+    high24h: str
+    low24h: str
+    volume24h: str
+    lastUpdateTime: int
+    source: str
+
+
+class CandleDict(TypedDict):
+    """`CandleData` in wire shape."""
+
+    symbol: str
+    interval: str
+    openTime: int
+    closeTime: int
+    open: str
+    high: str
+    low: str
+    close: str
+    volume: str
+    closed: bool
+    source: str
+
+
+class StatusDict(TypedDict):
+    """`ConnectionStatus` in wire shape."""
+
+    status: str
+    message: str
+    timestamp: int
+    source: NotRequired[str | None]
+    live: bool
+
+
+# ---- client -> server ----------------------------------------------------------------------
+
+
+class CandleSubscription(WireModel):
+    symbol: Symbol
+    interval: CandleInterval
+
+
+class SubscribeRequest(WireModel):
+    """Payload of `subscribe` and `unsubscribe`. Symbols are upper case, e.g. BTCUSDT."""
+
+    symbols: list[Symbol] = Field(default_factory=list, max_length=1000)
+    candles: list[CandleSubscription] = Field(default_factory=list, max_length=20)
+    request_id: str | None = Field(default=None, max_length=64)
+
+
+class PingRequest(WireModel):
+    request_id: str | None = Field(default=None, max_length=64)
+
+
+class Ack(WireModel):
+    """Socket.IO acknowledgement of every client event."""
+
+    ok: bool
+    request_id: str | None = None
+    symbols: list[Symbol] = Field(default_factory=list, description="Subscribed symbols after it.")
+    candles: list[CandleSubscription] = Field(default_factory=list)
+    error: ErrorData | None = None
+
+
+# ---- HTTP ----------------------------------------------------------------------------------
+
+
+class SymbolInfo(WireModel):
+    symbol: Symbol
+    base_asset: str
+    quote_asset: str
+
+
+class SymbolList(WireModel):
+    symbols: list[SymbolInfo]
+
+
+class PriceList(WireModel):
+    """`GET /api/prices`: every known market's latest state."""
+
+    prices: list[PriceUpdate]
+    timestamp: Millis
+    source: Source | None = None
+    live: bool = False
+
+
+class CandleList(WireModel):
+    """`GET /api/candles/{symbol}`: oldest first; the last one may still be forming."""
+
+    symbol: Symbol
+    interval: CandleInterval
+    candles: list[CandleData]
+
+
+class ComponentHealth(WireModel):
+    status: Literal["ok", "degraded", "down"]
+    detail: str = ""
+
+
+class Health(WireModel):
+    """`GET /health`: 200 while the server can serve prices, 503 when it cannot."""
+
+    status: Literal["ok", "degraded", "down"]
+    source: Source | None
+    live: bool
+    circuit: Literal["closed", "open", "half_open"]
+    feed: ComponentHealth
+    redis: ComponentHealth
+    connections: int
+    symbols: int
+    last_update_age_s: float | None
+    timestamp: Millis
+
+
+class TelemetryBatch(WireModel):
+    """`POST /api/telemetry`: client-side measurements, sent in small batches."""
+
+    load_time_ms: float | None = Field(default=None, ge=0, le=600_000)
+    time_to_interactive_ms: float | None = Field(default=None, ge=0, le=600_000)
+    fps_samples: list[float] = Field(default_factory=list, max_length=120)
+    heap_used_bytes: list[float] = Field(default_factory=list, max_length=120)
+    reconnects: int = Field(default=0, ge=0, le=10_000)
+    web_vitals: dict[str, float] = Field(default_factory=dict, max_length=16)
+
+
+# ---- envelope ------------------------------------------------------------------------------
+
+
+class Envelope(WireModel):
+    """What every server -> client event carries."""
+
+    event: ServerEvent
+    data: PriceUpdate | BatchUpdate | ConnectionStatus | CandleData | ErrorData | Pong
+    timestamp: Millis
+    request_id: str | None = None
+
+
+def envelope(
+    event: ServerEvent, data: dict[str, Any], timestamp: int, request_id: str | None = None
+) -> dict[str, Any]:
+    """Wrap already-serialised data; the hot path builds dicts, not models."""
+    env: dict[str, Any] = {"event": event.value, "data": data, "timestamp": timestamp}
+    if request_id is not None:
+        env["requestId"] = request_id
+    return env
+
+
+# ---- schema export -------------------------------------------------------------------------
+
+EXPORTED_MODELS: tuple[type[BaseModel], ...] = (
+    PriceUpdate,
+    CandleData,
+    BatchUpdate,
+    ConnectionStatus,
+    ErrorData,
+    Pong,
+    CandleSubscription,
+    SubscribeRequest,
+    PingRequest,
+    Ack,
+    Envelope,
+    SymbolInfo,
+    SymbolList,
+    PriceList,
+    CandleList,
+    Health,
+    TelemetryBatch,
+)
+
+
+def json_schema() -> dict[str, Any]:
+    """One JSON Schema document holding every wire model under `$defs` (by alias)."""
+    from pydantic.json_schema import models_json_schema
+
+    _, top = models_json_schema(
+        [(m, "serialization") for m in EXPORTED_MODELS],
+        ref_template="#/$defs/{model}",
+    )
+    defs = top["$defs"]
+    defs["ClientEvent"] = {"type": "string", "enum": [e.value for e in ClientEvent]}
+    defs["ServerEvent"] = {"type": "string", "enum": [e.value for e in ServerEvent]}
+    defs["CandleIntervalValues"] = {"type": "string", "enum": list(CANDLE_INTERVALS)}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "CryptoTrackerProtocol",
+        "type": "object",
+        "properties": {name: {"$ref": f"#/$defs/{name}"} for name in sorted(defs)},
+        "$defs": defs,
+    }

@@ -1,0 +1,97 @@
+"""Every knob of the tracker, its default and its CRYPTOTRACKER_* environment variable."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+BINANCE_WS_URL = "wss://data-stream.binance.vision"
+BINANCE_REST_URL = "https://data-api.binance.vision"
+COINGECKO_URL = "https://api.coingecko.com/api/v3"
+
+
+class Settings(BaseSettings):
+    """Configuration read from flags (passed in by the CLI) and CRYPTOTRACKER_* variables."""
+
+    model_config = SettingsConfigDict(env_prefix="CRYPTOTRACKER_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    # Unset: in-memory cache and in-process bus.
+    redis_url: str | None = None
+
+    binance_ws_url: str = BINANCE_WS_URL
+    binance_rest_url: str = BINANCE_REST_URL
+    coingecko_url: str = COINGECKO_URL
+    # Binance's documented quote; the tracker lists symbols of these quotes.
+    quote_assets: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["USDT"])
+
+    # "simulator" starts the built-in simulator and takes prices from it, labelled as such.
+    exchange: Literal["binance", "simulator"] = "binance"
+    # Last link of the source chain Binance -> CoinGecko -> simulator (off in production).
+    simulator_fallback: bool = True
+    simulator_symbols: int = 300
+    simulator_rate: float = 1000.0
+
+    batch_interval_ms: int = Field(default=100, ge=10, le=5000)
+    cache_ttl_s: int = Field(default=60, ge=1)
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["http://127.0.0.1:8000", "http://localhost:8000"]
+    )
+
+    # Exchange connection policy (backend issue: backoff, breaker, watchdog).
+    backoff_base_ms: int = 1000
+    backoff_max_ms: int = 30000
+    backoff_max_attempts: int = 10
+    breaker_failure_threshold: int = 5
+    breaker_reset_s: float = 60.0
+    feed_silence_s: float = 30.0
+    # Binance cuts connections at 24 h; reconnect a little before that.
+    connection_max_age_s: float = 23.5 * 3600
+    coingecko_poll_s: float = 30.0
+    # Multiplicative jitter on every backoff delay: delay * (1 + U[0, jitter)).
+    backoff_jitter: float = Field(default=0.1, ge=0.0, le=1.0)
+    # Binance allows 5 incoming messages/s per connection, pongs included: requests get 3/s.
+    ws_requests_per_s: float = Field(default=3.0, gt=0.0, le=4.0)
+    ws_streams_per_connection: int = Field(default=1024, ge=2, le=1024)
+    ws_params_per_request: int = Field(default=200, ge=1)
+    # Our own keepalive pings (Binance pings us every 20 s; websockets answers those itself).
+    ws_ping_interval_s: float = 20.0
+    ws_ping_timeout_s: float = 20.0
+    ws_open_timeout_s: float = 10.0
+    rest_timeout_s: float = 10.0
+    # CoinGecko free tier: ~30 calls/min; stay under it whatever the poll interval.
+    coingecko_calls_per_min: float = Field(default=25.0, gt=0.0)
+    # Consecutive CoinGecko failures before the simulator (if enabled) takes over.
+    coingecko_failure_threshold: int = Field(default=3, ge=1)
+
+    # Which instance takes the exchange feed: "auto" = the holder of a Redis lease (every
+    # instance while Redis is away; always without Redis), "always", or "never" (consume only).
+    ingest: Literal["auto", "always", "never"] = "auto"
+    lease_ttl_s: float = 5.0
+
+    # Gateway limits.
+    max_symbols_per_client: int = 200
+    max_message_bytes: int = 16384
+    heartbeat_s: float = 30.0
+    heartbeat_timeout_s: float = 20.0
+    slow_client_max_lag_s: float = 10.0
+    candle_cache_s: float = 5.0
+
+    # Where the built web app lives (served at /).
+    web_dist: str = "web/dist"
+
+    @field_validator("cors_origins", "quote_assets", mode="before")
+    @classmethod
+    def _split_csv(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @property
+    def batch_interval_s(self) -> float:
+        return self.batch_interval_ms / 1000.0

@@ -1,0 +1,47 @@
+from cryptotracker.pipeline.aggregate import Aggregator
+from cryptotracker.protocol import PriceDict
+
+
+def upd(symbol: str, value: str, t: int = 1) -> PriceDict:
+    return {
+        "symbol": symbol,
+        "price": value,
+        "priceChangePercent": "0",
+        "high24h": value,
+        "low24h": value,
+        "volume24h": "1",
+        "lastUpdateTime": t,
+        "source": "binance",
+    }
+
+
+def test_latest_update_per_symbol_wins() -> None:
+    agg = Aggregator("i")
+    agg.on_price(upd("X", "1"))
+    agg.on_price(upd("X", "2"))
+    agg.on_price(upd("Y", "5"))
+    batch = agg.drain()
+    assert batch is not None
+    assert {u["symbol"]: u["price"] for u in batch.updates} == {"X": "2", "Y": "5"}
+
+
+def test_batch_holds_only_changed_symbols() -> None:
+    agg = Aggregator("i")
+    agg.on_price(upd("X", "1"))
+    agg.drain()
+    agg.on_price(upd("X", "1", t=2))  # same values, later time: not a change
+    assert agg.drain() is None
+    agg.on_price(upd("X", "1.5", t=3))
+    batch = agg.drain()
+    assert batch is not None and [u["price"] for u in batch.updates] == ["1.5"]
+
+
+def test_batches_are_numbered_per_origin() -> None:
+    agg = Aggregator("me")
+    agg.on_price(upd("X", "1"))
+    first = agg.drain()
+    agg.on_price(upd("X", "2"))
+    second = agg.drain()
+    assert first is not None and second is not None
+    assert (first.origin, second.origin) == ("me", "me")
+    assert second.seq == first.seq + 1

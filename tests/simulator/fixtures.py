@@ -1,0 +1,1 @@
+"""pytest fixtures that run the market simulator (filled in with the simulator)."""

@@ -1,0 +1,64 @@
+import { lazy, Suspense, useEffect } from "react";
+import { Route, Switch } from "wouter";
+import { ConnectionBar } from "../components/ConnectionBar";
+import { Header } from "../components/Header";
+import { OutageBanner } from "../components/OutageBanner";
+import { SourceBanner } from "../components/SourceBanner";
+import { Toasts } from "../components/Toasts";
+import { useAlertsEngine } from "../hooks/useAlertsEngine";
+import { useClockDriver } from "../hooks/useClock";
+import { useMarketConnection } from "../hooks/useMarketConnection";
+import { useThemeDriver } from "../hooks/useTheme";
+import { markInteractive } from "../lib/telemetry";
+import { AlertsPage } from "../pages/AlertsPage";
+import { MarketsPage } from "../pages/MarketsPage";
+import { PortfolioPage } from "../pages/PortfolioPage";
+import { WatchlistPage } from "../pages/WatchlistPage";
+import { useCryptoStore } from "../store/cryptoStore";
+
+// The chart library is the biggest dependency: only the symbol page loads it.
+const SymbolPage = lazy(() => import("../pages/SymbolPage"));
+
+function useInteractiveMark(): void {
+  useEffect(
+    () =>
+      useCryptoStore.subscribe((s) => {
+        if (s.lastMessageAt !== null) markInteractive();
+      }),
+    [],
+  );
+}
+
+export function App() {
+  useMarketConnection();
+  useClockDriver(250);
+  useThemeDriver();
+  useAlertsEngine();
+  useInteractiveMark();
+
+  return (
+    <div className="flex h-dvh flex-col">
+      <Header />
+      <ConnectionBar />
+      <SourceBanner />
+      <OutageBanner />
+      <main className="flex min-h-0 flex-1 flex-col overflow-y-auto">
+        <Suspense fallback={<div className="p-8 text-center text-sm text-muted">Loading…</div>}>
+          <Switch>
+            <Route path="/" component={MarketsPage} />
+            <Route path="/markets/:symbol">
+              {(params) => <SymbolPage symbol={params.symbol} />}
+            </Route>
+            <Route path="/watchlist" component={WatchlistPage} />
+            <Route path="/portfolio" component={PortfolioPage} />
+            <Route path="/alerts" component={AlertsPage} />
+            <Route>
+              <div className="p-8 text-center text-muted">Page not found.</div>
+            </Route>
+          </Switch>
+        </Suspense>
+      </main>
+      <Toasts />
+    </div>
+  );
+}

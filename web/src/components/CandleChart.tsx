@@ -1,0 +1,191 @@
+import {
+  CandlestickSeries,
+  ColorType,
+  createChart,
+  HistogramSeries,
+  type CandlestickData,
+  type HistogramData,
+  type IChartApi,
+  type ISeriesApi,
+  type UTCTimestamp,
+} from "lightweight-charts";
+import { useEffect, useRef, useState } from "react";
+import { api } from "../lib/api";
+import { marketClient, onCandle } from "../lib/market";
+import type { CandleData, CandleInterval } from "../protocol";
+
+interface Props {
+  symbol: string;
+  interval: CandleInterval;
+  dark: boolean;
+}
+
+function cssVar(name: string): string {
+  return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+}
+
+function toBar(c: CandleData): CandlestickData<UTCTimestamp> {
+  return {
+    time: Math.floor(c.openTime / 1000) as UTCTimestamp,
+    open: Number(c.open),
+    high: Number(c.high),
+    low: Number(c.low),
+    close: Number(c.close),
+  };
+}
+
+function toVolume(c: CandleData): HistogramData<UTCTimestamp> {
+  const up = Number(c.close) >= Number(c.open);
+  return {
+    time: Math.floor(c.openTime / 1000) as UTCTimestamp,
+    value: Number(c.volume),
+    color: up ? "rgba(14, 203, 129, 0.45)" : "rgba(246, 70, 93, 0.45)",
+  };
+}
+
+/**
+ * Candlesticks and volume. The chart and its series live in refs for the component's lifetime;
+ * history comes from /api/candles, then each `candle_update` goes to `series.update()` directly
+ * (no React state per tick).
+ */
+export function CandleChart({ symbol, interval, dark }: Props) {
+  const box = useRef<HTMLDivElement>(null);
+  const chart = useRef<IChartApi | null>(null);
+  const candles = useRef<ISeriesApi<"Candlestick"> | null>(null);
+  const volume = useRef<ISeriesApi<"Histogram"> | null>(null);
+  // The outcome of the last history request, tagged with what it was for: a new symbol or
+  // interval reads as "loading" until its own answer arrives.
+  const key = `${symbol}|${interval}`;
+  const [result, setResult] = useState<{
+    key: string;
+    status: "ready" | "empty" | "error";
+    error?: string;
+  }>({
+    key: "",
+    status: "ready",
+  });
+  const status = result.key === key ? result.status : "loading";
+  const error = result.error ?? null;
+
+  // One chart per mount.
+  useEffect(() => {
+    if (!box.current) return;
+    const c = createChart(box.current, {
+      autoSize: true,
+      layout: { attributionLogo: false, fontSize: 11 },
+      rightPriceScale: { borderVisible: false },
+      timeScale: { borderVisible: false, timeVisible: true, secondsVisible: false },
+      crosshair: { mode: 0 },
+    });
+    candles.current = c.addSeries(CandlestickSeries, {
+      upColor: "#0ecb81",
+      downColor: "#f6465d",
+      borderVisible: false,
+      wickUpColor: "#0ecb81",
+      wickDownColor: "#f6465d",
+      priceFormat: { type: "price", precision: 2, minMove: 0.01 },
+    });
+    volume.current = c.addSeries(HistogramSeries, {
+      priceScaleId: "",
+      priceFormat: { type: "volume" },
+    });
+    volume.current.priceScale().applyOptions({ scaleMargins: { top: 0.8, bottom: 0 } });
+    candles.current.priceScale().applyOptions({ scaleMargins: { top: 0.08, bottom: 0.25 } });
+    chart.current = c;
+    return () => {
+      c.remove();
+      chart.current = null;
+      candles.current = null;
+      volume.current = null;
+    };
+  }, []);
+
+  // Colours follow the theme.
+  useEffect(() => {
+    chart.current?.applyOptions({
+      layout: {
+        background: { type: ColorType.Solid, color: cssVar("--panel") },
+        textColor: cssVar("--muted"),
+      },
+      grid: { vertLines: { color: cssVar("--line") }, horzLines: { color: cssVar("--line") } },
+    });
+  }, [dark]);
+
+  // History for this symbol and interval, then live candles.
+  useEffect(() => {
+    const abort = new AbortController();
+    let loaded = false;
+    const pending: CandleData[] = [];
+    const apply = (c: CandleData) => {
+      candles.current?.update(toBar(c));
+      volume.current?.update(toVolume(c));
+    };
+    const off = onCandle((c) => {
+      if (c.symbol !== symbol || c.interval !== interval) return;
+      if (!loaded) pending.push(c);
+      else {
+        try {
+          apply(c);
+        } catch {
+          // An update older than the last bar (reordered message): skip it.
+        }
+      }
+    });
+    marketClient().setCandles("chart", [{ symbol, interval }]);
+
+    const tag = `${symbol}|${interval}`;
+    api
+      .candles(symbol, interval, 500, abort.signal)
+      .then((list) => {
+        const rows = Array.isArray(list.candles) ? list.candles : [];
+        candles.current?.setData(rows.map(toBar));
+        volume.current?.setData(rows.map(toVolume));
+        const last = rows[rows.length - 1];
+        if (last) {
+          const p = Number(last.close);
+          const precision =
+            p >= 1000 ? 2 : p >= 1 ? 4 : Math.min(10, Math.ceil(-Math.log10(p)) + 4);
+          candles.current?.applyOptions({
+            priceFormat: { type: "price", precision, minMove: 10 ** -precision },
+          });
+        }
+        loaded = true;
+        for (const c of pending) {
+          if (!last || c.openTime >= last.openTime) apply(c);
+        }
+        pending.length = 0;
+        chart.current?.timeScale().fitContent();
+        setResult({ key: tag, status: rows.length ? "ready" : "empty" });
+      })
+      .catch((err: unknown) => {
+        if (abort.signal.aborted) return;
+        loaded = true;
+        setResult({
+          key: tag,
+          status: "error",
+          error: err instanceof Error ? err.message : String(err),
+        });
+      });
+
+    return () => {
+      abort.abort();
+      off();
+      marketClient().setCandles("chart", []);
+    };
+  }, [symbol, interval]);
+
+  return (
+    <div className="relative h-full min-h-[320px] w-full">
+      <div ref={box} data-testid="candle-chart" data-status={status} className="absolute inset-0" />
+      {status !== "ready" && (
+        <div className="pointer-events-none absolute inset-0 grid place-items-center text-sm text-muted">
+          {status === "loading"
+            ? "Loading candles…"
+            : status === "empty"
+              ? "No candles yet."
+              : `Candles unavailable: ${error}`}
+        </div>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,49 @@
+import { useEffect, useState } from "react";
+import { useCryptoStore, type PriceEntry } from "../store/cryptoStore";
+import { HighlightCard } from "./HighlightCard";
+
+interface Picks {
+  gainers: PriceEntry[];
+  losers: PriceEntry[];
+  volume: PriceEntry[];
+}
+
+function pick(prices: Record<string, PriceEntry>): Picks {
+  const all = Object.values(prices);
+  const byChange = [...all].sort(
+    (a, b) => Number(b.priceChangePercent) - Number(a.priceChangePercent),
+  );
+  const byVolume = [...all].sort(
+    (a, b) => Number(b.volume24h) * Number(b.price) - Number(a.volume24h) * Number(a.price),
+  );
+  return {
+    gainers: byChange.slice(0, 3),
+    losers: byChange.slice(-3).reverse(),
+    volume: byVolume.slice(0, 3),
+  };
+}
+
+/** Top movers and volume, recomputed every few seconds (not per tick). */
+export function Highlights() {
+  const [picks, setPicks] = useState<Picks>(() => pick(useCryptoStore.getState().prices));
+  useEffect(() => {
+    const id = setInterval(() => setPicks(pick(useCryptoStore.getState().prices)), 3000);
+    const unsubscribe = useCryptoStore.subscribe((s, prev) => {
+      // First data: show it at once rather than after the first interval.
+      if (Object.keys(prev.prices).length === 0 && Object.keys(s.prices).length > 0)
+        setPicks(pick(s.prices));
+    });
+    return () => {
+      clearInterval(id);
+      unsubscribe();
+    };
+  }, []);
+  if (picks.gainers.length === 0) return null;
+  return (
+    <div className="hidden gap-3 md:grid md:grid-cols-3">
+      <HighlightCard title="Top gainers (24h)" rows={picks.gainers} show="change" />
+      <HighlightCard title="Top losers (24h)" rows={picks.losers} show="change" />
+      <HighlightCard title="Highest volume (24h)" rows={picks.volume} show="volume" />
+    </div>
+  );
+}

@@ -1,0 +1,367 @@
+import { useVirtualizer } from "@tanstack/react-virtual";
+import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from "react";
+import { useLocation } from "wouter";
+import type { SymbolInfo } from "../protocol";
+import { useLiveSymbols } from "../hooks/useLiveSymbols";
+import { useCryptoStore, type PriceEntry } from "../store/cryptoStore";
+import { useWatchlistStore } from "../store/watchlistStore";
+import { GRID, MarketRow, ROW_HEIGHT } from "./MarketRow";
+
+export type SortKey = "symbol" | "price" | "change" | "high" | "low" | "volume";
+interface Sort {
+  key: SortKey;
+  dir: "asc" | "desc";
+}
+
+const COLUMNS: {
+  key: SortKey;
+  label: string;
+  short?: string;
+  wide?: boolean;
+  align: "left" | "right";
+}[] = [
+  { key: "symbol", label: "Pair", align: "left" },
+  { key: "price", label: "Last price", short: "Price", align: "right" },
+  { key: "change", label: "24h change", short: "24h %", align: "right" },
+  { key: "high", label: "24h high", wide: true, align: "right" },
+  { key: "low", label: "24h low", wide: true, align: "right" },
+  { key: "volume", label: "24h volume", wide: true, align: "right" },
+];
+
+function sortValue(key: SortKey, p: PriceEntry | undefined): number {
+  if (!p) return Number.NaN;
+  switch (key) {
+    case "price":
+      return Number(p.price);
+    case "change":
+      return Number(p.priceChangePercent);
+    case "high":
+      return Number(p.high24h);
+    case "low":
+      return Number(p.low24h);
+    default:
+      // Turnover in the quote currency: base volume × price ranks across assets.
+      return Number(p.volume24h) * Number(p.price);
+  }
+}
+
+/** Prices for ordering the rows: fresh when the sort changes, then at most once a second, so
+ * rows do not jump on every tick. */
+function useSortPrices(active: boolean, sortKey: string): Record<string, PriceEntry> {
+  const [prices, setPrices] = useState(() => useCryptoStore.getState().prices);
+  useEffect(() => {
+    if (!active) return;
+    let last = 0;
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    const refresh = () => {
+      timer = null;
+      last = Date.now();
+      setPrices(useCryptoStore.getState().prices);
+    };
+    refresh();
+    const unsubscribe = useCryptoStore.subscribe((s, prev) => {
+      if (s.prices === prev.prices || timer) return;
+      // The first prices order the table at once; later ones wait for the next second.
+      const wait = Object.keys(prev.prices).length === 0 ? 0 : last + 1000 - Date.now();
+      if (wait <= 0) refresh();
+      else timer = setTimeout(refresh, wait);
+    });
+    return () => {
+      unsubscribe();
+      if (timer) clearTimeout(timer);
+    };
+  }, [active, sortKey]);
+  return prices;
+}
+
+function isTyping(target: EventTarget | null): boolean {
+  const el = target as HTMLElement | null;
+  return (
+    !!el &&
+    (el.tagName === "INPUT" ||
+      el.tagName === "TEXTAREA" ||
+      el.tagName === "SELECT" ||
+      el.isContentEditable)
+  );
+}
+
+interface Props {
+  /** Subscription owner name ("markets", "watchlist"). */
+  owner: string;
+  /** Show only these symbols (the watchlist). */
+  only?: readonly string[];
+  empty?: ReactNode;
+}
+
+export function MarketsTable({ owner, only, empty }: Props) {
+  const allSymbols = useCryptoStore((s) => s.symbols);
+  const loaded = useCryptoStore((s) => s.symbolsLoaded);
+  const loadError = useCryptoStore((s) => s.loadError);
+  const watchlist = useWatchlistStore((s) => s.symbols);
+  const toggleStar = useWatchlistStore((s) => s.toggle);
+  const [, navigate] = useLocation();
+
+  const [query, setQuery] = useState("");
+  const [quote, setQuote] = useState("ALL");
+  const [sort, setSort] = useState<Sort>({ key: "volume", dir: "desc" });
+  const [selected, setSelected] = useState<string | null>(null);
+  const searchRef = useRef<HTMLInputElement>(null);
+  const scrollRef = useRef<HTMLDivElement>(null);
+
+  const sortPrices = useSortPrices(sort.key !== "symbol", `${sort.key}-${sort.dir}`);
+  const starred = useMemo(() => new Set(watchlist), [watchlist]);
+
+  const base = useMemo(() => {
+    if (!only) return allSymbols;
+    const bySymbol = new Map(allSymbols.map((s) => [s.symbol, s]));
+    return only.map((sym) => bySymbol.get(sym) ?? { symbol: sym, baseAsset: sym, quoteAsset: "" });
+  }, [allSymbols, only]);
+
+  const quotes = useMemo(() => {
+    const counts = new Map<string, number>();
+    for (const s of base)
+      if (s.quoteAsset) counts.set(s.quoteAsset, (counts.get(s.quoteAsset) ?? 0) + 1);
+    return [...counts.entries()].sort((a, b) => b[1] - a[1]).map(([q]) => q);
+  }, [base]);
+
+  const rows: SymbolInfo[] = useMemo(() => {
+    const q = query
+      .trim()
+      .toUpperCase()
+      .replace(/[/\s-]/g, "");
+    const filtered = base.filter(
+      (s) =>
+        (quote === "ALL" || s.quoteAsset === quote) &&
+        (!q || s.symbol.includes(q) || s.baseAsset.toUpperCase().startsWith(q)),
+    );
+    const dir = sort.dir === "asc" ? 1 : -1;
+    if (sort.key === "symbol") {
+      return filtered.sort((a, b) => dir * a.symbol.localeCompare(b.symbol));
+    }
+    const keyed = filtered.map((s) => ({ s, v: sortValue(sort.key, sortPrices[s.symbol]) }));
+    keyed.sort((a, b) => {
+      const an = Number.isNaN(a.v);
+      const bn = Number.isNaN(b.v);
+      if (an || bn) return an === bn ? a.s.symbol.localeCompare(b.s.symbol) : an ? 1 : -1;
+      return dir * (a.v - b.v) || a.s.symbol.localeCompare(b.s.symbol);
+    });
+    return keyed.map((k) => k.s);
+  }, [base, query, quote, sort, sortPrices]);
+
+  // eslint-disable-next-line react-hooks/incompatible-library -- rows are memoised by props, not by the compiler
+  const virtualizer = useVirtualizer({
+    count: rows.length,
+    getScrollElement: () => scrollRef.current,
+    estimateSize: () => ROW_HEIGHT,
+    overscan: 4,
+    // A first guess before layout (and in tests without layout).
+    initialRect: { width: 1000, height: 800 },
+  });
+  const items = virtualizer.getVirtualItems();
+
+  // Only rows on screen stream live prices; scrolling changes the set, debounced.
+  const visible = useMemo(
+    () => items.map((it) => rows[it.index]?.symbol).filter((s): s is string => !!s),
+    [items, rows],
+  );
+  useLiveSymbols(owner, visible, 250);
+
+  const selectedIndex = selected ? rows.findIndex((r) => r.symbol === selected) : -1;
+
+  const open = useCallback((symbol: string) => navigate(`/markets/${symbol}`), [navigate]);
+  const select = useCallback(
+    (index: number) => setSelected(rowsRef.current[index]?.symbol ?? null),
+    [],
+  );
+  const rowsRef = useRef(rows);
+  useEffect(() => {
+    rowsRef.current = rows;
+  }, [rows]);
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.metaKey || e.ctrlKey || e.altKey) return;
+      if (isTyping(e.target)) {
+        if (e.key === "Escape") (e.target as HTMLElement).blur();
+        if (e.key === "ArrowDown" && e.target === searchRef.current) {
+          e.preventDefault();
+          searchRef.current?.blur();
+          move(0, true);
+        }
+        return;
+      }
+      const list = rowsRef.current;
+      const current = selectedRef.current
+        ? list.findIndex((r) => r.symbol === selectedRef.current)
+        : -1;
+      function move(to: number, absolute = false) {
+        const next = Math.max(0, Math.min(list.length - 1, absolute ? to : current + to));
+        const sym = list[next]?.symbol;
+        if (!sym) return;
+        setSelected(sym);
+        virtualizer.scrollToIndex(next, { align: "auto" });
+      }
+      switch (e.key) {
+        case "/":
+          e.preventDefault();
+          searchRef.current?.focus();
+          searchRef.current?.select();
+          break;
+        case "j":
+        case "ArrowDown":
+          e.preventDefault();
+          move(current < 0 ? 0 : 1, current < 0);
+          break;
+        case "k":
+        case "ArrowUp":
+          e.preventDefault();
+          move(current < 0 ? 0 : -1, current < 0);
+          break;
+        case "Enter":
+          if (selectedRef.current) open(selectedRef.current);
+          break;
+        case "s":
+          if (selectedRef.current) toggleStar(selectedRef.current);
+          break;
+      }
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [open, toggleStar, virtualizer]);
+  const selectedRef = useRef(selected);
+  useEffect(() => {
+    selectedRef.current = selected;
+  }, [selected]);
+
+  const setSortKey = (key: SortKey) =>
+    setSort((s) =>
+      s.key === key
+        ? { key, dir: s.dir === "asc" ? "desc" : "asc" }
+        : { key, dir: key === "symbol" ? "asc" : "desc" },
+    );
+
+  return (
+    <section className="flex min-h-0 flex-1 flex-col overflow-hidden rounded-lg border border-line bg-panel">
+      <div className="flex flex-wrap items-center gap-2 border-b border-line px-2 py-2 sm:px-4">
+        <div className="relative w-full sm:w-auto sm:min-w-0 sm:max-w-xs sm:flex-1">
+          <svg
+            viewBox="0 0 24 24"
+            className="pointer-events-none absolute left-2.5 top-2.5 h-4 w-4 text-muted"
+            aria-hidden="true"
+          >
+            <circle cx="11" cy="11" r="7" fill="none" stroke="currentColor" strokeWidth="2" />
+            <path d="M20 20l-3.5-3.5" stroke="currentColor" strokeWidth="2" strokeLinecap="round" />
+          </svg>
+          <input
+            ref={searchRef}
+            data-testid="search"
+            type="search"
+            value={query}
+            onChange={(e) => setQuery(e.target.value)}
+            placeholder="Search coin or pair"
+            aria-label="Search markets"
+            className="h-9 w-full rounded-md border border-line bg-panel-2 pl-8 pr-8 text-sm outline-none placeholder:text-muted focus:border-brand"
+          />
+          <kbd className="pointer-events-none absolute right-2 top-2 hidden rounded border border-line px-1.5 text-xs text-muted sm:block">
+            /
+          </kbd>
+        </div>
+        {quotes.length > 1 && (
+          <div role="tablist" aria-label="Quote asset" className="flex gap-1 overflow-x-auto">
+            {["ALL", ...quotes].map((q) => (
+              <button
+                key={q}
+                role="tab"
+                aria-selected={quote === q}
+                onClick={() => setQuote(q)}
+                className={`h-8 rounded-md px-3 text-sm font-medium ${
+                  quote === q ? "bg-panel-2 text-fg" : "text-muted hover:text-fg"
+                }`}
+              >
+                {q === "ALL" ? "All" : q}
+              </button>
+            ))}
+          </div>
+        )}
+        <span data-testid="row-count" className="ml-auto text-xs text-muted">
+          {rows.length} {rows.length === 1 ? "market" : "markets"}
+        </span>
+      </div>
+
+      <div
+        role="table"
+        aria-label="Markets"
+        aria-rowcount={rows.length + 1}
+        className="flex min-h-0 flex-1 flex-col"
+      >
+        <div role="row" className={`${GRID} h-9 shrink-0 border-b border-line text-xs text-muted`}>
+          <div role="columnheader" aria-label="Watchlist" />
+          {COLUMNS.map((c) => (
+            <div
+              key={c.key}
+              role="columnheader"
+              aria-sort={
+                sort.key === c.key ? (sort.dir === "asc" ? "ascending" : "descending") : "none"
+              }
+              className={`${c.wide ? "hidden sm:block" : ""} ${c.align === "right" ? "text-right" : ""}`}
+            >
+              <button
+                type="button"
+                data-testid={`sort-${c.key}`}
+                onClick={() => setSortKey(c.key)}
+                className={`inline-flex items-center gap-1 hover:text-fg ${sort.key === c.key ? "text-fg" : ""}`}
+              >
+                <span className="sm:hidden">{c.short ?? c.label}</span>
+                <span className="hidden sm:inline">{c.label}</span>
+                <span aria-hidden="true" className="text-[10px]">
+                  {sort.key === c.key ? (sort.dir === "asc" ? "▲" : "▼") : "↕"}
+                </span>
+              </button>
+            </div>
+          ))}
+        </div>
+        <div
+          ref={scrollRef}
+          data-testid="markets-scroll"
+          className="relative min-h-0 flex-1 overflow-y-auto overscroll-contain"
+        >
+          {rows.length === 0 ? (
+            <div className="p-8 text-center text-sm text-muted">
+              {loadError
+                ? `Could not load markets: ${loadError}`
+                : !loaded
+                  ? "Loading markets…"
+                  : query
+                    ? `No market matches “${query}”.`
+                    : (empty ?? "No markets.")}
+            </div>
+          ) : (
+            <div style={{ height: virtualizer.getTotalSize() }} className="relative w-full">
+              {items.map((it) => {
+                const info = rows[it.index];
+                if (!info) return null;
+                return (
+                  <MarketRow
+                    key={info.symbol}
+                    info={info}
+                    index={it.index}
+                    top={it.start}
+                    selected={it.index === selectedIndex}
+                    starred={starred.has(info.symbol)}
+                    onOpen={open}
+                    onStar={toggleStar}
+                    onSelect={select}
+                  />
+                );
+              })}
+            </div>
+          )}
+        </div>
+      </div>
+      <p className="hidden border-t border-line px-4 py-1.5 text-xs text-muted sm:block">
+        <kbd>/</kbd> search · <kbd>j</kbd>/<kbd>k</kbd> or arrows move · <kbd>Enter</kbd> opens ·{" "}
+        <kbd>s</kbd> stars · volume in the quote currency
+      </p>
+    </section>
+  );
+}

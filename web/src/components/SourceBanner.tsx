@@ -1,0 +1,53 @@
+import { useCryptoStore } from "../store/cryptoStore";
+
+/** Says so whenever prices are not from a live exchange (fallback source or simulator). */
+export function SourceBanner() {
+  const feed = useCryptoStore((s) => s.feed);
+  if (!feed) return null;
+  const notLive = feed.live === false || (feed.source != null && feed.source !== "binance");
+  const degraded = feed.status !== "connected";
+  if (!notLive && !degraded) return null;
+
+  let text: string;
+  if (feed.source === "simulator") {
+    text =
+      "Simulated prices: these come from the built-in market simulator, not from a real exchange.";
+  } else if (feed.source === "coingecko") {
+    text =
+      "Fallback prices from CoinGecko: the live exchange feed is unavailable, so prices are delayed.";
+  } else if (notLive) {
+    text = "Prices are not from a live exchange feed right now.";
+  } else {
+    text = `Exchange feed ${feed.status}.`;
+  }
+  return (
+    <div
+      data-testid="source-banner"
+      data-source={feed.source ?? ""}
+      role="alert"
+      className="border-b border-warn-fg/30 bg-warn-bg text-warn-fg"
+    >
+      <div className="mx-auto flex max-w-7xl items-start gap-2 px-2 py-1.5 text-xs sm:px-4 sm:text-sm">
+        <svg viewBox="0 0 24 24" className="mt-0.5 h-4 w-4 shrink-0" aria-hidden="true">
+          <path
+            d="M12 3l10 18H2z"
+            fill="none"
+            stroke="currentColor"
+            strokeWidth="2"
+            strokeLinejoin="round"
+          />
+          <path
+            d="M12 10v5M12 17.5v.5"
+            stroke="currentColor"
+            strokeWidth="2"
+            strokeLinecap="round"
+          />
+        </svg>
+        <span>
+          {text}
+          {feed.message && degraded ? ` ${feed.message}` : ""}
+        </span>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,94 @@
+/**
+ * Number formatting for the user's locale, with the precision a trader expects per magnitude:
+ * 98,765.43 · 3.4521 · 0.00001234. Inputs are the wire's decimal strings (or numbers computed for
+ * display); nothing here feeds back into the data.
+ */
+const cache = new Map<string, Intl.NumberFormat>();
+
+function nf(locale: string | undefined, opts: Intl.NumberFormatOptions): Intl.NumberFormat {
+  const key = `${locale ?? ""}|${JSON.stringify(opts)}`;
+  let f = cache.get(key);
+  if (!f) {
+    f = new Intl.NumberFormat(locale, opts);
+    cache.set(key, f);
+  }
+  return f;
+}
+
+function toNum(v: string | number): number {
+  return typeof v === "number" ? v : Number(v);
+}
+
+/** Fraction digits for a price of this size. */
+export function priceDigits(abs: number): { min: number; max: number } {
+  if (abs >= 1000) return { min: 2, max: 2 };
+  if (abs >= 1) return { min: 2, max: 4 };
+  if (abs === 0) return { min: 2, max: 2 };
+  // Below 1: four significant digits, e.g. 0.5123, 0.001234, 0.00001234.
+  const lead = Math.floor(-Math.log10(abs)); // zeros right after the point
+  const max = Math.min(12, lead + 4);
+  return { min: Math.min(max, 4), max };
+}
+
+export function formatPrice(v: string | number, locale?: string): string {
+  const n = toNum(v);
+  if (!Number.isFinite(n)) return "—";
+  const { min, max } = priceDigits(Math.abs(n));
+  return nf(locale, { minimumFractionDigits: min, maximumFractionDigits: max }).format(n);
+}
+
+/** "+2.35%" / "−1.20%" / "0.00%". */
+export function formatPercent(v: string | number, locale?: string): string {
+  const n = toNum(v);
+  if (!Number.isFinite(n)) return "—";
+  return (
+    nf(locale, {
+      minimumFractionDigits: 2,
+      maximumFractionDigits: 2,
+      signDisplay: "exceptZero",
+    }).format(n) + "%"
+  );
+}
+
+/** Large amounts in compact form: 1.23B, 456.7M, 12.3K. */
+export function formatCompact(v: string | number, locale?: string): string {
+  const n = toNum(v);
+  if (!Number.isFinite(n)) return "—";
+  if (Math.abs(n) < 1000) return formatPrice(n, locale);
+  return nf(locale, { notation: "compact", maximumFractionDigits: 2 }).format(n);
+}
+
+/** Money in the quote currency, two decimals, optional sign: "+1,234.50". */
+export function formatMoney(v: number, locale?: string, signed = false): string {
+  if (!Number.isFinite(v)) return "—";
+  const abs = Math.abs(v);
+  const digits = abs !== 0 && abs < 1 ? priceDigits(abs) : { min: 2, max: 2 };
+  return nf(locale, {
+    minimumFractionDigits: digits.min,
+    maximumFractionDigits: digits.max,
+    signDisplay: signed ? "exceptZero" : "auto",
+  }).format(v);
+}
+
+/** An amount of coins: as many decimals as it has, up to 8. */
+export function formatAmount(v: string | number, locale?: string): string {
+  const n = toNum(v);
+  if (!Number.isFinite(n)) return "—";
+  return nf(locale, { maximumFractionDigits: 8 }).format(n);
+}
+
+/** "0.4 s", "12 s", "3 min", "2 h", "3 d". */
+export function formatAge(ms: number): string {
+  const s = Math.max(0, ms) / 1000;
+  if (s < 10) return `${s.toFixed(1)} s`;
+  if (s < 60) return `${Math.floor(s)} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min`;
+  if (s < 86400) return `${Math.floor(s / 3600)} h`;
+  return `${Math.floor(s / 86400)} d`;
+}
+
+/** Sign of a decimal string without parsing it: -1, 0 or 1. */
+export function signOf(v: string): -1 | 0 | 1 {
+  if (v.startsWith("-")) return /[1-9]/.test(v) ? -1 : 0;
+  return /[1-9]/.test(v) ? 1 : 0;
+}

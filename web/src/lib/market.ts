@@ -1,0 +1,69 @@
+/**
+ * The page's single market connection, wired to the stores. Components never talk to the socket:
+ * they declare what they want live (`setSymbols`/`setCandles` per owner) and read the stores.
+ */
+import { MarketClient } from "./socket";
+import { api } from "./api";
+import { isPriceUpdate, isSymbol, type CandleData } from "../protocol";
+import { useCryptoStore } from "../store/cryptoStore";
+
+type CandleListener = (candle: CandleData) => void;
+const candleListeners = new Set<CandleListener>();
+
+let client: MarketClient | null = null;
+
+export function marketClient(): MarketClient {
+  if (!client) {
+    const store = useCryptoStore.getState;
+    client = new MarketClient({
+      onPrices: (updates, serverTime) => store().applyUpdates(updates, serverTime),
+      onCandle: (candle) => {
+        for (const listener of candleListeners) listener(candle);
+      },
+      onFeedStatus: (status) => store().setFeed(status),
+      onLink: (link) => store().setLink(link),
+      onStats: (stats) => store().setStats(stats),
+      onSubscriptions: (symbols) => store().setSubscribed(symbols),
+      onServerError: (error) => {
+        // Unknown symbols or limits are not fatal: the rest keeps streaming.
+        console.warn("server error", error.code, error.message, error.details ?? []);
+      },
+    });
+  }
+  return client;
+}
+
+/** Live candles reach charts directly (no store, no re-render). */
+export function onCandle(listener: CandleListener): () => void {
+  candleListeners.add(listener);
+  return () => candleListeners.delete(listener);
+}
+
+/** The symbol list and a first price for every market, so the whole table can sort at once. */
+export async function loadMarkets(signal?: AbortSignal): Promise<void> {
+  const store = useCryptoStore.getState();
+  try {
+    const [symbols, prices] = await Promise.all([api.symbols(signal), api.prices(signal)]);
+    const list = Array.isArray(symbols.symbols)
+      ? symbols.symbols.filter((s) => isSymbol(s?.symbol))
+      : [];
+    store.setSymbols(list);
+    const good = Array.isArray(prices.prices) ? prices.prices.filter(isPriceUpdate) : [];
+    store.applyUpdates(good, prices.timestamp);
+    if (prices.source) {
+      const feed = useCryptoStore.getState().feed;
+      if (!feed) {
+        store.setFeed({
+          status: "connected",
+          message: "",
+          timestamp: prices.timestamp,
+          source: prices.source,
+          live: prices.live ?? false,
+        });
+      }
+    }
+  } catch (err) {
+    if (signal?.aborted) return;
+    store.setLoadError(err instanceof Error ? err.message : String(err));
+  }
+}

@@ -1,0 +1,186 @@
+import { useMemo, useState, type FormEvent } from "react";
+import { Link, useSearch } from "wouter";
+import { describeCondition, type AlertCondition } from "../lib/alerts";
+import { formatPrice } from "../lib/format";
+import { useAlertsStore } from "../store/alertsStore";
+import { useCryptoStore } from "../store/cryptoStore";
+import { NotificationPermission } from "../components/NotificationPermission";
+
+type Kind = AlertCondition["kind"];
+
+export function AlertsPage() {
+  const alerts = useAlertsStore((s) => s.alerts);
+  const { add, remove, rearm } = useAlertsStore.getState();
+  const symbols = useCryptoStore((s) => s.symbols);
+  const params = new URLSearchParams(useSearch());
+  const [symbol, setSymbol] = useState(params.get("symbol") ?? "");
+  const [kind, setKind] = useState<Kind>("above");
+  const [price, setPrice] = useState("");
+  const [percent, setPercent] = useState("5");
+  const [minutes, setMinutes] = useState("15");
+  const [error, setError] = useState<string | null>(null);
+  const current = useCryptoStore((s) => s.prices[symbol.trim().toUpperCase()]?.price);
+  const symbolList = useMemo(() => symbols.map((s) => s.symbol), [symbols]);
+
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    const sym = symbol.trim().toUpperCase();
+    if (symbolList.length && !symbolList.includes(sym)) {
+      setError(`Unknown market ${sym || "(none)"}`);
+      return;
+    }
+    const condition: AlertCondition =
+      kind === "move"
+        ? { kind, percent: percent.trim().replace(",", "."), minutes: Number(minutes) }
+        : { kind, price: price.trim().replace(",", ".") };
+    const err = add(sym, condition);
+    setError(err);
+    if (!err) setPrice("");
+  };
+
+  const input =
+    "h-9 rounded-md border border-line bg-panel-2 px-2 text-sm text-fg outline-none focus:border-brand";
+  return (
+    <div className="mx-auto flex w-full max-w-4xl flex-col gap-4 p-2 sm:p-4">
+      <div className="flex flex-wrap items-center gap-2">
+        <h1 className="text-xl font-semibold">Price alerts</h1>
+        <div className="ml-auto">
+          <NotificationPermission />
+        </div>
+      </div>
+      <form
+        onSubmit={submit}
+        noValidate
+        className="flex flex-col gap-3 rounded-lg border border-line bg-panel p-4 sm:flex-row sm:flex-wrap sm:items-end"
+      >
+        <label className="flex flex-col gap-1 text-xs text-muted">
+          Market
+          <input
+            data-testid="alert-symbol"
+            list="alert-symbols"
+            value={symbol}
+            onChange={(e) => setSymbol(e.target.value)}
+            placeholder="BTCUSDT"
+            className={input}
+          />
+          <datalist id="alert-symbols">
+            {symbolList.map((s) => (
+              <option key={s} value={s} />
+            ))}
+          </datalist>
+        </label>
+        <label className="flex flex-col gap-1 text-xs text-muted">
+          When price
+          <select
+            data-testid="alert-kind"
+            value={kind}
+            onChange={(e) => setKind(e.target.value as Kind)}
+            className={input}
+          >
+            <option value="above">goes above</option>
+            <option value="below">goes below</option>
+            <option value="move">moves ±N % within M minutes</option>
+          </select>
+        </label>
+        {kind === "move" ? (
+          <>
+            <label className="flex flex-col gap-1 text-xs text-muted">
+              Percent
+              <input
+                value={percent}
+                onChange={(e) => setPercent(e.target.value)}
+                inputMode="decimal"
+                className={`${input} w-24`}
+              />
+            </label>
+            <label className="flex flex-col gap-1 text-xs text-muted">
+              Minutes
+              <input
+                value={minutes}
+                onChange={(e) => setMinutes(e.target.value)}
+                inputMode="numeric"
+                className={`${input} w-24`}
+              />
+            </label>
+          </>
+        ) : (
+          <label className="flex flex-col gap-1 text-xs text-muted">
+            Price {current && <span>(now {formatPrice(current)})</span>}
+            <input
+              data-testid="alert-price"
+              value={price}
+              onChange={(e) => setPrice(e.target.value)}
+              inputMode="decimal"
+              placeholder="100000"
+              className={input}
+            />
+          </label>
+        )}
+        <button
+          type="submit"
+          data-testid="alert-submit"
+          className="h-9 rounded-md bg-brand px-4 text-sm font-semibold text-black"
+        >
+          Create alert
+        </button>
+        {error && (
+          <p role="alert" className="w-full text-sm text-down">
+            {error}
+          </p>
+        )}
+      </form>
+
+      <section className="rounded-lg border border-line bg-panel">
+        {alerts.length === 0 ? (
+          <p className="p-6 text-center text-sm text-muted">No alerts yet.</p>
+        ) : (
+          <ul>
+            {alerts.map((a) => (
+              <li
+                key={a.id}
+                data-testid="alert-row"
+                data-state={a.state}
+                className="flex flex-wrap items-center gap-2 border-b border-line/60 px-4 py-3 text-sm last:border-0"
+              >
+                <span
+                  className={`rounded px-1.5 py-0.5 text-xs font-medium ${
+                    a.state === "active" ? "bg-up-soft text-up" : "bg-down-soft text-down"
+                  }`}
+                >
+                  {a.state === "active" ? "Active" : "Triggered"}
+                </span>
+                <Link href={`/markets/${a.symbol}`} className="font-semibold hover:text-brand">
+                  {a.symbol}
+                </Link>
+                <span>{describeCondition(a.condition)}</span>
+                {a.state === "triggered" && a.triggeredAt && (
+                  <span className="w-full text-xs text-muted sm:w-auto">
+                    {a.message} · {new Date(a.triggeredAt).toLocaleString()}
+                  </span>
+                )}
+                <span className="ml-auto flex gap-3">
+                  {a.state === "triggered" && (
+                    <button
+                      type="button"
+                      onClick={() => rearm(a.id)}
+                      className="text-muted hover:text-fg"
+                    >
+                      Re-arm
+                    </button>
+                  )}
+                  <button
+                    type="button"
+                    onClick={() => remove(a.id)}
+                    className="text-muted hover:text-down"
+                  >
+                    Delete
+                  </button>
+                </span>
+              </li>
+            ))}
+          </ul>
+        )}
+      </section>
+    </div>
+  );
+}

@@ -1,0 +1,301 @@
+/* eslint-disable */
+/**
+ * GENERATED from docs/protocol.schema.json by `npm run gen:protocol`: do not edit by hand.
+ * The Python models in src/cryptotracker/protocol.py are the source of truth.
+ */
+
+/**
+ * This interface was referenced by `CryptoTrackerProtocol`'s JSON-Schema
+ * via the `definition` "ErrorCode".
+ */
+export type ErrorCode =
+  | "invalid_payload"
+  | "unknown_symbol"
+  | "too_many_symbols"
+  | "payload_too_large"
+  | "rate_limited"
+  | "unknown_event"
+  | "slow_consumer"
+  | "internal";
+/**
+ * Where a price came from. Only `binance` is a live exchange feed.
+ *
+ * This interface was referenced by `CryptoTrackerProtocol`'s JSON-Schema
+ * via the `definition` "Source".
+ */
+export type Source = "binance" | "coingecko" | "simulator";
+/**
+ * This interface was referenced by `CryptoTrackerProtocol`'s JSON-Schema
+ * via the `definition` "CandleIntervalValues".
+ */
+export type CandleIntervalValues = "1m" | "5m" | "15m" | "1h" | "4h" | "1d";
+/**
+ * This interface was referenced by `CryptoTrackerProtocol`'s JSON-Schema
+ * via the `definition` "ClientEvent".
+ */
+export type ClientEvent = "subscribe" | "unsubscribe" | "ping";
+/**
+ * This interface was referenced by `CryptoTrackerProtocol`'s JSON-Schema
+ * via the `definition` "ConnectionState".
+ */
+export type ConnectionState = "connected" | "degraded" | "disconnected";
+/**
+ * This interface was referenced by `CryptoTrackerProtocol`'s JSON-Schema
+ * via the `definition` "ServerEvent".
+ */
+export type ServerEvent =
+  "price_update" | "batch_update" | "connection_status" | "candle_update" | "error" | "pong";
+
+export interface CryptoTrackerProtocol {
+  Ack?: Ack;
+  BatchUpdate?: BatchUpdate;
+  CandleData?: CandleData;
+  CandleIntervalValues?: CandleIntervalValues;
+  CandleList?: CandleList;
+  CandleSubscription?: CandleSubscription;
+  ClientEvent?: ClientEvent;
+  ComponentHealth?: ComponentHealth;
+  ConnectionState?: ConnectionState;
+  ConnectionStatus?: ConnectionStatus;
+  Envelope?: Envelope;
+  ErrorCode?: ErrorCode;
+  ErrorData?: ErrorData;
+  Health?: Health;
+  PingRequest?: PingRequest;
+  Pong?: Pong;
+  PriceList?: PriceList;
+  PriceUpdate?: PriceUpdate;
+  ServerEvent?: ServerEvent;
+  Source?: Source;
+  SubscribeRequest?: SubscribeRequest;
+  SymbolInfo?: SymbolInfo;
+  SymbolList?: SymbolList;
+  TelemetryBatch?: TelemetryBatch;
+}
+/**
+ * Socket.IO acknowledgement of every client event.
+ *
+ * This interface was referenced by `CryptoTrackerProtocol`'s JSON-Schema
+ * via the `definition` "Ack".
+ */
+export interface Ack {
+  candles?: CandleSubscription[];
+  error?: ErrorData | null;
+  ok: boolean;
+  requestId?: string | null;
+  /**
+   * Subscribed symbols after it.
+   */
+  symbols?: string[];
+}
+/**
+ * This interface was referenced by `CryptoTrackerProtocol`'s JSON-Schema
+ * via the `definition` "CandleSubscription".
+ */
+export interface CandleSubscription {
+  interval: "1m" | "5m" | "15m" | "1h" | "4h" | "1d";
+  symbol: string;
+}
+/**
+ * This interface was referenced by `CryptoTrackerProtocol`'s JSON-Schema
+ * via the `definition` "ErrorData".
+ */
+export interface ErrorData {
+  code: ErrorCode;
+  details?: string[];
+  message: string;
+}
+/**
+ * Every changed subscribed symbol of one batch interval; `snapshot` marks the reply to a
+ * subscribe (current values, sent before the next batch).
+ *
+ * This interface was referenced by `CryptoTrackerProtocol`'s JSON-Schema
+ * via the `definition` "BatchUpdate".
+ */
+export interface BatchUpdate {
+  snapshot?: boolean;
+  timestamp: number;
+  updates: PriceUpdate[];
+}
+/**
+ * The latest state of one market. 24h figures are rolling-window statistics.
+ *
+ * This interface was referenced by `CryptoTrackerProtocol`'s JSON-Schema
+ * via the `definition` "PriceUpdate".
+ */
+export interface PriceUpdate {
+  high24h: string;
+  /**
+   * Exchange event time of this state (ms).
+   */
+  lastUpdateTime: number;
+  low24h: string;
+  price: string;
+  priceChangePercent: string;
+  source: Source;
+  symbol: string;
+  volume24h: string;
+}
+/**
+ * One OHLCV candle; `closed` is false while the candle is still forming.
+ *
+ * This interface was referenced by `CryptoTrackerProtocol`'s JSON-Schema
+ * via the `definition` "CandleData".
+ */
+export interface CandleData {
+  close: string;
+  closeTime: number;
+  closed: boolean;
+  high: string;
+  interval: "1m" | "5m" | "15m" | "1h" | "4h" | "1d";
+  low: string;
+  open: string;
+  openTime: number;
+  source: Source;
+  symbol: string;
+  volume: string;
+}
+/**
+ * `GET /api/candles/{symbol}`: oldest first; the last one may still be forming.
+ *
+ * This interface was referenced by `CryptoTrackerProtocol`'s JSON-Schema
+ * via the `definition` "CandleList".
+ */
+export interface CandleList {
+  candles: CandleData[];
+  interval: "1m" | "5m" | "15m" | "1h" | "4h" | "1d";
+  symbol: string;
+}
+/**
+ * This interface was referenced by `CryptoTrackerProtocol`'s JSON-Schema
+ * via the `definition` "ComponentHealth".
+ */
+export interface ComponentHealth {
+  detail?: string;
+  status: "ok" | "degraded" | "down";
+}
+/**
+ * Feed health as the server sees it. `live` is false while prices do not come from a live
+ * exchange (fallback or simulator): clients must say so.
+ *
+ * This interface was referenced by `CryptoTrackerProtocol`'s JSON-Schema
+ * via the `definition` "ConnectionStatus".
+ */
+export interface ConnectionStatus {
+  live?: boolean;
+  message: string;
+  source?: Source | null;
+  status: ConnectionState;
+  timestamp: number;
+}
+/**
+ * What every server -> client event carries.
+ *
+ * This interface was referenced by `CryptoTrackerProtocol`'s JSON-Schema
+ * via the `definition` "Envelope".
+ */
+export interface Envelope {
+  data: PriceUpdate | BatchUpdate | ConnectionStatus | CandleData | ErrorData | Pong;
+  event: ServerEvent;
+  requestId?: string | null;
+  timestamp: number;
+}
+/**
+ * This interface was referenced by `CryptoTrackerProtocol`'s JSON-Schema
+ * via the `definition` "Pong".
+ */
+export interface Pong {
+  timestamp: number;
+}
+/**
+ * `GET /health`: 200 while the server can serve prices, 503 when it cannot.
+ *
+ * This interface was referenced by `CryptoTrackerProtocol`'s JSON-Schema
+ * via the `definition` "Health".
+ */
+export interface Health {
+  circuit: "closed" | "open" | "half_open";
+  connections: number;
+  feed: ComponentHealth;
+  lastUpdateAgeS: number | null;
+  live: boolean;
+  redis: ComponentHealth;
+  source: Source | null;
+  status: "ok" | "degraded" | "down";
+  symbols: number;
+  timestamp: number;
+}
+/**
+ * This interface was referenced by `CryptoTrackerProtocol`'s JSON-Schema
+ * via the `definition` "PingRequest".
+ */
+export interface PingRequest {
+  requestId?: string | null;
+}
+/**
+ * `GET /api/prices`: every known market's latest state.
+ *
+ * This interface was referenced by `CryptoTrackerProtocol`'s JSON-Schema
+ * via the `definition` "PriceList".
+ */
+export interface PriceList {
+  live?: boolean;
+  prices: PriceUpdate[];
+  source?: Source | null;
+  timestamp: number;
+}
+/**
+ * Payload of `subscribe` and `unsubscribe`. Symbols are upper case, e.g. BTCUSDT.
+ *
+ * This interface was referenced by `CryptoTrackerProtocol`'s JSON-Schema
+ * via the `definition` "SubscribeRequest".
+ */
+export interface SubscribeRequest {
+  /**
+   * @maxItems 20
+   */
+  candles?: CandleSubscription[];
+  requestId?: string | null;
+  /**
+   * @maxItems 1000
+   */
+  symbols?: string[];
+}
+/**
+ * This interface was referenced by `CryptoTrackerProtocol`'s JSON-Schema
+ * via the `definition` "SymbolInfo".
+ */
+export interface SymbolInfo {
+  baseAsset: string;
+  quoteAsset: string;
+  symbol: string;
+}
+/**
+ * This interface was referenced by `CryptoTrackerProtocol`'s JSON-Schema
+ * via the `definition` "SymbolList".
+ */
+export interface SymbolList {
+  symbols: SymbolInfo[];
+}
+/**
+ * `POST /api/telemetry`: client-side measurements, sent in small batches.
+ *
+ * This interface was referenced by `CryptoTrackerProtocol`'s JSON-Schema
+ * via the `definition` "TelemetryBatch".
+ */
+export interface TelemetryBatch {
+  /**
+   * @maxItems 120
+   */
+  fpsSamples?: number[];
+  /**
+   * @maxItems 120
+   */
+  heapUsedBytes?: number[];
+  loadTimeMs?: number | null;
+  reconnects?: number;
+  timeToInteractiveMs?: number | null;
+  webVitals?: {
+    [k: string]: number;
+  };
+}

@@ -1,0 +1,102 @@
+/** Market data of the page: known symbols, latest prices, link and feed status. Prices stream in
+ * from the socket; components select one symbol each so a tick re-renders only its own row. */
+import { create } from "zustand";
+import type { ConnectionStatus, PriceUpdate, SymbolInfo } from "../protocol";
+import type { LinkStatus, MessageStats } from "../lib/socket";
+
+export interface PriceEntry extends PriceUpdate {
+  /** Local time this state arrived (ms). */
+  receivedAt: number;
+  /** The price before this one, for the flash direction. */
+  prev: string | null;
+}
+
+export interface CryptoState {
+  symbols: SymbolInfo[];
+  symbolsLoaded: boolean;
+  loadError: string | null;
+  prices: Record<string, PriceEntry>;
+  link: LinkStatus;
+  feed: ConnectionStatus | null;
+  /** Local time of the last price message. */
+  lastMessageAt: number | null;
+  /** Server clock minus local clock, from envelope timestamps: ages use the exchange's clock. */
+  clockOffsetMs: number;
+  stats: MessageStats;
+  /** Symbols the server confirmed for this page's connection. */
+  subscribed: string[];
+  setSymbols(symbols: SymbolInfo[]): void;
+  setLoadError(message: string | null): void;
+  applyUpdates(updates: readonly PriceUpdate[], serverTime: number, now?: number): void;
+  setLink(link: LinkStatus): void;
+  setFeed(feed: ConnectionStatus): void;
+  setStats(stats: MessageStats): void;
+  setSubscribed(symbols: string[]): void;
+}
+
+export const initialLink: LinkStatus = {
+  state: "connecting",
+  attempt: 0,
+  nextRetryAt: null,
+  downSince: null,
+  reconnects: 0,
+  rttMs: null,
+  reason: null,
+};
+
+export const useCryptoStore = create<CryptoState>()((set) => ({
+  symbols: [],
+  symbolsLoaded: false,
+  loadError: null,
+  prices: {},
+  link: initialLink,
+  feed: null,
+  lastMessageAt: null,
+  clockOffsetMs: 0,
+  stats: { received: 0, malformed: 0, unknown: 0 },
+  subscribed: [],
+
+  setSymbols: (symbols) => set({ symbols, symbolsLoaded: true, loadError: null }),
+  setLoadError: (loadError) => set({ loadError }),
+
+  applyUpdates: (updates, serverTime, now = Date.now()) =>
+    set((state) => {
+      let prices: Record<string, PriceEntry> | null = null;
+      for (const u of updates) {
+        const current = (prices ?? state.prices)[u.symbol];
+        // Never step back in time (an HTTP snapshot racing a live batch).
+        if (current && current.lastUpdateTime > u.lastUpdateTime) continue;
+        if (
+          current &&
+          current.lastUpdateTime === u.lastUpdateTime &&
+          current.price === u.price &&
+          current.source === u.source
+        ) {
+          continue;
+        }
+        prices ??= { ...state.prices };
+        prices[u.symbol] = {
+          ...u,
+          receivedAt: now,
+          prev: current && current.price !== u.price ? current.price : (current?.prev ?? null),
+        };
+      }
+      return {
+        ...(prices ? { prices } : {}),
+        lastMessageAt: now,
+        clockOffsetMs: serverTime > 0 ? serverTime - now : state.clockOffsetMs,
+      };
+    }),
+
+  setLink: (link) => set({ link }),
+  setFeed: (feed) => set({ feed }),
+  setStats: (stats) => set({ stats }),
+  setSubscribed: (subscribed) => set({ subscribed }),
+}));
+
+/** After this long without an update a price is shown as stale. */
+export const STALE_AFTER_MS = 60_000;
+
+export function priceAge(entry: PriceEntry, now: number, clockOffsetMs: number): number {
+  return Math.max(0, now + clockOffsetMs - entry.lastUpdateTime);
+}
