@@ -68,9 +68,7 @@ class PricePath:
         self.key = key
         self.daily_sigma = daily_sigma
         # Increment of one knot spacing L has variance 2*a^2: match sigma^2 * L / day.
-        self._amps = tuple(
-            daily_sigma * math.sqrt(scale / DAY_MS / 2.0) for scale in _SCALES_MS
-        )
+        self._amps = tuple(daily_sigma * math.sqrt(scale / DAY_MS / 2.0) for scale in _SCALES_MS)
         self._offset = math.log(price) - self._noise(anchor_ms)
 
     def _noise(self, t_ms: int) -> float:
