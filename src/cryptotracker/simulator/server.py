@@ -78,6 +78,8 @@ class SimConfig:
     max_streams: int = 1024
     messages_per_s: int = 5
     connects_per_5min: int = 300
+    rest_weight_per_min: int = 6000
+    coingecko_calls_per_min: int = 30
 
 
 class _Client:
@@ -112,7 +114,12 @@ class Simulator:
         self.rate = self.config.rate
         self.market = SimMarket(self.config.symbols, self.config.seed, now_ms())
         self.faults = Faults()
-        self.rest = RestApi(self.market, self.faults)
+        self.rest = RestApi(
+            self.market,
+            self.faults,
+            weight_per_min=self.config.rest_weight_per_min,
+            coingecko_per_min=self.config.coingecko_calls_per_min,
+        )
         self._connects = SlidingLimit(self.config.connects_per_5min, 300.0)
         self._clients: dict[int, _Client] = {}
         self._index: dict[str, set[_Client]] = {}  # canonical stream -> subscribers
