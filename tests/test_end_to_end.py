@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import httpx
@@ -31,15 +30,19 @@ def settings_for(sim: Any, **overrides: Any) -> Settings:
 
 
 def updates_for(client: Recorder, symbol: str) -> list[dict[str, Any]]:
-    return [u for b in client.of("batch_update") for u in b["data"]["updates"]
-            if u["symbol"] == symbol]
+    return [
+        u for b in client.of("batch_update") for u in b["data"]["updates"] if u["symbol"] == symbol
+    ]
 
 
 async def test_simulated_market_reaches_a_subscribed_client(simulator: Any) -> None:
     async with serve(settings_for(simulator, redis_url=None)) as (tracker, url):
         async with httpx.AsyncClient(base_url=url, timeout=5) as http:
-            await wait_for(lambda: len(tracker.store) >= len(simulator.symbols) // 2, 20,
-                           "24h snapshot of the market")
+            await wait_for(
+                lambda: len(tracker.store) >= len(simulator.symbols) // 2,
+                20,
+                "24h snapshot of the market",
+            )
             prices = (await http.get("/api/prices")).json()
             assert prices["source"] == "binance"
             assert {p["symbol"] for p in prices["prices"]} <= set(simulator.symbols)
@@ -51,18 +54,31 @@ async def test_simulated_market_reaches_a_subscribed_client(simulator: Any) -> N
             assert len(candles["candles"]) == 50
         client = Recorder()
         await client.connect(url)
-        await client.call("subscribe", {"symbols": ["BTCUSDT", "ETHUSDT"],
-                                        "candles": [{"symbol": "BTCUSDT", "interval": "1m"}]})
+        await client.call(
+            "subscribe",
+            {
+                "symbols": ["BTCUSDT", "ETHUSDT"],
+                "candles": [{"symbol": "BTCUSDT", "interval": "1m"}],
+            },
+        )
         await wait_for(lambda: len(updates_for(client, "BTCUSDT")) >= 3, 20, "live BTC updates")
         await client.wait("candle_update", timeout=20)
-        await wait_for(lambda: any("btcusdt@aggtrade" in s.lower() for subs in
-                                   simulator.subscriptions().values() for s in subs), 10,
-                       "aggTrade subscription at the exchange")
+        await wait_for(
+            lambda: any(
+                "btcusdt@aggtrade" in s.lower()
+                for subs in simulator.subscriptions().values()
+                for s in subs
+            ),
+            10,
+            "aggTrade subscription at the exchange",
+        )
         update = updates_for(client, "BTCUSDT")[-1]
         assert update["source"] == "binance"
         assert isinstance(update["price"], str)
         assert {u["symbol"] for b in client.of("batch_update") for u in b["data"]["updates"]} <= {
-            "BTCUSDT", "ETHUSDT"}
+            "BTCUSDT",
+            "ETHUSDT",
+        }
         await client.close()
 
 
@@ -74,11 +90,15 @@ async def test_updates_resume_after_the_exchange_drops_the_connection(simulator:
         await wait_for(lambda: len(updates_for(client, "BTCUSDT")) >= 2, 20, "updates")
         await simulator.drop()
         seen = len(updates_for(client, "BTCUSDT"))
-        await wait_for(lambda: len(updates_for(client, "BTCUSDT")) >= seen + 3, 20,
-                       "updates after reconnect")
+        await wait_for(
+            lambda: len(updates_for(client, "BTCUSDT")) >= seen + 3, 20, "updates after reconnect"
+        )
         # re-subscribed on the new connection
-        assert any("btcusdt@aggtrade" in s.lower() for subs in simulator.subscriptions().values()
-                   for s in subs)
+        assert any(
+            "btcusdt@aggtrade" in s.lower()
+            for subs in simulator.subscriptions().values()
+            for s in subs
+        )
         await client.close()
 
 
@@ -96,12 +116,18 @@ async def test_two_instances_on_one_redis_deliver_the_same_batches(
         await cb.connect(url_b)
         for c in (ca, cb):
             await c.call("subscribe", {"symbols": ["BTCUSDT", "ETHUSDT", "SOLUSDT"]})
-        await wait_for(lambda: len(ca.of("batch_update")) >= 8 and len(cb.of("batch_update")) >= 8,
-                       30, "batches on both instances")
+        await wait_for(
+            lambda: len(ca.of("batch_update")) >= 8 and len(cb.of("batch_update")) >= 8,
+            30,
+            "batches on both instances",
+        )
 
         def live(c: Recorder) -> dict[int, list[tuple[str, str]]]:
-            return {b["data"]["timestamp"]: [(u["symbol"], u["price"]) for u in b["data"]["updates"]]
-                    for b in c.of("batch_update") if not b["data"]["snapshot"]}
+            return {
+                b["data"]["timestamp"]: [(u["symbol"], u["price"]) for u in b["data"]["updates"]]
+                for b in c.of("batch_update")
+                if not b["data"]["snapshot"]
+            }
 
         common = set(live(ca)) & set(live(cb))
         assert len(common) >= 5
@@ -123,8 +149,11 @@ async def test_redis_restart_keeps_clients_served_then_resyncs(
         await wait_for(lambda: len(updates_for(client, "BTCUSDT")) >= 2, 20, "updates")
         private_redis.stop()
         seen = len(updates_for(client, "BTCUSDT"))
-        await wait_for(lambda: len(updates_for(client, "BTCUSDT")) >= seen + 3, 20,
-                       "updates while Redis is down")
+        await wait_for(
+            lambda: len(updates_for(client, "BTCUSDT")) >= seen + 3,
+            20,
+            "updates while Redis is down",
+        )
         async with httpx.AsyncClient(base_url=url, timeout=5) as http:
             await wait_for(lambda: not tracker.link.up, 10, "redis marked down")  # type: ignore[union-attr]
             health = (await http.get("/health")).json()

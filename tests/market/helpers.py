@@ -1,14 +1,25 @@
-"""Helpers of the market tests: the official Binance fixtures and a recording sink."""
+"""Helpers of the market tests: the official Binance fixtures, a recording sink, and a tap on
+the simulator's streams (what it sends any client, to compare with what a provider emits)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
+
+import orjson
+from websockets.asyncio.client import connect
 
 from cryptotracker.protocol import CandleDict, PriceDict
+from cryptotracker.simulator.server import Simulator
 
 FIXTURES = Path(__file__).parents[3] / "shared/fixtures/binance"
+# Simulator knobs: Binance pushes !miniTicker@arr every second and klines every two; ten times
+# faster keeps the watchdog's silence bound, and so every test, short.
+FAST_MARKET: Final[dict[str, Any]] = {"mini_ticker_s": 0.1, "kline_push_s": 0.2}
 
 
 def fixture(name: str) -> Any:
@@ -33,3 +44,27 @@ class RecordingSink:
 
     def sources(self) -> set[str]:
         return {p["source"] for p in self.prices}
+
+
+def connections(sim: Simulator) -> set[frozenset[str]]:
+    """The streams of each open connection to `sim`."""
+    return {frozenset(streams) for streams in sim.subscriptions().values()}
+
+
+@contextlib.asynccontextmanager
+async def tapped(sim: Simulator, *streams: str) -> AsyncIterator[list[Any]]:
+    """Every `data` the simulator sends a client of `streams`, in order, while open."""
+    seen: list[Any] = []
+    async with connect(f"{sim.ws_url}/stream?streams={'/'.join(streams)}") as ws:
+
+        async def read() -> None:
+            async for raw in ws:
+                seen.append(orjson.loads(raw)["data"])
+
+        reader = asyncio.create_task(read())
+        try:
+            yield seen
+        finally:
+            reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reader

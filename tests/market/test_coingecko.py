@@ -1,9 +1,12 @@
-"""CoinGecko polling: mapping to <BASE>USDT, only moved prices, rate limits honoured."""
+"""CoinGecko polling against the simulator's `/coins/markets`: mapping to <BASE>USDT, the exact
+numbers CoinGecko wrote, only moved prices, rate limits honoured."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from urllib.parse import parse_qs, urlsplit
+import json
+from decimal import Decimal
+from typing import Any
+from urllib.parse import parse_qs
 
 import httpx
 import pytest
@@ -12,19 +15,27 @@ from cryptotracker.market.binance_rest import RestError, retry_after_s
 from cryptotracker.market.coingecko import COINGECKO_IDS, CoinGeckoProvider
 from cryptotracker.protocol import PriceUpdate
 from cryptotracker.settings import Settings
-from tests.market.fake_exchange import FakeExchange
+from cryptotracker.simulator.faults import HttpFault
+from cryptotracker.simulator.server import Simulator, now_ms
 from tests.market.helpers import RecordingSink
 
 
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeExchange]:
-    async with FakeExchange().running() as exchange:
-        yield exchange
-
-
-def provider(fake: FakeExchange, sink: RecordingSink, **knobs: float) -> CoinGeckoProvider:
+def provider(sim: Simulator, sink: RecordingSink, **knobs: Any) -> CoinGeckoProvider:
     settings = Settings(coingecko_calls_per_min=6000, backoff_jitter=0, **knobs)
-    return CoinGeckoProvider(settings, sink, base_url=fake.coingecko_url, assets=["BTC", "ETH"])
+    return CoinGeckoProvider(
+        settings, sink, base_url=sim.coingecko_url, assets=["BTC", "ETH", "PEPE"]
+    )
+
+
+def move(sim: Simulator, symbol: str) -> None:
+    """Trade `symbol` on the simulated market until its price is another tick."""
+    market = sim.market.markets[symbol]
+    before = market.price
+    for _ in range(1000):
+        sim.market.trade(symbol, now_ms(), 400.0)
+        if market.price != before:
+            return
+    raise AssertionError(f"{symbol} did not move in 1000 trades")
 
 
 def test_well_known_assets_map_to_coingecko_ids() -> None:
@@ -35,36 +46,54 @@ def test_well_known_assets_map_to_coingecko_ids() -> None:
 
 
 async def test_poll_emits_labelled_usdt_prices_only_when_they_move(
-    fake: FakeExchange, sink: RecordingSink
+    sim: Simulator, sink: RecordingSink
 ) -> None:
-    cg = provider(fake, sink)
-    async with httpx.AsyncClient(base_url=cg.base_url) as client:
-        assert await cg.poll_once(client) == 2
+    sim.rate = 0.0  # a still market: nothing moves unless the test trades
+    cg = provider(sim, sink)
+    sent: list[httpx.Request] = []
+
+    async def record(request: httpx.Request) -> None:
+        sent.append(request)
+
+    async with httpx.AsyncClient(base_url=cg.base_url, event_hooks={"request": [record]}) as client:
+        assert await cg.poll_once(client) == 3
         assert await cg.poll_once(client) == 0  # nothing moved
-        fake.coingecko_prices["bitcoin"] = 67200.01
+        move(sim, "BTCUSDT")
         assert await cg.poll_once(client) == 1
+        assert sim.rest.calls == {"coingecko/coins/markets": 3}  # one call a poll
+        # What CoinGecko (the simulator) wrote, as exact decimals.
+        answer = await client.get(sent[0].url)
+        rows = {row["id"]: row for row in json.loads(answer.text, parse_float=Decimal)}
     latest = sink.latest()
-    assert set(latest) == {"BTCUSDT", "ETHUSDT"}
-    assert latest["BTCUSDT"]["price"] == "67200.01"
+    assert set(latest) == {"BTCUSDT", "ETHUSDT", "PEPEUSDT"}
+    for symbol, cid in [("BTCUSDT", "bitcoin"), ("ETHUSDT", "ethereum"), ("PEPEUSDT", "pepe")]:
+        p, row = latest[symbol], rows[cid]
+        assert Decimal(p["price"]) == row["current_price"]
+        assert Decimal(p["high24h"]) == row["high_24h"]
+        assert Decimal(p["low24h"]) == row["low_24h"]
+        assert Decimal(p["volume24h"]) == row["total_volume"]
+    # The same price as the simulator's Binance side shows, to the last digit of a tiny one.
+    pepe = sim.market.markets["PEPEUSDT"]
+    assert Decimal(latest["PEPEUSDT"]["price"]) * 10**8 == pepe.price
+    assert latest["PEPEUSDT"]["price"].startswith("0.0000")
     assert sink.sources() == {"coingecko"}
     for update in sink.prices:
         PriceUpdate.model_validate(update)
-    query = parse_qs(urlsplit(fake.rest_calls[0]).query)
-    assert query == {
+    assert sent[0].url.path == "/coingecko/api/v3/coins/markets"
+    assert parse_qs(sent[0].url.query.decode()) == {
         "vs_currency": ["usd"],
-        "ids": ["bitcoin,ethereum"],
+        "ids": ["bitcoin,ethereum,pepe"],
         "per_page": ["250"],
         "page": ["1"],
     }
-    assert urlsplit(fake.rest_calls[0]).path == "/coingecko/api/v3/coins/markets"
-    assert [s.symbol for s in cg.symbols()] == ["BTCUSDT", "ETHUSDT"]
+    assert [s.symbol for s in cg.symbols()] == ["BTCUSDT", "ETHUSDT", "PEPEUSDT"]
 
 
 async def test_rate_limited_poll_waits_at_least_retry_after(
-    fake: FakeExchange, sink: RecordingSink
+    sim: Simulator, sink: RecordingSink
 ) -> None:
-    fake.coingecko_status = 429
-    cg = provider(fake, sink, coingecko_poll_s=1.0)
+    sim.faults.http["coingecko"] = HttpFault(429, retry_after=7.0)
+    cg = provider(sim, sink, coingecko_poll_s=1.0)
     async with httpx.AsyncClient(base_url=cg.base_url) as client:
         with pytest.raises(RestError) as caught:
             await cg.poll_once(client)
@@ -72,6 +101,7 @@ async def test_rate_limited_poll_waits_at_least_retry_after(
     assert cg._failed(caught.value) >= 7.0
     assert cg.failures == 1
     assert not cg.state.connected
+    assert sink.prices == []
 
 
 def test_failures_back_off_but_never_beyond_the_poll_interval() -> None:

@@ -131,6 +131,7 @@ class Simulator:
         self._garbage = itertools.cycle(GARBAGE)
         self.handshakes = 0
         self.frames_sent = 0
+        self.requests: dict[str, int] = {}  # stream requests received, by method
 
     # ---- addresses ----------------------------------------------------------------------------
 
@@ -236,6 +237,7 @@ class Simulator:
             ],
             "faults": self.faults.describe(),
             "rest_calls": dict(self.rest.calls),
+            "requests": dict(self.requests),
         }
 
     def _control(self, path: str, query: dict[str, str]) -> Reply:
@@ -345,6 +347,7 @@ class Simulator:
     def _on_request(self, client: _Client, message: str | bytes) -> None:
         try:
             req = frames.parse_request(message)
+            self.requests[req.method] = self.requests.get(req.method, 0) + 1
             if req.method == "LIST_SUBSCRIPTIONS":
                 client.push(frames.reply(req.id, list(client.streams)))
                 return

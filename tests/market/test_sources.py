@@ -1,4 +1,6 @@
-"""The source chain Binance -> CoinGecko -> simulator, with scripted fakes for every link."""
+"""The source chain Binance -> CoinGecko -> simulator: each link a real simulator over a real
+socket (one plays Binance and CoinGecko, the chain starts its own for the last link), faults
+set on the exchange decide who serves."""
 
 from __future__ import annotations
 
@@ -14,8 +16,10 @@ from cryptotracker.market.feed import FeedState
 from cryptotracker.market.sources import SourceChain
 from cryptotracker.protocol import Source
 from cryptotracker.settings import Settings
-from tests.market.fake_exchange import FakeExchange
-from tests.market.helpers import RecordingSink
+from cryptotracker.simulator.faults import HttpFault
+from cryptotracker.simulator.server import Simulator
+from tests.market.helpers import FAST_MARKET, RecordingSink
+from tests.simulator.fixtures import SimulatorFactory, sim_config
 from tests.support import wait_for
 
 FAST: dict[str, Any] = {
@@ -29,36 +33,35 @@ FAST: dict[str, Any] = {
     "coingecko_calls_per_min": 6000,
     "coingecko_failure_threshold": 2,
 }
-
-
-@pytest.fixture
-async def binance() -> AsyncIterator[FakeExchange]:
-    async with FakeExchange().running() as exchange:
-        yield exchange
-
-
-@pytest.fixture
-async def local_sim() -> AsyncIterator[FakeExchange]:
-    async with FakeExchange().running() as exchange:
-        yield exchange
+# CoinGecko's free tier (30 calls/min) would refuse a poll every 0.1 s.
+EXCHANGE: dict[str, Any] = {**FAST_MARKET, "coingecko_calls_per_min": 6000}
 
 
 class SimulatorStarter:
-    """The app's `start_simulator`: here it hands out an already running fake."""
+    """The app's `start_simulator`, in process: a fresh simulator per start, stopped when the
+    chain leaves it."""
 
-    def __init__(self, exchange: FakeExchange) -> None:
-        self.exchange = exchange
+    def __init__(self) -> None:
         self.started = 0
-        self.running = 0
+        self.current: Simulator | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.current is not None
+
+    def streams(self) -> set[str]:
+        subscriptions = self.current.subscriptions().values() if self.current else []
+        return {stream for streams in subscriptions for stream in streams}
 
     @contextlib.asynccontextmanager
     async def __call__(self) -> AsyncIterator[tuple[str, str]]:
         self.started += 1
-        self.running += 1
-        try:
-            yield self.exchange.ws_url, self.exchange.rest_url
-        finally:
-            self.running -= 1
+        async with Simulator(sim_config(**FAST_MARKET)).running() as sim:
+            self.current = sim
+            try:
+                yield sim.ws_url, sim.rest_url
+            finally:
+                self.current = None
 
 
 @contextlib.asynccontextmanager
@@ -76,7 +79,13 @@ async def chain_running(
             await task
 
 
-def settings_for(binance: FakeExchange, **knobs: Any) -> Settings:
+@pytest.fixture
+async def binance(simulator_factory: SimulatorFactory) -> Simulator:
+    """The simulator that plays Binance and CoinGecko."""
+    return await simulator_factory(**EXCHANGE)
+
+
+def settings_for(binance: Simulator, **knobs: Any) -> Settings:
     return Settings(
         binance_ws_url=binance.ws_url,
         binance_rest_url=binance.rest_url,
@@ -86,7 +95,7 @@ def settings_for(binance: FakeExchange, **knobs: Any) -> Settings:
 
 
 async def test_live_binance_is_the_source_and_only_it_is_live(
-    binance: FakeExchange, sink: RecordingSink
+    binance: Simulator, sink: RecordingSink
 ) -> None:
     async with chain_running(settings_for(binance, simulator_fallback=False), sink) as (chain, _):
         await wait_for(lambda: chain.source is Source.BINANCE, 5, "binance serving")
@@ -98,15 +107,20 @@ async def test_live_binance_is_the_source_and_only_it_is_live(
         )
         assert chain.circuit() == "closed"
         await chain.set_demand(frozenset({"BTCUSDT"}), frozenset())
-        await wait_for(lambda: "btcusdt@aggTrade" in binance.streams(), 5, "demand forwarded")
-        assert [s.symbol for s in chain.symbols()] == ["BTCUSDT", "ETHUSDT", "SHIBUSDT"]
+        await wait_for(
+            lambda: any("btcusdt@aggTrade" in s for s in binance.subscriptions().values()),
+            5,
+            "demand forwarded",
+        )
+        assert [s.symbol for s in chain.symbols()] == sorted(binance.symbols)
         assert (await chain.klines("BTCUSDT", "1m", 1))[0]["source"] == "binance"
+        assert sink.sources() == {"binance"}
 
 
 async def test_coingecko_takes_over_while_the_breaker_is_open_and_binance_resumes(
-    binance: FakeExchange, sink: RecordingSink
+    binance: Simulator, sink: RecordingSink
 ) -> None:
-    binance.ws_status = 451
+    binance.faults.http["ws"] = HttpFault(451)
     async with chain_running(settings_for(binance, simulator_fallback=False), sink) as (
         chain,
         states,
@@ -123,7 +137,7 @@ async def test_coingecko_takes_over_while_the_breaker_is_open_and_binance_resume
         assert sink.latest()["BTCUSDT"]["source"] == "coingecko"
         assert any(s.source is Source.COINGECKO and not s.live for s in states)
 
-        binance.ws_status = None
+        binance.faults.clear()
         await wait_for(lambda: chain.source is Source.BINANCE, 5, "binance back")
         await wait_for(lambda: chain.coingecko is None, 5, "coingecko stopped")
         assert chain.circuit() == "closed"
@@ -132,11 +146,11 @@ async def test_coingecko_takes_over_while_the_breaker_is_open_and_binance_resume
 
 
 async def test_simulator_is_the_last_link_when_coingecko_fails_too(
-    binance: FakeExchange, local_sim: FakeExchange, sink: RecordingSink
+    binance: Simulator, sink: RecordingSink
 ) -> None:
-    binance.ws_status = 451
-    binance.coingecko_status = 503
-    starter = SimulatorStarter(local_sim)
+    binance.faults.http["ws"] = HttpFault(451)
+    binance.faults.http["coingecko"] = HttpFault(503)
+    starter = SimulatorStarter()
     async with chain_running(settings_for(binance), sink, starter) as (chain, _):
         await wait_for(lambda: chain.source is Source.SIMULATOR, 5, "simulator serving")
         status = chain.status()
@@ -147,25 +161,26 @@ async def test_simulator_is_the_last_link_when_coingecko_fails_too(
         )
         await wait_for(lambda: "simulator" in sink.sources(), 5, "simulated prices")
         await chain.set_demand(frozenset({"ETHUSDT"}), frozenset())
-        await wait_for(lambda: "ethusdt@aggTrade" in local_sim.streams(), 5, "demand forwarded")
+        await wait_for(lambda: "ethusdt@aggTrade" in starter.streams(), 5, "demand forwarded")
         assert (await chain.klines("BTCUSDT", "1m", 1))[0]["source"] == "simulator"
 
-        binance.coingecko_status = None  # CoinGecko answers again: the higher link wins
-        await wait_for(lambda: starter.running == 0, 5, "simulator stopped")
+        del binance.faults.http["coingecko"]  # CoinGecko answers again: the higher link wins
+        await wait_for(lambda: not starter.running, 5, "simulator stopped")
         await wait_for(lambda: chain.source is Source.COINGECKO, 5, "coingecko serving")
 
-        binance.ws_status = None
+        binance.faults.clear()
         await wait_for(lambda: chain.source is Source.BINANCE, 5, "binance back")
         assert chain.coingecko is None
         assert chain.simulator is None
+        assert starter.started == 1
 
 
 async def test_no_simulator_link_when_the_fallback_is_off(
-    binance: FakeExchange, local_sim: FakeExchange, sink: RecordingSink
+    binance: Simulator, sink: RecordingSink
 ) -> None:
-    binance.ws_status = 451
-    binance.coingecko_status = 503
-    starter = SimulatorStarter(local_sim)
+    binance.faults.http["ws"] = HttpFault(451)
+    binance.faults.http["coingecko"] = HttpFault(503)
+    starter = SimulatorStarter()
     settings = settings_for(binance, simulator_fallback=False)
     async with chain_running(settings, sink, starter) as (chain, _):
         await wait_for(
@@ -177,10 +192,8 @@ async def test_no_simulator_link_when_the_fallback_is_off(
         assert (status["status"], status["live"]) == ("disconnected", False)
 
 
-async def test_demo_mode_runs_only_the_simulator_labelled_as_such(
-    local_sim: FakeExchange, sink: RecordingSink
-) -> None:
-    starter = SimulatorStarter(local_sim)
+async def test_demo_mode_runs_only_the_simulator_labelled_as_such(sink: RecordingSink) -> None:
+    starter = SimulatorStarter()
     settings = Settings(exchange="simulator", **FAST)
     async with chain_running(settings, sink, starter) as (chain, _):
         await wait_for(lambda: chain.source is Source.SIMULATOR, 5, "simulator serving")
@@ -193,4 +206,5 @@ async def test_demo_mode_runs_only_the_simulator_labelled_as_such(
         )
         assert chain.circuit() == CircuitState.CLOSED.value
         assert sink.sources() == {"simulator"}
-        assert [s.symbol for s in chain.symbols()] == ["BTCUSDT", "ETHUSDT", "SHIBUSDT"]
+        assert starter.current is not None
+        assert [s.symbol for s in chain.symbols()] == sorted(starter.current.symbols)
