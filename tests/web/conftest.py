@@ -55,7 +55,12 @@ class DemoServer:
             self.port,
             name="demo",
             timeout=SERVER_START_S,
-            env={"CRYPTOTRACKER_WEB_DIST": str(DIST), "CRYPTOTRACKER_LOG_LEVEL": "warning"},
+            env={
+                "CRYPTOTRACKER_WEB_DIST": str(DIST),
+                "CRYPTOTRACKER_LOG_LEVEL": "warning",
+                # The default origins name port 8000 only; the page here comes from another port.
+                "CRYPTOTRACKER_CORS_ORIGINS": self.url,
+            },
         )
         self.proc = ctx.__enter__()
         self._ctx = ctx

@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, WebSocket, expect
+from playwright.sync_api import FilePayload, Page, WebSocket, expect
 
+from tests.support import wait_until
 from tests.web.conftest import DemoServer
 
 pytestmark = pytest.mark.browser
@@ -32,6 +33,7 @@ ROWS_IN_ORDER_JS = """() => [...document.querySelectorAll('[data-testid=market-r
     .sort((a, b) => a.getAttribute('aria-rowindex') - b.getAttribute('aria-rowindex'))
     .map(r => ({
         symbol: r.dataset.symbol,
+        pair: r.querySelector('a').textContent,
         price: r.querySelector('[data-testid=price]').textContent,
     }))"""
 
@@ -111,6 +113,28 @@ def test_page_loads_and_prices_change(page: Page, demo: DemoServer, shot: Shot) 
     shot("02-prices-changed")
 
 
+def _metric(page: Page, server: DemoServer, name: str) -> float:
+    text = page.request.get(f"{server.url}/metrics").text()
+    m = re.search(rf"^{re.escape(name)} (\S+)$", text, re.M)
+    return float(m.group(1)) if m else 0.0
+
+
+def test_telemetry_reaches_metrics(page: Page, demo: DemoServer) -> None:
+    batches = "cryptotracker_client_telemetry_batches_total"
+    before = _metric(page, demo, batches)
+    open_markets(page, demo)
+    # Leaving the tab sends what was measured at once (a beacon), without the 30 s batch wait.
+    page.evaluate(
+        """() => {
+            Object.defineProperty(document, 'visibilityState', { value: 'hidden' });
+            document.dispatchEvent(new Event('visibilitychange'));
+        }"""
+    )
+    wait_until(lambda: _metric(page, demo, batches) > before, timeout=15, what="a telemetry batch")
+    assert _metric(page, demo, "cryptotracker_client_load_seconds_count") >= 1
+    assert _metric(page, demo, "cryptotracker_client_interactive_seconds_count") >= 1
+
+
 def test_simulator_banner_shows(page: Page, demo: DemoServer, shot: Shot) -> None:
     open_markets(page, demo)
     banner = page.get_by_test_id("source-banner")
@@ -140,8 +164,12 @@ def test_sort_and_search(page: Page, demo: DemoServer, shot: Shot) -> None:
     assert prices == sorted(prices) or _nearly_sorted(prices), prices
 
     page.get_by_test_id("sort-symbol").click()
-    symbols = [r["symbol"] for r in rows_in_order(page)[:10]]
-    assert symbols == sorted(symbols)
+    # By coin, then quote ("ETH/USDT" before "ETHFI/USDT").
+    pairs = [tuple(r["pair"].split("/")) for r in rows_in_order(page)[:10]]
+    assert pairs == sorted(pairs), pairs
+    page.get_by_test_id("sort-symbol").click()
+    pairs = [tuple(r["pair"].split("/")) for r in rows_in_order(page)[:10]]
+    assert pairs == sorted(pairs, reverse=True), pairs
 
     page.keyboard.press("/")
     expect(page.get_by_test_id("search")).to_be_focused()
@@ -229,13 +257,31 @@ def test_portfolio_and_watchlist_survive_reload(page: Page, demo: DemoServer, sh
     expect(page.get_by_test_id("allocation")).to_be_visible()
     shot("01-portfolio-with-pnl")
 
+    # CSV out, and in: the valid line is imported, the bad one reported.
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Export CSV").click()
+    exported = Path(download.value.path()).read_text()
+    assert exported.startswith("symbol,amount,avgBuyPrice\nBTCUSDT,0.5,"), exported
+    csv: FilePayload = {
+        "name": "holdings.csv",
+        "mimeType": "text/csv",
+        "buffer": b"symbol,amount,avgBuyPrice\nETHUSDT,2,1\nNOPEUSDT,abc,1\n",
+    }
+    page.get_by_test_id("csv-input").set_input_files(files=[csv])
+    expect(page.get_by_test_id("toast").filter(has_text="Imported 1 holding")).to_contain_text(
+        "line 3"
+    )
+    expect(page.locator("[data-testid=holding-row][data-symbol=ETHUSDT]")).to_be_visible()
+    shot("02-portfolio-after-import")
+
     page.reload()
     expect(page.locator("[data-testid=holding-row][data-symbol=BTCUSDT]")).to_be_visible()
+    expect(page.locator("[data-testid=holding-row][data-symbol=ETHUSDT]")).to_be_visible()
     expect(page.get_by_test_id("holding-pnl").first).to_have_text(re.compile(r"^\+"))
     page.get_by_role("link", name=re.compile("^Watchlist")).click()
     expect(page.locator(f"{ROWS}[data-symbol={starred}]")).to_be_visible(timeout=20_000)
     expect(page.locator(ROWS)).to_have_count(1)
-    shot("02-watchlist-after-reload")
+    shot("03-watchlist-after-reload")
 
 
 def test_keyboard_opens_symbol_with_live_chart(page: Page, demo: DemoServer, shot: Shot) -> None:
@@ -254,7 +300,27 @@ def test_keyboard_opens_symbol_with_live_chart(page: Page, demo: DemoServer, sho
         "data-status", "ready", timeout=20_000
     )
     expect(page.get_by_test_id("symbol-price")).not_to_have_text("—")
+    # The forming candle moves with live candle_update events.
+    chart = page.get_by_test_id("candle-chart")
+    page.wait_for_function(
+        "el => Number(el.dataset.liveUpdates) >= 2", arg=chart.element_handle(), timeout=20_000
+    )
     shot("01-symbol-page")
+
+    page.get_by_test_id("interval-1h").click()
+    expect(chart).to_have_attribute("data-status", "ready", timeout=20_000)
+    page.wait_for_function(
+        """(symbol) => {
+            const c = window.cryptotracker.subscribed().candles;
+            return c.length === 1 && c[0].symbol === symbol && c[0].interval === '1h';
+        }""",
+        arg=symbol,
+        timeout=15_000,
+    )
+    page.wait_for_function(
+        "el => Number(el.dataset.liveUpdates) >= 1", arg=chart.element_handle(), timeout=20_000
+    )
+    shot("02-symbol-page-1h")
 
 
 @pytest.mark.timeout(240)
@@ -281,6 +347,64 @@ def test_reconnects_after_server_restart(page: Page, own_demo: DemoServer, shot:
     expect(status).to_have_attribute("data-state", "connected", timeout=60_000)
     expect(page.get_by_test_id("outage-banner")).to_have_count(0)
     expect(page.locator(f"{ROWS}[data-stale=true]")).to_have_count(0, timeout=20_000)
+    # The new server session got the page's subscriptions back.
+    page.wait_for_function(SUBSCRIBED_JS, arg=sorted(page.evaluate(RENDERED_JS)), timeout=15_000)
     wait_prices_change(page)
     assert page.evaluate("() => window.__sameDocument === true"), "the page was reloaded"
     shot("02-reconnected")
+
+
+def test_alert_fires_with_toast(page: Page, demo: DemoServer, shot: Shot) -> None:
+    page.goto(demo.url + "/alerts?symbol=BTCUSDT")
+    expect(page.get_by_test_id("alert-symbol")).to_have_value("BTCUSDT")
+    # One that cannot fire and one that fires on the next price.
+    page.get_by_test_id("alert-kind").select_option("below")
+    page.get_by_test_id("alert-price").fill("0.00000001")
+    page.get_by_test_id("alert-submit").click()
+    page.get_by_test_id("alert-kind").select_option("above")
+    page.get_by_test_id("alert-price").fill("1")
+    page.get_by_test_id("alert-submit").click()
+
+    toast = page.get_by_test_id("toast").filter(has_text="Alert: BTCUSDT")
+    expect(toast).to_be_visible(timeout=20_000)
+    expect(toast).to_contain_text("BTCUSDT is above 1.0000")
+    rows = page.get_by_test_id("alert-row")
+    expect(rows.and_(page.locator("[data-state=triggered]"))).to_have_count(1)
+    expect(rows.and_(page.locator("[data-state=active]"))).to_have_count(1)
+    shot("01-alert-fired")
+
+    page.reload()
+    expect(page.get_by_test_id("alert-row")).to_have_count(2)
+    expect(page.locator("[data-testid=alert-row][data-state=triggered]")).to_have_count(1)
+
+
+def test_phone_width_light_theme(page: Page, demo: DemoServer, shot: Shot) -> None:
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.emulate_media(color_scheme="light")
+    open_markets(page, demo)
+    expect(page.locator("html")).not_to_have_class(re.compile(r"\bdark\b"))
+    overflow = "() => document.documentElement.scrollWidth - window.innerWidth"
+    assert page.evaluate(overflow) <= 0, "the markets page scrolls sideways on a phone"
+    # The quote filter narrows the list to one quote asset.
+    tabs = page.get_by_role("tab")
+    if tabs.count() > 2:
+        quote = tabs.nth(2).inner_text()
+        tabs.nth(2).click()
+        symbols = page.locator(ROWS).evaluate_all("rows => rows.map(r => r.dataset.symbol)")
+        assert symbols and all(s.endswith(quote) for s in symbols), (quote, symbols)
+        tabs.first.click()
+    shot("01-markets-phone-light")
+
+    page.locator(ROWS).first.locator("a").first.click()
+    expect(page.get_by_test_id("candle-chart")).to_have_attribute(
+        "data-status", "ready", timeout=20_000
+    )
+    assert page.evaluate(overflow) <= 0, "the symbol page scrolls sideways on a phone"
+    shot("02-symbol-phone-light")
+
+    page.get_by_test_id("theme-toggle").click()  # system → dark
+    expect(page.locator("html")).to_have_class(re.compile(r"\bdark\b"))
+    page.get_by_role("link", name="Portfolio").click()
+    expect(page.get_by_test_id("holding-symbol")).to_be_visible()
+    assert page.evaluate(overflow) <= 0, "the portfolio page scrolls sideways on a phone"
+    shot("03-portfolio-phone-dark")

@@ -33,10 +33,10 @@ export function AllocationChart({ slices }: { slices: Slice[] }) {
     return { ...p, len: (p.value / total) * c, offset: (before / total) * c };
   });
   return (
-    <div data-testid="allocation" className="flex flex-col items-center gap-4 sm:flex-row">
+    <div data-testid="allocation" className="flex flex-col items-center gap-3 sm:flex-row">
       <svg
         viewBox="0 0 100 100"
-        className="h-36 w-36 shrink-0 -rotate-90"
+        className="h-28 w-28 shrink-0 -rotate-90"
         role="img"
         aria-label="Allocation by asset"
       >
@@ -63,9 +63,13 @@ export function AllocationChart({ slices }: { slices: Slice[] }) {
               className="h-2.5 w-2.5 shrink-0 rounded-sm"
               style={{ background: COLORS[i % COLORS.length] }}
             />
-            <span className="min-w-0 truncate font-medium">{p.label}</span>
-            <span className="tabular ml-auto text-muted">{formatMoney(p.value)}</span>
-            <span className="tabular w-14 text-right">{((p.value / total) * 100).toFixed(1)}%</span>
+            <span className="min-w-0 flex-1 truncate font-medium" title={p.label}>
+              {p.label}
+            </span>
+            <span className="tabular shrink-0 text-muted">{formatMoney(p.value)}</span>
+            <span className="tabular w-14 shrink-0 text-right">
+              {((p.value / total) * 100).toFixed(1)}%
+            </span>
           </li>
         ))}
       </ul>

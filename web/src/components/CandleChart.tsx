@@ -11,6 +11,7 @@ import {
 } from "lightweight-charts";
 import { useEffect, useRef, useState } from "react";
 import { api } from "../lib/api";
+import { priceDigits } from "../lib/format";
 import { marketClient, onCandle } from "../lib/market";
 import type { CandleData, CandleInterval } from "../protocol";
 
@@ -19,6 +20,9 @@ interface Props {
   interval: CandleInterval;
   dark: boolean;
 }
+
+/** Most bars on screen after loading history (trading sites open at a similar density). */
+const VISIBLE_BARS = 150;
 
 function cssVar(name: string): string {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
@@ -88,6 +92,9 @@ export function CandleChart({ symbol, interval, dark }: Props) {
     volume.current = c.addSeries(HistogramSeries, {
       priceScaleId: "",
       priceFormat: { type: "volume" },
+      // The overlay scale has no axis: its last-value label would sit on the price axis.
+      lastValueVisible: false,
+      priceLineVisible: false,
     });
     volume.current.priceScale().applyOptions({ scaleMargins: { top: 0.8, bottom: 0 } });
     candles.current.priceScale().applyOptions({ scaleMargins: { top: 0.08, bottom: 0.25 } });
@@ -116,9 +123,17 @@ export function CandleChart({ symbol, interval, dark }: Props) {
     const abort = new AbortController();
     let loaded = false;
     const pending: CandleData[] = [];
+    let live = 0;
+    if (box.current) box.current.dataset.liveUpdates = "0";
     const apply = (c: CandleData) => {
       candles.current?.update(toBar(c));
       volume.current?.update(toVolume(c));
+      // For people and tests inspecting the page: the forming candle's last update.
+      live += 1;
+      if (box.current) {
+        box.current.dataset.liveUpdates = String(live);
+        box.current.dataset.lastClose = c.close;
+      }
     };
     const off = onCandle((c) => {
       if (c.symbol !== symbol || c.interval !== interval) return;
@@ -143,8 +158,7 @@ export function CandleChart({ symbol, interval, dark }: Props) {
         const last = rows[rows.length - 1];
         if (last) {
           const p = Number(last.close);
-          const precision =
-            p >= 1000 ? 2 : p >= 1 ? 4 : Math.min(10, Math.ceil(-Math.log10(p)) + 4);
+          const precision = priceDigits(p).max; // the axis reads like the tables
           candles.current?.applyOptions({
             priceFormat: { type: "price", precision, minMove: 10 ** -precision },
           });
@@ -154,7 +168,14 @@ export function CandleChart({ symbol, interval, dark }: Props) {
           if (!last || c.openTime >= last.openTime) apply(c);
         }
         pending.length = 0;
-        chart.current?.timeScale().fitContent();
+        // Show the recent bars at a readable width (about 8 px each, fewer on a phone); the
+        // rest is a scroll or pinch away.
+        const bars = Math.min(VISIBLE_BARS, Math.floor((box.current?.clientWidth ?? 1200) / 8));
+        if (rows.length > bars) {
+          chart.current
+            ?.timeScale()
+            .setVisibleLogicalRange({ from: rows.length - bars, to: rows.length + 2 });
+        } else chart.current?.timeScale().fitContent();
         setResult({ key: tag, status: rows.length ? "ready" : "empty" });
       })
       .catch((err: unknown) => {

@@ -61,4 +61,20 @@ describe("ConnectionBar", () => {
     );
     expect(screen.getByTestId("reconnect")).toBeTruthy();
   });
+
+  it("tells a link that is up from a feed that is not", () => {
+    useCryptoStore.setState({
+      link: { ...initialLink, state: "connected" },
+      feed: {
+        status: "disconnected",
+        message: "no price source connected: starting",
+        timestamp: NOW,
+        source: null,
+        live: false,
+      },
+    });
+    render(<ConnectionBar />);
+    expect(screen.getByTestId("connection-status").dataset.state).toBe("connected");
+    expect(screen.getByTestId("connection-label").textContent).toBe("Connected · no price feed");
+  });
 });

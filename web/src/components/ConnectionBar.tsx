@@ -22,8 +22,14 @@ export function ConnectionBar() {
   let dot: string;
   switch (state) {
     case "connected":
-      label = feed?.status === "degraded" ? "Connected · feed degraded" : "Connected";
-      dot = feed?.status === "degraded" ? "bg-brand" : "bg-up";
+      // The link to our server is up; the server's own feed from the exchange may not be.
+      label =
+        feed?.status === "degraded"
+          ? "Connected · feed degraded"
+          : feed?.status === "disconnected"
+            ? "Connected · no price feed"
+            : "Connected";
+      dot = feed && feed.status !== "connected" ? "bg-brand" : "bg-up";
       break;
     case "connecting":
       label = "Connecting…";

@@ -33,7 +33,7 @@ export function HighlightCard({
               </span>
             ) : (
               <span className="tabular w-16 text-right text-muted">
-                {formatCompact(Number(p.volume24h) * Number(p.price))}
+                {formatCompact(p.volume24h)}
               </span>
             )}
           </li>

@@ -13,9 +13,8 @@ function pick(prices: Record<string, PriceEntry>): Picks {
   const byChange = [...all].sort(
     (a, b) => Number(b.priceChangePercent) - Number(a.priceChangePercent),
   );
-  const byVolume = [...all].sort(
-    (a, b) => Number(b.volume24h) * Number(b.price) - Number(a.volume24h) * Number(a.price),
-  );
+  // volume24h is the quote volume (USDT for USDT markets): it ranks across assets as it is.
+  const byVolume = [...all].sort((a, b) => Number(b.volume24h) - Number(a.volume24h));
   return {
     gainers: byChange.slice(0, 3),
     losers: byChange.slice(-3).reverse(),

@@ -2,7 +2,14 @@ import { memo, type MouseEvent } from "react";
 import type { SymbolInfo } from "../protocol";
 import { usePrice } from "../hooks/usePrice";
 import { useStale } from "../hooks/useStale";
-import { formatAge, formatCompact, formatPercent, formatPrice, signOf } from "../lib/format";
+import {
+  formatAge,
+  formatAmount,
+  formatCompact,
+  formatPercent,
+  formatPrice,
+  signOf,
+} from "../lib/format";
 import { priceAge, useCryptoStore } from "../store/cryptoStore";
 import { FlashValue } from "./FlashValue";
 import { SourceBadge } from "./SourceBadge";
@@ -31,7 +38,6 @@ export const MarketRow = memo(function MarketRow(props: Props) {
   const stale = useStale(entry);
   const change = entry ? signOf(entry.priceChangePercent) : 0;
   const tick = entry?.prev ? Math.sign(Number(entry.price) - Number(entry.prev)) : 0;
-  const turnover = entry ? Number(entry.volume24h) * Number(entry.price) : NaN;
 
   const showAge = (e: MouseEvent<HTMLDivElement>) => {
     const s = useCryptoStore.getState();
@@ -126,9 +132,9 @@ export const MarketRow = memo(function MarketRow(props: Props) {
       <div
         role="cell"
         className="tabular hidden truncate text-right sm:block"
-        title={entry ? `${formatCompact(entry.volume24h)} ${info.baseAsset}` : undefined}
+        title={entry ? `${formatAmount(entry.volume24h)} ${info.quoteAsset}` : undefined}
       >
-        {entry ? formatCompact(turnover) : "—"}
+        {entry ? formatCompact(entry.volume24h) : "—"}
       </div>
     </div>
   );

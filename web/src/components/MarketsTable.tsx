@@ -40,8 +40,8 @@ function sortValue(key: SortKey, p: PriceEntry | undefined): number {
     case "low":
       return Number(p.low24h);
     default:
-      // Turnover in the quote currency: base volume × price ranks across assets.
-      return Number(p.volume24h) * Number(p.price);
+      // Quote volume (USDT for USDT markets): comparable across assets.
+      return Number(p.volume24h);
   }
 }
 
@@ -136,7 +136,14 @@ export function MarketsTable({ owner, only, empty }: Props) {
     );
     const dir = sort.dir === "asc" ? 1 : -1;
     if (sort.key === "symbol") {
-      return filtered.sort((a, b) => dir * a.symbol.localeCompare(b.symbol));
+      // By coin, then quote: ETH/USDT before ETHFI/USDT, as a reader expects.
+      return filtered.sort(
+        (a, b) =>
+          dir *
+          (a.baseAsset.localeCompare(b.baseAsset) ||
+            a.quoteAsset.localeCompare(b.quoteAsset) ||
+            a.symbol.localeCompare(b.symbol)),
+      );
     }
     const keyed = filtered.map((s) => ({ s, v: sortValue(sort.key, sortPrices[s.symbol]) }));
     keyed.sort((a, b) => {
@@ -260,9 +267,9 @@ export function MarketsTable({ owner, only, empty }: Props) {
             onChange={(e) => setQuery(e.target.value)}
             placeholder="Search coin or pair"
             aria-label="Search markets"
-            className="h-9 w-full rounded-md border border-line bg-panel-2 pl-8 pr-8 text-sm outline-none placeholder:text-muted focus:border-brand"
+            className="peer h-9 w-full rounded-md border border-line bg-panel-2 pl-8 pr-8 text-sm outline-none placeholder:text-muted focus:border-brand"
           />
-          <kbd className="pointer-events-none absolute right-2 top-2 hidden rounded border border-line px-1.5 text-xs text-muted sm:block">
+          <kbd className="pointer-events-none absolute right-2 top-2 hidden rounded border border-line px-1.5 text-xs text-muted peer-focus:hidden peer-[:not(:placeholder-shown)]:hidden sm:block">
             /
           </kbd>
         </div>

@@ -18,7 +18,7 @@ export function SourceBanner() {
   } else if (notLive) {
     text = "Prices are not from a live exchange feed right now.";
   } else {
-    text = `Exchange feed ${feed.status}.`;
+    text = `Exchange feed ${feed.status}${feed.message ? `: ${feed.message}` : "."}`;
   }
   return (
     <div
@@ -43,10 +43,7 @@ export function SourceBanner() {
             strokeLinecap="round"
           />
         </svg>
-        <span>
-          {text}
-          {feed.message && degraded ? ` ${feed.message}` : ""}
-        </span>
+        <span>{text}</span>
       </div>
     </div>
   );

@@ -13,10 +13,13 @@ describe("formatPrice", () => {
   it("uses precision by magnitude", () => {
     expect(formatPrice("98765.43210000", "en-US")).toBe("98,765.43");
     expect(formatPrice("3456.7", "en-US")).toBe("3,456.70");
-    expect(formatPrice("12.345678", "en-US")).toBe("12.3457");
-    expect(formatPrice("1.5", "en-US")).toBe("1.50");
+    expect(formatPrice("12.345678", "en-US")).toBe("12.35");
+    expect(formatPrice("1.5", "en-US")).toBe("1.5000");
+    expect(formatPrice("2.433", "en-US")).toBe("2.4330");
     expect(formatPrice("0.51234567", "en-US")).toBe("0.5123");
     expect(formatPrice("0.00001234", "en-US")).toBe("0.00001234");
+    // Trailing zeros stay: a column of ticking prices keeps its width.
+    expect(formatPrice("0.0000121", "en-US")).toBe("0.00001210");
     expect(formatPrice("0", "en-US")).toBe("0.00");
   });
 
@@ -40,6 +43,7 @@ describe("other formatters", () => {
   it("compacts volumes", () => {
     expect(formatCompact("98765432101.12345678", "en-US")).toBe("98.77B");
     expect(formatCompact("1234567", "en-US")).toBe("1.23M");
+    expect(formatCompact(1_400_000, "en-US")).toBe("1.40M");
     expect(formatCompact("512.5", "en-US")).toBe("512.50");
   });
 

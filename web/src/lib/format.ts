@@ -19,15 +19,15 @@ function toNum(v: string | number): number {
   return typeof v === "number" ? v : Number(v);
 }
 
-/** Fraction digits for a price of this size. */
+/** Fraction digits for a price of this size: fixed per magnitude (as an exchange's tick size
+ * would be), so a ticking price changes digits, never its length. */
 export function priceDigits(abs: number): { min: number; max: number } {
-  if (abs >= 1000) return { min: 2, max: 2 };
-  if (abs >= 1) return { min: 2, max: 4 };
-  if (abs === 0) return { min: 2, max: 2 };
-  // Below 1: four significant digits, e.g. 0.5123, 0.001234, 0.00001234.
+  if (abs >= 10 || abs === 0) return { min: 2, max: 2 };
+  if (abs >= 1) return { min: 4, max: 4 };
+  // Below 1: four significant digits, e.g. 0.5123, 0.001234, 0.00001210.
   const lead = Math.floor(-Math.log10(abs)); // zeros right after the point
-  const max = Math.min(12, lead + 4);
-  return { min: Math.min(max, 4), max };
+  const digits = Math.min(12, lead + 4);
+  return { min: digits, max: digits };
 }
 
 export function formatPrice(v: string | number, locale?: string): string {
@@ -50,12 +50,16 @@ export function formatPercent(v: string | number, locale?: string): string {
   );
 }
 
-/** Large amounts in compact form: 1.23B, 456.7M, 12.3K. */
+/** Large amounts in compact form with fixed decimals, so a column lines up: 1.23B, 456.70M. */
 export function formatCompact(v: string | number, locale?: string): string {
   const n = toNum(v);
   if (!Number.isFinite(n)) return "—";
   if (Math.abs(n) < 1000) return formatPrice(n, locale);
-  return nf(locale, { notation: "compact", maximumFractionDigits: 2 }).format(n);
+  return nf(locale, {
+    notation: "compact",
+    minimumFractionDigits: 2,
+    maximumFractionDigits: 2,
+  }).format(n);
 }
 
 /** Money in the quote currency, two decimals, optional sign: "+1,234.50". */

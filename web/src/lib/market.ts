@@ -43,27 +43,32 @@ export function onCandle(listener: CandleListener): () => void {
 export async function loadMarkets(signal?: AbortSignal): Promise<void> {
   const store = useCryptoStore.getState();
   try {
-    const [symbols, prices] = await Promise.all([api.symbols(signal), api.prices(signal)]);
+    const [symbols] = await Promise.all([api.symbols(signal), loadPrices(signal)]);
     const list = Array.isArray(symbols.symbols)
       ? symbols.symbols.filter((s) => isSymbol(s?.symbol))
       : [];
-    store.setSymbols(list);
-    const good = Array.isArray(prices.prices) ? prices.prices.filter(isPriceUpdate) : [];
-    store.applyUpdates(good, prices.timestamp);
-    if (prices.source) {
-      const feed = useCryptoStore.getState().feed;
-      if (!feed) {
-        store.setFeed({
-          status: "connected",
-          message: "",
-          timestamp: prices.timestamp,
-          source: prices.source,
-          live: prices.live ?? false,
-        });
-      }
-    }
+    // An empty list is a server still starting: keep "loading" (the caller retries).
+    if (list.length > 0) store.setSymbols(list);
   } catch (err) {
     if (signal?.aborted) return;
     store.setLoadError(err instanceof Error ? err.message : String(err));
+  }
+}
+
+/** Every market's latest price over HTTP: rows that are not subscribed (off screen) stay roughly
+ * current this way, so sorting by change or volume ranks today's numbers, not the page load's. */
+export async function loadPrices(signal?: AbortSignal): Promise<void> {
+  const prices = await api.prices(signal);
+  const store = useCryptoStore.getState();
+  const good = Array.isArray(prices.prices) ? prices.prices.filter(isPriceUpdate) : [];
+  store.applyUpdates(good, prices.timestamp);
+  if (prices.source && !store.feed) {
+    store.setFeed({
+      status: "connected",
+      message: "",
+      timestamp: prices.timestamp,
+      source: prices.source,
+      live: prices.live ?? false,
+    });
   }
 }

@@ -105,7 +105,9 @@ export function AlertsPage() {
           </>
         ) : (
           <label className="flex flex-col gap-1 text-xs text-muted">
-            Price {current && <span>(now {formatPrice(current)})</span>}
+            <span className="whitespace-nowrap">
+              Price{current ? ` (now ${formatPrice(current)})` : ""}
+            </span>
             <input
               data-testid="alert-price"
               value={price}

@@ -119,7 +119,8 @@ export function PortfolioPage() {
         />
       </section>
 
-      <section className="overflow-x-auto rounded-lg border border-line bg-panel">
+      {/* relative: the sr-only header cell is absolute and would widen the page otherwise */}
+      <section className="relative overflow-x-auto rounded-lg border border-line bg-panel">
         <table className="w-full min-w-[640px] text-sm">
           <thead className="text-xs text-muted">
             <tr className="border-b border-line">

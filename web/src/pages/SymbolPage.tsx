@@ -77,7 +77,7 @@ export default function SymbolPage({ symbol: raw }: { symbol: string }) {
           </Stat>
           <Stat label="24h high">{entry ? formatPrice(entry.high24h) : "—"}</Stat>
           <Stat label="24h low">{entry ? formatPrice(entry.low24h) : "—"}</Stat>
-          <Stat label={`24h volume (${info?.baseAsset ?? "base"})`}>
+          <Stat label={`24h volume (${info?.quoteAsset || "quote"})`}>
             {entry ? formatCompact(entry.volume24h) : "—"}
           </Stat>
         </div>

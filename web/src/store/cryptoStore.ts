@@ -83,7 +83,8 @@ export const useCryptoStore = create<CryptoState>()((set) => ({
       }
       return {
         ...(prices ? { prices } : {}),
-        lastMessageAt: now,
+        // An empty answer is no news: "last update" keeps its age.
+        lastMessageAt: updates.length > 0 ? now : state.lastMessageAt,
         clockOffsetMs: serverTime > 0 ? serverTime - now : state.clockOffsetMs,
       };
     }),
