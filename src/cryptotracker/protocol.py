@@ -73,7 +73,11 @@ class PriceUpdate(WireModel):
     price_change_percent: DecimalStr
     high24h: DecimalStr = Field(alias="high24h")
     low24h: DecimalStr = Field(alias="low24h")
-    volume24h: DecimalStr = Field(alias="volume24h")
+    volume24h: DecimalStr = Field(
+        alias="volume24h",
+        description="24h traded volume in the quote asset (USDT for BTCUSDT), as the exchange's "
+        "quote volume.",
+    )
     last_update_time: Millis = Field(description="Exchange event time of this state (ms).")
     source: Source
 

@@ -134,6 +134,9 @@ export interface PriceUpdate {
   priceChangePercent: string;
   source: Source;
   symbol: string;
+  /**
+   * 24h traded volume in the quote asset (USDT for BTCUSDT), as the exchange's quote volume.
+   */
   volume24h: string;
 }
 /**
