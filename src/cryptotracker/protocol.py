@@ -1,9 +1,9 @@
 """The wire protocol between server and browser: the single source of truth.
 
-Every Socket.IO payload is an `Envelope` ``{event, data, timestamp, requestId?}``. Money-like numbers
-(prices, volumes, percentages) travel as decimal strings exactly as the exchange wrote them, so
-0.00001234 or 98765432101.12345678 reach the browser digit for digit; clients convert to float only
-to draw or to sum for display. Times are integer milliseconds since the Unix epoch.
+Every Socket.IO payload is an `Envelope` ``{event, data, timestamp, requestId?}``. Money-like
+numbers (prices, volumes, percentages) travel as decimal strings exactly as the exchange wrote
+them, so 0.00001234 or 98765432101.12345678 reach the browser digit for digit; clients convert to
+float only to draw or to sum for display. Times are integer milliseconds since the Unix epoch.
 
 The TypeScript types in ``web/src/protocol/`` are generated from `json_schema()`; a test fails when
 the two drift.
