@@ -63,6 +63,17 @@ pytest: install-py
 webtest: install-web
 	cd web && npm run --silent check
 
+# Redis (:6390), three instances (:8101-8103) and nginx (http://127.0.0.1:8080) from the checkout;
+# logs and nginx's files in .cluster/. Ctrl-C stops everything. CLUSTER_ARGS: see deploy/cluster.py.
+CLUSTER_ARGS ?=
+cluster: install web install-system
+	$(BIN)/python deploy/cluster.py $(CLUSTER_ARGS)
+
+# Measure ingest, fan-out, latency and memory against the references (a few minutes; results in
+# results/, figures in docs/performance.md). BENCH_ARGS="--quick" for a smoke run.
+bench: install-py
+	$(BIN)/cryptotracker bench $(BENCH_ARGS)
+
 schema: install-py
 	$(BIN)/cryptotracker schema > docs/protocol.schema.json
 	cd web && npm run --silent gen:protocol

@@ -24,6 +24,7 @@ from cryptotracker.api.routes import router
 from cryptotracker.api.web import mount_web
 from cryptotracker.gateway.server import Gateway
 from cryptotracker.gateway.subscriptions import CandleKey
+from cryptotracker.metrics import INGEST_ACTIVE
 from cryptotracker.pipeline.aggregate import Aggregator, run_batches
 from cryptotracker.pipeline.batch import Batch
 from cryptotracker.pipeline.bus import LocalBus, RedisBus
@@ -164,11 +165,13 @@ class Tracker:
                 if want and task is None:
                     log.info("ingest_start", instance=self.id)
                     self.ingesting = True
+                    INGEST_ACTIVE.set(1)
                     task = asyncio.create_task(self.exchange.run(), name="exchange")
                     self.board.changed.set()
                 elif not want and task is not None:
                     log.info("ingest_stop", instance=self.id)
                     self.ingesting = False
+                    INGEST_ACTIVE.set(0)
                     task.cancel()
                     await asyncio.gather(task, return_exceptions=True)
                     task = None
@@ -271,6 +274,25 @@ class Tracker:
                 name="batches",
             )
 
+    async def drain(self) -> None:
+        """Graceful stop, before the server closes: hand the feed and our demand over to the
+        other instances at once, then tell every client why and close it (clients reconnect,
+        through the balancer, to a live instance). Bounded by `shutdown_timeout_s`."""
+        started = time.monotonic()
+        closed = 0
+        try:
+            async with asyncio.timeout(self.settings.shutdown_timeout_s):
+                if self.lease is not None:
+                    await self.lease.release()
+                self._ingest_decision(False)
+                await self.board.remove()
+                closed = await self.gateway.close_all(
+                    "server shutting down; reconnect to be served by another instance"
+                )
+        except TimeoutError:
+            log.warning("shutdown_drain_timeout", timeout_s=self.settings.shutdown_timeout_s)
+        log.info("shutdown_drained", clients=closed, took_s=round(time.monotonic() - started, 3))
+
     async def close(self) -> None:
         if self.lease is not None:
             await self.lease.release()
@@ -304,12 +326,17 @@ def create_app(settings: Settings, tracker: Tracker | None = None) -> Any:
             with contextlib.suppress(asyncio.CancelledError):
                 await runner
             await tracker.close()
+            INGEST_ACTIVE.set(0)
+            # What still runs now belongs to the server (uvicorn), not to the tracker.
+            current = asyncio.current_task()
+            left = sorted(t.get_name() for t in asyncio.all_tasks() if t is not current)
+            log.info("shutdown_complete", instance=tracker.id, tasks_left=left)
 
     api = FastAPI(title="Crypto Tracker", version="0.1.0", lifespan=lifespan)
     api.state.backend = tracker
     api.state.tracker = tracker
     api.add_middleware(
-        CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
+        CORSMiddleware, allow_origins=settings.allowed_origins, allow_methods=["GET", "POST"],
         allow_headers=["*"],
     )  # fmt: skip
     api.include_router(router)
@@ -324,11 +351,24 @@ def create_app(settings: Settings, tracker: Tracker | None = None) -> Any:
 def run_server(settings: Settings) -> None:
     import uvicorn
 
+    from cryptotracker.errors import init_error_tracking, report_to_sentry, set_instance
     from cryptotracker.logs import configure_logging
 
-    configure_logging(settings.log_level)
+    tracking = init_error_tracking(settings)
+    configure_logging(settings.log_level, report=report_to_sentry if tracking else None)
+    tracker = Tracker(settings)
+    set_instance(tracker.id)
+
+    class Server(uvicorn.Server):
+        """uvicorn's server, with our drain first on SIGTERM/SIGINT (uvicorn alone would cut
+        WebSockets with 1012 and no word to the client, and keep the lease until its TTL)."""
+
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            await tracker.drain()
+            await super().shutdown(sockets)
+
     config = uvicorn.Config(
-        create_app(settings),
+        create_app(settings, tracker),
         host=settings.host,
         port=settings.port,
         loop="uvloop",
@@ -338,7 +378,11 @@ def run_server(settings: Settings) -> None:
         ws_per_message_deflate=False,
         log_level=settings.log_level,
         access_log=False,
-        timeout_graceful_shutdown=5,
+        timeout_graceful_shutdown=max(1, round(settings.shutdown_timeout_s)),
         lifespan="on",
+        # Behind nginx: the client's address (per-address limits) from X-Forwarded-For, believed
+        # only from these proxies.
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
     )
-    uvicorn.Server(config).run()
+    Server(config).run()

@@ -95,3 +95,10 @@ SLOW_CLIENT_DISCONNECTS = Counter(
     "Clients dropped for lagging too long",
     registry=REGISTRY,
 )
+
+# cluster
+INGEST_ACTIVE = Gauge(
+    "cryptotracker_ingest_active",
+    "1 while this instance takes the exchange feed (lease holder, or alone while Redis is away)",
+    registry=REGISTRY,
+)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 BINANCE_WS_URL = "wss://data-stream.binance.vision"
@@ -39,9 +39,9 @@ class Settings(BaseSettings):
 
     batch_interval_ms: int = Field(default=100, ge=10, le=5000)
     cache_ttl_s: int = Field(default=60, ge=1)
-    cors_origins: Annotated[list[str], NoDecode] = Field(
-        default_factory=lambda: ["http://127.0.0.1:8000", "http://localhost:8000"]
-    )
+    # Origins of pages served elsewhere (a proxy, a dev server); the server's own origin is
+    # always allowed (see `allowed_origins`).
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     # Exchange connection policy (backend issue: backoff, breaker, watchdog).
     backoff_base_ms: int = 1000
@@ -74,9 +74,25 @@ class Settings(BaseSettings):
     ingest: Literal["auto", "always", "never"] = "auto"
     lease_ttl_s: float = 5.0
 
-    # Gateway limits.
+    # Gateway limits. Per connection: symbols, message size, message rate (token bucket).
     max_symbols_per_client: int = 200
     max_message_bytes: int = 16384
+    client_messages_per_s: float = Field(default=20.0, gt=0.0)
+    client_message_burst: int = Field(default=60, ge=1)
+    # A connection over its rate this many messages in a row is disconnected.
+    flood_disconnect_after: int = Field(default=50, ge=1)
+    # Per client address (behind a proxy: from X-Forwarded-For, see forwarded_allow_ips);
+    # 0 turns a limit off. Addresses in limit_exempt_ips (this machine: benchmarks, probes)
+    # skip the per-address limits, never the per-connection ones.
+    max_connections_per_ip: int = Field(default=200, ge=0)
+    max_symbols_per_ip: int = Field(default=5000, ge=0)
+    ip_messages_per_s: float = Field(default=200.0, ge=0.0)
+    ip_message_burst: int = Field(default=600, ge=1)
+    limit_exempt_ips: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["127.0.0.1", "::1"]
+    )
+    # Proxies whose X-Forwarded-For is believed (uvicorn's forwarded_allow_ips): nginx.
+    forwarded_allow_ips: str = "127.0.0.1"
     heartbeat_s: float = 30.0
     heartbeat_timeout_s: float = 20.0
     slow_client_max_lag_s: float = 10.0
@@ -85,12 +101,29 @@ class Settings(BaseSettings):
     # Where the built web app lives (served at /).
     web_dist: str = "web/dist"
 
-    @field_validator("cors_origins", "quote_assets", mode="before")
+    # Graceful stop (SIGTERM): clients are told and closed, then tasks cancelled within this.
+    shutdown_timeout_s: float = Field(default=5.0, gt=0.0)
+
+    # Optional error tracking: unset = off. Never logged, never sent in events.
+    sentry_dsn: SecretStr | None = None
+    sentry_environment: str = "development"
+
+    @field_validator("cors_origins", "quote_assets", "limit_exempt_ips", mode="before")
     @classmethod
     def _split_csv(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @property
+    def allowed_origins(self) -> list[str]:
+        """`cors_origins` plus the origin of the page this server serves itself, so
+        `serve --port 9000` can open its own socket without configuration."""
+        hosts = {self.host}
+        if self.host in ("127.0.0.1", "localhost", "0.0.0.0", "::"):
+            hosts |= {"127.0.0.1", "localhost"}
+        own = [f"http://{h}:{self.port}" for h in sorted(hosts) if h not in ("0.0.0.0", "::")]
+        return list(dict.fromkeys([*self.cors_origins, *own]))
 
     @property
     def batch_interval_s(self) -> float:

@@ -27,6 +27,9 @@ class QueueDouble:
     def send(self, eio_sid: str, pkt: eio_packet.Packet) -> None:
         self.sent.setdefault(eio_sid, []).append(pkt)
 
+    def write(self, eio_sid: str, frame: bytes) -> bool:
+        return False  # every packet takes the queue, where this double sees it
+
 
 def upd(symbol: str, value: str) -> PriceDict:
     return {

@@ -58,8 +58,6 @@ class DemoServer:
             env={
                 "CRYPTOTRACKER_WEB_DIST": str(DIST),
                 "CRYPTOTRACKER_LOG_LEVEL": "warning",
-                # The default origins name port 8000 only; the page here comes from another port.
-                "CRYPTOTRACKER_CORS_ORIGINS": self.url,
             },
         )
         self.proc = ctx.__enter__()

@@ -10,10 +10,8 @@ import sys
 import time
 from typing import Any
 
-import orjson
-
 from cryptotracker.bench.loadgen import Window
-from cryptotracker.bench.worker import reply, run, serve_commands
+from cryptotracker.bench.worker import load_config, reply, run, serve_commands
 
 
 class Control:
@@ -56,7 +54,7 @@ class Control:
                 await client.connect(self.url, transports=["websocket"], wait_timeout=20)
                 await client.call("subscribe", {"symbols": symbols}, timeout=20)
                 self.clients.append(client)
-            except Exception as exc:  # noqa: BLE001 - reported, the run goes on
+            except Exception as exc:
                 errors.append(f"{type(exc).__name__}: {exc}")
         return {"connected": len(self.clients), "took_s": time.time() - started,
                 "errors": errors[:3]}  # fmt: skip
@@ -86,7 +84,7 @@ class Control:
 
 
 async def _main() -> None:
-    config = orjson.loads(open(sys.argv[1], "rb").read())  # noqa: ASYNC230 - start-up only
+    config = load_config(sys.argv[1])
     control = Control(config)
     await serve_commands({
         "connect": control.connect, "mark": control.mark, "report": control.report,

@@ -15,11 +15,11 @@ import time
 from collections.abc import Callable
 
 import orjson
+from websockets.frames import Frame
 from websockets.protocol import Protocol, Side, State
 
 from cryptotracker.bench.wire import server_frame
-from cryptotracker.market.binance_frames import AggTrade, MiniTickers, parse_frame
-from cryptotracker.market.ingest_bench import agg_trade_frames, mini_ticker_frames
+from cryptotracker.market.binance_frames import MINI_TICKER_ALL, AggTrade, MiniTickers, parse_frame
 from cryptotracker.market.normalize import MarketState
 from cryptotracker.pipeline.aggregate import Aggregator
 from cryptotracker.protocol import Source
@@ -29,6 +29,39 @@ READ_SIZE = 65536
 # The aggregator drains once per batch interval: at 50,000 updates/s and 100 ms, about every
 # 5,000 updates (here after the read that passes that count).
 DRAIN_EVERY = 5000
+
+
+def mini_ticker_frames(
+    symbols: list[str], frames: int, rng: random.Random, start_ms: int = 1_700_000_000_000
+) -> list[bytes]:
+    """`!miniTicker@arr` frames (combined-stream wrapper), every symbol in each."""
+    out = []
+    for n in range(frames):
+        rows = []
+        for s in symbols:
+            price = rng.uniform(0.00001, 90000)
+            rows.append({
+                "e": "24hrMiniTicker", "E": start_ms + n, "s": s,
+                "c": f"{price:.8f}", "o": f"{price * 0.97:.8f}", "h": f"{price * 1.05:.8f}",
+                "l": f"{price * 0.95:.8f}", "v": f"{rng.uniform(1, 1e6):.8f}",
+                "q": f"{rng.uniform(1, 1e10):.8f}",
+            })  # fmt: skip
+        out.append(orjson.dumps({"stream": MINI_TICKER_ALL, "data": rows}))
+    return out
+
+
+def agg_trade_frames(symbols: list[str], frames: int, rng: random.Random) -> list[bytes]:
+    """`<symbol>@aggTrade` frames, round-robin over `symbols`, newer than any miniTicker."""
+    out = []
+    for n in range(frames):
+        s = symbols[n % len(symbols)]
+        data = {
+            "e": "aggTrade", "E": 1_700_000_000_000 + n, "s": s, "a": n,
+            "p": f"{rng.uniform(0.00001, 90000):.8f}", "q": "0.01000000", "f": n, "l": n,
+            "T": 1_700_000_000_000 + n, "m": True, "M": True,
+        }  # fmt: skip
+        out.append(orjson.dumps({"stream": f"{s.lower()}@aggTrade", "data": data}))
+    return out
 
 
 def _reads(frames: list[bytes]) -> list[bytes]:
@@ -50,8 +83,9 @@ def _run(frames: list[bytes], fresh: Callable[[], MarketState], seconds: float) 
         pending = 0
         for chunk in reads:
             ws.receive_data(chunk)
-            for message in ws.events_received():
-                pending += _handle(bytes(message.data), state, aggregator)
+            for frame in ws.events_received():
+                if isinstance(frame, Frame):
+                    pending += _handle(bytes(frame.data), state, aggregator)
             if pending >= DRAIN_EVERY:
                 updates += pending
                 pending = 0

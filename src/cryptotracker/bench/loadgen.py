@@ -17,13 +17,11 @@ import struct
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import Any
-
-import orjson
+from typing import Any, cast
 
 from cryptotracker.bench import wire
 from cryptotracker.bench.stats import Histogram
-from cryptotracker.bench.worker import reply, run, serve_commands
+from cryptotracker.bench.worker import load_config, reply, run, serve_commands
 
 _HTTP, _OPEN, _CONNECTING, _SUBSCRIBING, _READY, _CLOSED = range(6)
 _EIO_MSG, _EIO_PING, _EIO_OPEN, _EIO_CLOSE = ord("4"), ord("2"), ord("0"), ord("1")
@@ -52,8 +50,21 @@ class Window:
 
 class Client(asyncio.Protocol):
     __slots__ = (
-        "gen", "symbols", "probe", "observer", "parser", "state", "transport", "buf",
-        "ready", "started", "ready_at", "first_batch_at", "stable", "error", "key",
+        "buf",
+        "error",
+        "first_batch_at",
+        "gen",
+        "key",
+        "observer",
+        "parser",
+        "probe",
+        "ready",
+        "ready_at",
+        "stable",
+        "started",
+        "state",
+        "symbols",
+        "transport",
     )  # fmt: skip
 
     def __init__(self, gen: LoadGen, symbols: list[str], probe: bool, observer: bool = False):
@@ -87,13 +98,13 @@ class Client(asyncio.Protocol):
         return self.ready
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # uvloop's transports are not asyncio.Transport subclasses, though they behave as one.
+        self.transport = cast(asyncio.Transport, transport)
         sock = transport.get_extra_info("socket")
         if sock is not None:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.key = wire.new_key()
-        transport.write(
+        self.transport.write(
             wire.upgrade_request(self.gen.host, self.gen.port, self.gen.path, self.key)
         )
 
@@ -268,9 +279,10 @@ class LoadGen:
         hist = Histogram()
         hist.add_many(t * 1000 for t in times if t is not None)
         errors = sorted({c.error for c in clients if c.state != _READY and c.error})[:5]
+        counted = [t for c, t in zip(clients, times, strict=True) if not c.observer]
         return {
-            "clients": len(clients),
-            "connected": sum(1 for t in times if t is not None),
+            "clients": len(counted),
+            "connected": sum(1 for t in counted if t is not None),
             "took_s": took,
             "per_client": hist.to_json(),
             "errors": errors,
@@ -316,6 +328,10 @@ class LoadGen:
             "received_batches": received,
             "latency": w.latency.to_json(),
             "delivery": w.delivery.to_json(),
+            # The observer's log, in batch order: what the references replay.
+            "changes": [sorted(w.batches[ts]) for ts in sorted(w.batches)]
+            if command.get("changes")
+            else [],
         }
 
     async def storm(self, command: dict[str, Any]) -> dict[str, Any]:
@@ -352,7 +368,7 @@ class LoadGen:
 
 
 async def _main() -> None:
-    config = orjson.loads(open(sys.argv[1], "rb").read())  # noqa: ASYNC230 - start-up only
+    config = load_config(sys.argv[1])
     gen = LoadGen(config)
     await serve_commands({
         "connect": gen.connect, "mark": gen.mark, "report": gen.report,

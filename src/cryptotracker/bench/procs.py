@@ -99,7 +99,7 @@ class Process:
         env: dict[str, str] | None = None,
         commands: bool = True,
     ) -> Process:
-        log_dir.mkdir(parents=True, exist_ok=True)
+        log_dir.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - local, instant
         log = log_dir / f"{name}.log"
         with log.open("wb") as err:
             proc = await asyncio.create_subprocess_exec(

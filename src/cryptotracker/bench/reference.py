@@ -25,7 +25,7 @@ import orjson
 
 from cryptotracker.bench import wire
 from cryptotracker.bench.refs import Payloads, replay
-from cryptotracker.bench.worker import reply, run, serve_commands
+from cryptotracker.bench.worker import load_config, reply, run, serve_commands
 
 # Long Engine.IO ping interval: no keep-alive traffic during a bounded run.
 PING_INTERVAL_MS = 300_000
@@ -54,9 +54,13 @@ class Reference:
         self.interval_s = float(config.get("interval_ms", 100)) / 1000
         symbols: list[str] = config["symbols"]
         self.payloads = Payloads(symbols)
+        self.symbols = symbols
         self.changes: Iterator[frozenset[str]] = replay(
             config.get("recorded"), symbols, int(config.get("per_batch", 100))
         )
+        # Silent until told what to send (`replay`, or `sending` in the config): clients
+        # connect to a quiet server, as they do to the tracker.
+        self.sending = bool(config.get("sending", False))
         self.sids = itertools.count(1)
         self.clients = 0
         self.sends = 0
@@ -76,10 +80,19 @@ class Reference:
             await asyncio.sleep(max(0.0, next_tick - loop.time()))
             now = loop.time()
             next_tick += self.interval_s * max(1, int((now - next_tick) / self.interval_s) + 1)
-            self.tick()
+            if self.sending:
+                self.tick()
 
     def tick(self) -> None:
         raise NotImplementedError
+
+    async def replay(self, command: dict[str, Any]) -> dict[str, Any]:
+        """Send from now on the changed-symbol sets of a tracker run (cycled)."""
+        self.changes = replay(
+            command.get("recorded"), self.symbols, int(command.get("per_batch", 100))
+        )
+        self.sending = True
+        return {}
 
     async def mark(self, _: dict[str, Any]) -> dict[str, Any]:
         self.sends = self.skipped = self.batches = 0
@@ -141,7 +154,9 @@ class Floor(Reference):
                     frames, buf = wire.parse_client_frames(buf)
                     for frame in frames:
                         if frame.payload == b"40":
-                            await loop.sock_sendall(sock, wire.server_frame(wire.sio_connected(sid)))
+                            await loop.sock_sendall(
+                                sock, wire.server_frame(wire.sio_connected(sid))
+                            )
                         elif frame.payload.startswith(b"42"):
                             ack_id, symbols = _subscription(frame.payload)
                             await loop.sock_sendall(sock, wire.server_frame(_ack(ack_id, symbols)))
@@ -270,11 +285,13 @@ class RawWebsockets(Reference):
 
 async def _main() -> None:
     kind = sys.argv[1]
-    config = orjson.loads(open(sys.argv[2], "rb").read())  # noqa: ASYNC230 - start-up only
+    config = load_config(sys.argv[2])
     server: Floor | RawWebsockets = Floor(config) if kind == "floor" else RawWebsockets(config)
     serving = asyncio.create_task(server.serve())
     try:
-        await serve_commands({"mark": server.mark, "report": server.report})
+        await serve_commands(
+            {"mark": server.mark, "report": server.report, "replay": server.replay}
+        )
     finally:
         serving.cancel()
         with contextlib.suppress(asyncio.CancelledError):

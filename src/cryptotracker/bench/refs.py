@@ -34,7 +34,13 @@ class Payloads:
         parts = self._parts
         body = b",".join(parts[s][0] + t + parts[s][1] for s in symbols)
         return (
-            BATCH_HEAD + body + b'],"timestamp":' + t + b',"snapshot":false},"timestamp":' + t + b"}]"
+            BATCH_HEAD
+            + body
+            + b'],"timestamp":'
+            + t
+            + b',"snapshot":false},"timestamp":'
+            + t
+            + b"}]"
         )
 
 

@@ -119,7 +119,7 @@ class Frame:
 class FrameParser:
     """Incremental parser of server-to-client frames; fragments are joined into one message."""
 
-    __slots__ = ("_buf", "_parts", "_op")
+    __slots__ = ("_buf", "_op", "_parts")
 
     def __init__(self) -> None:
         self._buf = b""

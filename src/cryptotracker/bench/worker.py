@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import resource
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 import orjson
@@ -21,6 +21,13 @@ def raise_fd_limit() -> int:
     if soft < hard:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     return hard
+
+
+def load_config(path: str) -> dict[str, Any]:
+    """A child's configuration: the JSON file the orchestrator wrote for it."""
+    with open(path, "rb") as f:
+        config: dict[str, Any] = orjson.loads(f.read())
+    return config
 
 
 def reply(obj: dict[str, Any]) -> None:
@@ -54,7 +61,7 @@ async def serve_commands(handlers: dict[str, Handler]) -> None:
         reply({"id": command.get("id"), **result})
 
 
-def run(main: Callable[[], Awaitable[None]]) -> None:
+def run(main: Callable[[], Coroutine[Any, Any, None]]) -> None:
     """Run a child's main coroutine on uvloop (the cheapest loop per socket here)."""
     raise_fd_limit()
     try:

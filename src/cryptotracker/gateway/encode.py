@@ -1,15 +1,17 @@
 """Socket.IO packets built once per distinct payload. An event becomes the Engine.IO message
-`4` + Socket.IO event `2["name",{envelope}]`; the text is shared by every recipient."""
+`4` + Socket.IO event `2["name",{envelope}]`; the text is shared by every recipient. A batch's
+per-client payloads are joined from each update's JSON, encoded once per batch."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from typing import Any
 
 import orjson
-from engineio import packet as eio_packet
 
-from cryptotracker.protocol import ServerEvent, envelope
+from cryptotracker.gateway.transport import FramedPacket, ws_text_header
+from cryptotracker.protocol import PriceDict, ServerEvent, envelope
 
 
 def now_ms() -> int:
@@ -26,8 +28,27 @@ def event_text(
 
 def event_packet(
     event: ServerEvent, data: Any, timestamp: int | None = None, request_id: str | None = None
-) -> eio_packet.Packet:
-    return eio_packet.Packet(eio_packet.MESSAGE, event_text(event, data, timestamp, request_id))
+) -> FramedPacket:
+    return FramedPacket(event_text(event, data, timestamp, request_id))
+
+
+class BatchPackets:
+    """`batch_update` frames of one batch for any subset of its symbols, byte for byte what
+    `event_packet` frames for the same updates, joined from fragments encoded once: with skewed
+    subscriptions most subsets are distinct, and encoding each whole would cost per client."""
+
+    _HEAD = b'42["batch_update",{"event":"batch_update","data":{"updates":['
+
+    def __init__(self, updates: Iterable[PriceDict], batch_ts: int, now: int) -> None:
+        self._parts = {u["symbol"]: orjson.dumps(u) for u in updates}
+        self._tail = b'],"timestamp":%d,"snapshot":false},"timestamp":%d}]' % (batch_ts, now)
+
+    def frame(self, symbols: Iterable[str]) -> bytes:
+        """The WebSocket frame of these symbols' updates, in symbol order."""
+        parts = self._parts
+        body = b",".join([parts[s] for s in sorted(symbols)])
+        size = len(self._HEAD) + len(body) + len(self._tail)
+        return b"".join((ws_text_header(size), self._HEAD, body, self._tail))
 
 
 class OrjsonForSocketIO:

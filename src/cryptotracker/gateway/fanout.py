@@ -10,8 +10,9 @@ from typing import Protocol
 
 from engineio import packet as eio_packet
 
-from cryptotracker.gateway.encode import event_packet, now_ms
+from cryptotracker.gateway.encode import BatchPackets, event_packet, now_ms
 from cryptotracker.gateway.subscriptions import Client, Subscriptions
+from cryptotracker.gateway.transport import FramedPacket
 from cryptotracker.metrics import MESSAGES_OUT
 from cryptotracker.pipeline.batch import Batch
 from cryptotracker.protocol import PriceDict, ServerEvent
@@ -27,6 +28,10 @@ class Transport(Protocol):
         """Packets waiting to be written, or None when the connection is gone."""
 
     def send(self, eio_sid: str, pkt: eio_packet.Packet) -> None: ...
+
+    def write(self, eio_sid: str, frame: bytes) -> bool:
+        """Write a whole WebSocket frame now if nothing of the connection is waiting or in
+        flight; False when it must take the queue instead (or the connection is gone)."""
 
 
 @dataclass(slots=True)
@@ -77,29 +82,38 @@ class Fanout:
     def _prices(self, batch: Batch, now: int, result: FanoutResult) -> None:
         by_symbol = {u["symbol"]: u for u in batch.updates}
         changed = frozenset(by_symbol)
-        packets: dict[frozenset[str], eio_packet.Packet] = {}
+        encoder = BatchPackets(by_symbol.values(), batch.timestamp, now)
+        frames: dict[frozenset[str], bytes] = {}
         clients = self._subs.clients
         transport = self._transport
+        write = transport.write
+        sent = 0
         for key, sids in self._subs.groups.items():
             hit = key & changed
             if not hit:
                 continue
-            pkt = packets.get(hit)
-            if pkt is None:
-                pkt = packets[hit] = self._batch_packet(
-                    [by_symbol[s] for s in sorted(hit)], batch.timestamp, now
-                )
+            frame = frames.get(hit)
+            if frame is None:
+                frame = frames[hit] = encoder.frame(hit)
+            pkt: eio_packet.Packet | None = None
             for sid in sids:
                 client = clients[sid]
+                # Hot path: the frame straight to an idle connection, nothing else.
+                if not client.pending and write(client.eio_sid, frame):
+                    sent += 1
+                    continue
                 queued = transport.queued(client.eio_sid)
                 if queued is None:
                     continue
                 if queued < MAX_QUEUED and not client.pending:
+                    if pkt is None:
+                        pkt = FramedPacket.from_frame(frame)
                     transport.send(client.eio_sid, pkt)
-                    result.messages += 1
+                    sent += 1
                 else:
                     self._fall_behind(client, hit, by_symbol, now, result)
-        result.payloads += len(packets)
+        result.messages += sent
+        result.payloads += len(frames)
 
     def _fall_behind(
         self,

@@ -4,16 +4,25 @@ snapshot at once, and hands every batch to the fan-out."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Collection
 from typing import Any
 
 import socketio
 import structlog
+from engineio import packet as eio_packet
 from pydantic import ValidationError
 
 from cryptotracker.gateway.encode import OrjsonForSocketIO, event_packet, now_ms
 from cryptotracker.gateway.fanout import Fanout
+from cryptotracker.gateway.limits import Limits, Verdict, ack_id
 from cryptotracker.gateway.subscriptions import CandleKey, Client, Subscriptions
+from cryptotracker.gateway.transport import (
+    FramedPacket,
+    direct_backlog,
+    enable_direct_writes,
+    write_direct,
+)
 from cryptotracker.metrics import (
     BATCH_LATENCY,
     CLIENT_ERRORS,
@@ -24,6 +33,7 @@ from cryptotracker.metrics import (
 from cryptotracker.pipeline.batch import Batch
 from cryptotracker.pipeline.store import PriceStore
 from cryptotracker.protocol import (
+    ConnectionState,
     ErrorCode,
     PingRequest,
     ServerEvent,
@@ -51,30 +61,58 @@ def candle_room(symbol: str, interval: str) -> str:
 
 class EngineTransport:
     """python-engineio's per-socket output queues, reached directly so one batch costs a
-    `put_nowait` per recipient rather than a task (python-socketio's emit creates one each)."""
+    `put_nowait` per recipient rather than a task (python-socketio's emit creates one each);
+    while a connection's writer is idle, a framed packet is written straight to its transport
+    instead (gateway/transport.py)."""
 
     def __init__(self, eio: Any) -> None:
         self._sockets: dict[str, Any] = eio.sockets
+        enable_direct_writes(eio)
 
     def queued(self, eio_sid: str) -> int | None:
         sock = self._sockets.get(eio_sid)
         if sock is None or sock.closed or sock.closing:
             return None
-        return int(sock.queue.qsize())
+        return int(sock.queue.qsize()) + direct_backlog(sock)
 
     def send(self, eio_sid: str, pkt: Any) -> None:
-        self._sockets[eio_sid].queue.put_nowait(pkt)
+        sock = self._sockets[eio_sid]
+        if not (isinstance(pkt, FramedPacket) and write_direct(sock, pkt.frame)):
+            sock.queue.put_nowait(pkt)
+
+    def write(self, eio_sid: str, frame: bytes) -> bool:
+        sock = self._sockets.get(eio_sid)
+        return sock is not None and write_direct(sock, frame)
+
+    async def cut(self, eio_sid: str) -> None:
+        """Close the transport itself, not only the Socket.IO session (which leaves the
+        WebSocket open, and so does engineio's close alone while the client keeps sending):
+        Engine.IO CLOSE, then end the socket's writer task, which closes the WebSocket."""
+        sock = self._sockets.get(eio_sid)
+        if sock is None or sock.closed:
+            return
+        await sock.close(wait=False, abort=False)
+        sock.queue.put_nowait(None)
 
 
 class _SocketServer(socketio.AsyncServer):  # type: ignore[misc]
-    """python-socketio raises on a packet it cannot decode (bad JSON, bad type) and only logs it;
+    """Every client packet passes `gate` (rate limits) before python-socketio decodes it.
+    python-socketio raises on a packet it cannot decode (bad JSON, bad type) and only logs it;
     we answer the client with an `error` event and keep the connection."""
 
-    def __init__(self, on_bad_packet: Callable[[str, Exception], None], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        on_bad_packet: Callable[[str, Exception], None],
+        gate: Callable[[str, Any], Awaitable[bool]],
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self._on_bad_packet = on_bad_packet
+        self._gate = gate
 
     async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
+        if not await self._gate(eio_sid, data):
+            return
         try:
             await super()._handle_eio_message(eio_sid, data)
         except (ValueError, TypeError, KeyError, IndexError) as exc:
@@ -93,11 +131,13 @@ class Gateway:
         self._store = store
         self._known_symbols = known_symbols
         self._on_demand = on_demand
+        self.limits = Limits(settings)
         self.sio = _SocketServer(
             self._bad_packet,
+            self._gate,
             async_mode="asgi",
             json=OrjsonForSocketIO,
-            cors_allowed_origins=settings.cors_origins,
+            cors_allowed_origins=settings.allowed_origins,
             ping_interval=settings.heartbeat_s,
             ping_timeout=settings.heartbeat_timeout_s,
             max_http_buffer_size=settings.max_message_bytes,
@@ -162,8 +202,17 @@ class Gateway:
     # ---- client events ---------------------------------------------------------------------
 
     async def _connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        ip = client_address(environ)
+        if not self.limits.admit(ip):
+            CLIENT_ERRORS.labels(ErrorCode.RATE_LIMITED.value).inc()
+            log.info("client_refused", reason="too_many_connections_per_ip")
+            raise socketio.exceptions.ConnectionRefusedError(
+                f"too many connections from one address (at most "
+                f"{self._settings.max_connections_per_ip})"
+            )
         eio_sid = self.sio.manager.eio_sid_from_sid(sid, "/")
         self.subs.add_client(sid, eio_sid)
+        self.limits.opened(eio_sid, ip)
         await self.sio.enter_room(sid, GLOBAL_ROOM)
         WS_CONNECTIONS.set(len(self.subs.clients))
         # After this handler returns python-socketio queues the CONNECT reply; the status must
@@ -175,7 +224,9 @@ class Gateway:
             self.fanout.send_to([sid], event_packet(ServerEvent.CONNECTION_STATUS, self._status))
 
     async def _disconnect(self, sid: str, reason: Any = None) -> None:
-        self.subs.remove_client(sid)
+        client = self.subs.remove_client(sid)
+        if client is not None:
+            self.limits.closed(client.eio_sid)
         WS_CONNECTIONS.set(len(self.subs.clients))
         self._demand_maybe_changed()
 
@@ -198,8 +249,18 @@ class Gateway:
                 f"({len(client.symbols)} subscribed, {len(new)} more asked)",
                 request.request_id,
             )
+        total = len(client.symbols) + len(new)
+        if not self.limits.symbols_allowed(client.eio_sid, total):
+            return self._reject(
+                sid,
+                ErrorCode.TOO_MANY_SYMBOLS,
+                f"at most {self._settings.max_symbols_per_ip} symbols per address "
+                "across its connections",
+                request.request_id,
+            )
         candles: set[CandleKey] = {(c.symbol, c.interval) for c in request.candles}
         self.subs.subscribe(sid, symbols, candles)
+        self.limits.set_symbols(client.eio_sid, len(client.symbols))
         for symbol in new:
             await self.sio.enter_room(sid, market_room(symbol))
         for symbol, interval in candles:
@@ -224,6 +285,7 @@ class Gateway:
         symbols = set(request.symbols)
         candles: set[CandleKey] = {(c.symbol, c.interval) for c in request.candles}
         client = self.subs.unsubscribe(sid, symbols, candles)
+        self.limits.set_symbols(client.eio_sid, len(client.symbols))
         for symbol in symbols:
             await self.sio.leave_room(sid, market_room(symbol))
         for symbol, interval in candles:
@@ -326,6 +388,64 @@ class Gateway:
         }
         self.transport.send(eio_sid, event_packet(ServerEvent.ERROR, error))
 
+    async def _gate(self, eio_sid: str, data: Any) -> bool:
+        """Rate limits, before any decoding: over the limit a message costs one error reply;
+        a connection that keeps flooding is disconnected with a reason."""
+        verdict = self.limits.message(eio_sid)
+        if verdict is Verdict.PASS:
+            return True
+        MESSAGES_IN.labels("limited").inc()
+        if self.transport.queued(eio_sid) is None:
+            return False
+        flood = verdict is Verdict.FLOOD
+        message = (
+            "disconnected: too many messages"
+            if flood
+            else f"over {self._settings.client_messages_per_s:g} messages/s; message dropped"
+        )
+        CLIENT_ERRORS.labels(ErrorCode.RATE_LIMITED.value).inc()
+        error = {"code": ErrorCode.RATE_LIMITED.value, "message": message, "details": []}
+        self.transport.send(eio_sid, event_packet(ServerEvent.ERROR, error))
+        ack = ack_id(data) if isinstance(data, str) else None
+        if ack is not None:  # a caller waiting for its ack learns the answer at once
+            reply: dict[str, Any] = {
+                "ok": False,
+                "requestId": None,
+                "symbols": [],
+                "candles": [],
+                "error": error,
+            }
+            text = f"3{ack}" + OrjsonForSocketIO.dumps([reply])
+            self.transport.send(eio_sid, eio_packet.Packet(eio_packet.MESSAGE, text))
+        if flood:
+            sid = self.sio.manager.sid_from_eio_sid(eio_sid, "/")
+            log.info("client_flood_disconnected", sid=sid)
+            if sid is not None:
+                await self.sio.disconnect(sid)
+            await self.transport.cut(eio_sid)
+        return False
+
+    async def close_all(self, message: str, flush_s: float = 1.0) -> int:
+        """Graceful stop: tell every client why and wait (at most `flush_s`) until that reached
+        it. The server closes the transports next (WebSocket close 1012, "service restart"):
+        not a Socket.IO disconnect, so clients reconnect by themselves, through the balancer to
+        a live instance. Returns how many clients were told."""
+        status: StatusDict = {
+            "status": ConnectionState.DISCONNECTED.value,
+            "message": message,
+            "timestamp": now_ms(),
+            "source": self._status.get("source") if self._status else None,
+            "live": False,
+        }
+        clients = list(self.subs.clients.values())
+        pkt = event_packet(ServerEvent.CONNECTION_STATUS, status)
+        self.fanout.send_to([c.sid for c in clients], pkt)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(flush_s):
+                while any(self.transport.queued(c.eio_sid) for c in clients):
+                    await asyncio.sleep(0.02)
+        return len(clients)
+
     def _demand_maybe_changed(self) -> None:
         if self.subs.version != self._demand_version:
             self._demand_changed.set()
@@ -358,6 +478,14 @@ class Gateway:
                     "disconnected: the connection could not keep up with updates",
                 )
                 await self.sio.disconnect(sid)
+
+
+def client_address(environ: dict[str, Any]) -> str:
+    """The peer's address: uvicorn puts it in the ASGI scope (from X-Forwarded-For when the
+    peer is a trusted proxy); python-engineio's own REMOTE_ADDR is a constant."""
+    scope = environ.get("asgi.scope") or {}
+    client = scope.get("client")
+    return str(client[0]) if client else str(environ.get("REMOTE_ADDR", "unknown"))
 
 
 def _ack(client: Client | None, request_id: str | None) -> dict[str, Any]:

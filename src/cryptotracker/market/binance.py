@@ -293,9 +293,15 @@ class BinanceProvider:
             self._circuit_changed.clear()
             if self.breaker.allow():
                 return
-            wait = self.breaker.retry_in()
+            timeout: float | None = None  # HALF_OPEN: another shard's probe decides
+            if self.breaker.state is CircuitState.OPEN:
+                # The pause can run out between allow() and here (timers fire up to a tick
+                # early): try again at once rather than wait for a change that never comes.
+                timeout = self.breaker.retry_in()
+                if timeout <= 0:
+                    continue
             with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(wait if wait > 0 else None):
+                async with asyncio.timeout(timeout):
                     await self._circuit_changed.wait()
 
     def _on_circuit(self, old: CircuitState, new: CircuitState) -> None:

@@ -76,10 +76,12 @@ class RedisBus(LocalBus):
         self.deliver(batch)
 
     async def run(self) -> None:
-        """Listen to the batch channel for the life of the app, resubscribing after failures."""
-        backoff = ExponentialWithJitterBackoff(cap=10.0, base=0.2)
+        """Listen to the batch channel for the life of the app, resubscribing after failures
+        (as soon as the link sees Redis back; the backoff only spaces repeated failures)."""
+        backoff = ExponentialWithJitterBackoff(cap=2.0, base=0.1)
         failures = 0
         while True:
+            await self._link.wait_up()
             pubsub = self._link.pubsub_client.pubsub(ignore_subscribe_messages=True)
             try:
                 await pubsub.subscribe(BATCH_CHANNEL)

@@ -31,9 +31,12 @@ class DemandBoard:
         self._key = DEMAND_PREFIX + instance_id
         self.local: Demand = (frozenset(), frozenset())
         self.changed = asyncio.Event()
+        self.closed = False
 
     async def put(self, demand: Demand) -> None:
         """Publish this instance's demand and tell the others."""
+        if self.closed:
+            return
         self.local = demand
         symbols, candles = demand
         payload = orjson.dumps({"symbols": sorted(symbols), "candles": sorted(candles)})
@@ -68,6 +71,17 @@ class DemandBoard:
                 log.warning("demand_invalid_entry")
         return frozenset(symbols), frozenset(candles)
 
+    async def remove(self) -> None:
+        """Graceful stop: withdraw our entry at once (not after its TTL) and tell the others."""
+        self.closed = True
+
+        async def delete(client: Redis) -> None:
+            await client.delete(self._key)
+            await client.publish(DEMAND_CHANNEL, self._key)
+
+        if self._link is not None:
+            await self._link.call("demand_remove", delete)
+
     async def refresh(self) -> None:
         """Keep our entry alive and wake the union reader now and then (others' changes)."""
         while self._link is not None:
@@ -78,7 +92,7 @@ class DemandBoard:
         """Wake the union reader when another instance announces a change."""
         while self._link is not None:
             if not self._link.up:
-                await asyncio.sleep(0.5)
+                await self._link.wait_up()
                 continue
             pubsub = self._link.pubsub_client.pubsub(ignore_subscribe_messages=True)
             try:

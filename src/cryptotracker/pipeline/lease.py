@@ -37,6 +37,7 @@ class IngestLease:
         self._ttl_ms = int(ttl_s * 1000)
         self.held = False
         self.holder: str | None = None
+        self.closing = False
 
     @property
     def should_ingest(self) -> bool:
@@ -61,7 +62,8 @@ class IngestLease:
     async def run(self, on_change: Callable[[bool], None]) -> None:
         """Acquire/renew every third of the TTL; report every change of `should_ingest`."""
         last: bool | None = None
-        while True:
+        await self._link.attempted.wait()
+        while not self.closing:
             held = await self._try()
             if held != self.held:
                 log.info("ingest_lease", held=held, holder=self._id if held else self.holder)
@@ -75,6 +77,9 @@ class IngestLease:
             await asyncio.sleep(self._ttl_ms / 3000)
 
     async def release(self) -> None:
+        """Give the lease up now (graceful stop) so another instance need not wait for the TTL;
+        `run` stops trying to take it again."""
+        self.closing = True
         if self.held:
             await self._link.call(
                 "lease_release",

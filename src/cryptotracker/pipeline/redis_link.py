@@ -19,6 +19,9 @@ log = structlog.get_logger(__name__)
 T = TypeVar("T")
 
 CALL_TIMEOUT_S = 1.0
+# Reconnect attempts are one local connect each: retry often, so a returning Redis is seen
+# within a couple of seconds however long it was away.
+RECONNECT_CAP_S = 2.0
 
 
 class RedisLink:
@@ -32,13 +35,22 @@ class RedisLink:
             url, socket_connect_timeout=CALL_TIMEOUT_S, socket_keepalive=True
         )
         self.up = False
-        self._backoff = ExponentialWithJitterBackoff(cap=10.0, base=0.2)
+        self._backoff = ExponentialWithJitterBackoff(cap=RECONNECT_CAP_S, base=0.2)
         self._on_up: list[Callable[[], Awaitable[None]]] = []
         self._changed = asyncio.Event()
+        self._is_up = asyncio.Event()
+        # Set once the first connect attempt has an answer (either way): deciding anything on
+        # `up` before that would take a Redis still connecting for a Redis that is down.
+        self.attempted = asyncio.Event()
 
     def on_up(self, listener: Callable[[], Awaitable[None]]) -> None:
         """Run `listener` every time Redis comes (back) up."""
         self._on_up.append(listener)
+
+    async def wait_up(self) -> None:
+        """Until Redis is (back) up: listeners that lost their pub/sub connection wait here
+        rather than on a blind backoff, so they resubscribe as soon as it returns."""
+        await self._is_up.wait()
 
     async def call(self, op: str, fn: Callable[[aioredis.Redis], Awaitable[T]]) -> T | None:
         """Run one Redis operation; None (and Redis marked down) when it fails."""
@@ -59,6 +71,7 @@ class RedisLink:
         if self.up:
             log.warning("redis_down", where=where, error=repr(exc))
             self.up = False
+            self._is_up.clear()
             REDIS_UP.set(0)
             self._changed.set()
 
@@ -71,6 +84,7 @@ class RedisLink:
             log.debug("redis_connect_failed", error=repr(exc))
             return False
         self.up = True
+        self._is_up.set()
         REDIS_UP.set(1)
         log.info("redis_up", url=_redact(self.url))
         for listener in self._on_up:
@@ -86,7 +100,9 @@ class RedisLink:
                 await self._changed.wait()
                 failures = 0
                 continue
-            if await self.connect():
+            ok = await self.connect()
+            self.attempted.set()
+            if ok:
                 continue
             failures += 1
             await asyncio.sleep(self._backoff.compute(failures))

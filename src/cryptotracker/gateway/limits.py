@@ -1,0 +1,140 @@
+"""Per-connection and per-address limits on client messages, connections and subscriptions.
+Pure bookkeeping with an injectable clock; the gateway asks before it does any work."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+
+from cryptotracker.settings import Settings
+
+
+class Bucket:
+    """Token bucket: `rate` messages per second, `burst` saved up. rate 0 = unlimited."""
+
+    __slots__ = ("_stamp", "_tokens", "burst", "rate")
+
+    def __init__(self, rate: float, burst: int, now: float) -> None:
+        self.rate = rate
+        self.burst = float(burst)
+        self._tokens = float(burst)
+        self._stamp = now
+
+    def take(self, now: float) -> bool:
+        if self.rate <= 0:
+            return True
+        self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
+        self._stamp = now
+        if self._tokens >= 1.0:
+            self._tokens -= 1.0
+            return True
+        return False
+
+
+class Verdict(Enum):
+    PASS = "pass"
+    LIMITED = "limited"  # answer with a rate_limited error, keep the connection
+    FLOOD = "flood"  # over the limit too long: disconnect
+
+
+@dataclass(slots=True)
+class _Conn:
+    ip: str
+    bucket: Bucket
+    strikes: int = 0
+    symbols: int = 0
+
+
+@dataclass(slots=True)
+class _Address:
+    bucket: Bucket
+    connections: int = 0
+    symbols: int = 0
+
+
+class Limits:
+    def __init__(self, settings: Settings, clock: Callable[[], float] = time.monotonic) -> None:
+        self._s = settings
+        self._clock = clock
+        self._exempt = frozenset(settings.limit_exempt_ips)
+        self._conns: dict[str, _Conn] = {}
+        self._addresses: dict[str, _Address] = {}
+
+    def exempt(self, ip: str) -> bool:
+        return ip in self._exempt
+
+    def admit(self, ip: str) -> bool:
+        """May `ip` open one more connection?"""
+        limit = self._s.max_connections_per_ip
+        if limit <= 0 or self.exempt(ip):
+            return True
+        address = self._addresses.get(ip)
+        return address is None or address.connections < limit
+
+    def opened(self, eio_sid: str, ip: str) -> None:
+        now = self._clock()
+        s = self._s
+        bucket = Bucket(s.client_messages_per_s, s.client_message_burst, now)
+        self._conns[eio_sid] = _Conn(ip, bucket)
+        address = self._addresses.get(ip)
+        if address is None:
+            address = _Address(Bucket(s.ip_messages_per_s, s.ip_message_burst, now))
+            self._addresses[ip] = address
+        address.connections += 1
+
+    def closed(self, eio_sid: str) -> None:
+        conn = self._conns.pop(eio_sid, None)
+        if conn is None:
+            return
+        address = self._addresses[conn.ip]
+        address.connections -= 1
+        address.symbols -= conn.symbols
+        if address.connections <= 0:
+            del self._addresses[conn.ip]
+
+    def message(self, eio_sid: str) -> Verdict:
+        """One incoming message of a connection: within its rate and its address's rate?"""
+        conn = self._conns.get(eio_sid)
+        if conn is None:  # before the Socket.IO connect: the handshake itself
+            return Verdict.PASS
+        now = self._clock()
+        ok = conn.bucket.take(now)
+        if ok and not self.exempt(conn.ip):
+            ok = self._addresses[conn.ip].bucket.take(now)
+        if ok:
+            conn.strikes = 0
+            return Verdict.PASS
+        conn.strikes += 1
+        return Verdict.FLOOD if conn.strikes >= self._s.flood_disconnect_after else Verdict.LIMITED
+
+    def symbols_allowed(self, eio_sid: str, total: int) -> bool:
+        """Would `total` symbols on this connection keep its address within its limit?"""
+        conn = self._conns.get(eio_sid)
+        limit = self._s.max_symbols_per_ip
+        if conn is None or limit <= 0 or self.exempt(conn.ip):
+            return True
+        others = self._addresses[conn.ip].symbols - conn.symbols
+        return others + total <= limit
+
+    def set_symbols(self, eio_sid: str, total: int) -> None:
+        conn = self._conns.get(eio_sid)
+        if conn is None:
+            return
+        self._addresses[conn.ip].symbols += total - conn.symbols
+        conn.symbols = total
+
+    def connections(self, ip: str) -> int:
+        address = self._addresses.get(ip)
+        return 0 if address is None else address.connections
+
+
+def ack_id(text: str) -> int | None:
+    """The ack id of a Socket.IO EVENT packet on the default namespace (`2<id>[...`), if any."""
+    if not text.startswith("2"):
+        return None
+    end = 1
+    while end < len(text) and text[end].isdigit():
+        end += 1
+    return int(text[1:end]) if end > 1 and end <= 20 else None
