@@ -6,7 +6,7 @@ nginx first (no new clients), then the instances (SIGTERM: they tell their clien
 feed over), then Redis. Every wait is bounded.
 
     .venv/bin/python deploy/cluster.py [--instances 3] [--listen 127.0.0.1:8080]
-        [--base-port 8101] [--redis-port 6390] [--exchange binance|simulator]
+        [--base-port 8101 | --ports P1,P2,P3] [--redis-port 6390] [--exchange binance|simulator]
 """
 
 from __future__ import annotations
@@ -129,6 +129,8 @@ class Cluster:
         self.listen_host, self.listen_port = host or "127.0.0.1", int(port)
 
     def ports(self) -> list[int]:
+        if self.args.ports:
+            return [int(p) for p in self.args.ports.split(",")]
         return [self.args.base_port + i for i in range(self.args.instances)]
 
     def start(
@@ -201,6 +203,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--instances", type=int, default=3)
     parser.add_argument("--listen", default="127.0.0.1:8080", help="nginx's host:port")
     parser.add_argument("--base-port", type=int, default=8101, help="first instance's port")
+    parser.add_argument(
+        "--ports", help="the instances' ports, comma-separated (overrides --instances/--base-port)"
+    )
     parser.add_argument("--redis-port", type=int, default=6390)
     parser.add_argument("--exchange", choices=["binance", "simulator"], default=None)
     parser.add_argument("--dir", default=".cluster", help="logs, pid, temp files, nginx.conf")

@@ -26,14 +26,15 @@ async def test_cluster_serves_through_nginx_and_stops_on_ctrl_c(tmp_path: Path) 
     """The user opens http://127.0.0.1:8080 (here a free port): the dashboard loads, prices
     stream over WebSocket and over long-polling (sticky), and Ctrl-C leaves nothing running."""
     listen, redis_port = free_port(), free_port()
-    base = free_port()
-    ports = [listen, redis_port, base, base + 1, base + 2]
+    # Independent free ports: consecutive ones could be taken by a demo instance's simulator.
+    instances = [free_port(), free_port(), free_port()]
+    ports = [listen, redis_port, *instances]
     if any(port_open(p) for p in ports):
         pytest.skip("a port of the cluster is taken")
     args = [
         sys.executable, "deploy/cluster.py", "--exchange", "simulator", "--listen",
-        f"127.0.0.1:{listen}", "--base-port", str(base), "--redis-port", str(redis_port),
-        "--dir", str(tmp_path / "cluster"),
+        f"127.0.0.1:{listen}", "--ports", ",".join(map(str, instances)),
+        "--redis-port", str(redis_port), "--dir", str(tmp_path / "cluster"),
     ]  # fmt: skip
     # A short heartbeat: python-socketio's polling client holds its disconnect for one.
     heartbeat = {"CRYPTOTRACKER_HEARTBEAT_S": "2", "CRYPTOTRACKER_HEARTBEAT_TIMEOUT_S": "2"}
@@ -77,4 +78,4 @@ async def test_cluster_serves_through_nginx_and_stops_on_ctrl_c(tmp_path: Path) 
     log = cluster.log_path.read_text()
     assert code == 0, log[-3000:]
     assert "stopped cleanly" in log and "with exit code" not in log, log[-3000:]
-    assert not any(port_open(p) for p in (listen, redis_port, base, base + 1, base + 2))
+    assert not any(port_open(p) for p in ports)
