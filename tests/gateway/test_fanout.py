@@ -27,8 +27,8 @@ class QueueDouble:
     def send(self, eio_sid: str, pkt: eio_packet.Packet) -> None:
         self.sent.setdefault(eio_sid, []).append(pkt)
 
-    def write(self, eio_sid: str, frame: bytes) -> bool:
-        return False  # every packet takes the queue, where this double sees it
+    def link(self, eio_sid: str) -> None:
+        return None  # no direct writes: every packet takes the queue, where this double sees it
 
 
 def upd(symbol: str, value: str) -> PriceDict:

@@ -12,7 +12,7 @@ from engineio import packet as eio_packet
 
 from cryptotracker.gateway.encode import BatchPackets, event_packet, now_ms
 from cryptotracker.gateway.subscriptions import Client, Subscriptions
-from cryptotracker.gateway.transport import FramedPacket
+from cryptotracker.gateway.transport import NO_LINK, FramedPacket
 from cryptotracker.metrics import MESSAGES_OUT
 from cryptotracker.pipeline.batch import Batch
 from cryptotracker.protocol import PriceDict, ServerEvent
@@ -29,7 +29,12 @@ class Transport(Protocol):
 
     def send(self, eio_sid: str, pkt: eio_packet.Packet) -> None: ...
 
-    def write(self, eio_sid: str, frame: bytes) -> bool:
+    def link(self, eio_sid: str) -> Link | None:
+        """The connection's direct writer, if it has one."""
+
+
+class Link(Protocol):
+    def write(self, frame: bytes) -> bool:
         """Write a whole WebSocket frame now if nothing of the connection is waiting or in
         flight; False when it must take the queue instead (or the connection is gone)."""
 
@@ -86,7 +91,6 @@ class Fanout:
         frames: dict[frozenset[str], bytes] = {}
         clients = self._subs.clients
         transport = self._transport
-        write = transport.write
         sent = 0
         for key, sids in self._subs.groups.items():
             hit = key & changed
@@ -98,8 +102,11 @@ class Fanout:
             pkt: eio_packet.Packet | None = None
             for sid in sids:
                 client = clients[sid]
+                link = client.link
+                if link is None:
+                    link = client.link = transport.link(client.eio_sid) or NO_LINK
                 # Hot path: the frame straight to an idle connection, nothing else.
-                if not client.pending and write(client.eio_sid, frame):
+                if not client.pending and link.write(frame):
                     sent += 1
                     continue
                 queued = transport.queued(client.eio_sid)

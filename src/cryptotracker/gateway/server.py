@@ -18,10 +18,11 @@ from cryptotracker.gateway.fanout import Fanout
 from cryptotracker.gateway.limits import Limits, Verdict, ack_id
 from cryptotracker.gateway.subscriptions import CandleKey, Client, Subscriptions
 from cryptotracker.gateway.transport import (
+    DirectLink,
     FramedPacket,
     direct_backlog,
     enable_direct_writes,
-    write_direct,
+    link_of,
 )
 from cryptotracker.metrics import (
     BATCH_LATENCY,
@@ -77,12 +78,13 @@ class EngineTransport:
 
     def send(self, eio_sid: str, pkt: Any) -> None:
         sock = self._sockets[eio_sid]
-        if not (isinstance(pkt, FramedPacket) and write_direct(sock, pkt.frame)):
+        link = link_of(sock)
+        if not (link is not None and isinstance(pkt, FramedPacket) and link.write(pkt.frame)):
             sock.queue.put_nowait(pkt)
 
-    def write(self, eio_sid: str, frame: bytes) -> bool:
+    def link(self, eio_sid: str) -> DirectLink | None:
         sock = self._sockets.get(eio_sid)
-        return sock is not None and write_direct(sock, frame)
+        return None if sock is None else link_of(sock)
 
     async def cut(self, eio_sid: str) -> None:
         """Close the transport itself, not only the Socket.IO session (which leaves the

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from cryptotracker.protocol import PriceDict
 
@@ -23,6 +23,8 @@ class Client:
     # Slow-client state: coalesced updates not yet written, and since when it is behind.
     pending: dict[str, PriceDict] = field(default_factory=dict)
     behind_since: float | None = None
+    # The fan-out's direct way to this client's socket, looked up on first use.
+    link: Any = None
 
 
 class Subscriptions:

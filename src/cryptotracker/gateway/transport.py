@@ -14,7 +14,7 @@ from typing import Any
 from engineio import packet as eio_packet
 from engineio.async_drivers import asgi as eio_asgi
 
-# Attribute set on python-engineio's socket object: the connection's uvicorn protocol.
+# Attribute set on python-engineio's socket object: its DirectLink.
 _DIRECT = "_cryptotracker_ws"
 
 
@@ -68,7 +68,7 @@ def _websocket_class() -> type:
             sock = getattr(self.handler, "__self__", None)
             proto = getattr(environ.get("asgi.send"), "__self__", None)
             if sock is not None and _usable(proto):
-                setattr(sock, _DIRECT, proto)
+                setattr(sock, _DIRECT, DirectLink(sock, proto))
             return await super().__call__(environ)
 
     return DirectWebSocket
@@ -87,29 +87,55 @@ def enable_direct_writes(eio: Any) -> None:
 
 def direct_backlog(sock: Any) -> int:
     """A paused transport (write buffer over its high-water mark) counts as one packet queued."""
-    proto = getattr(sock, _DIRECT, None)
-    return 0 if proto is None or proto.writable.is_set() else 1
+    link = getattr(sock, _DIRECT, None)
+    return 0 if link is None or link._proto.writable.is_set() else 1
 
 
-def write_direct(sock: Any, frame: bytes) -> bool:
-    """Write a whole frame straight to the connection if nothing of it is waiting or in
-    flight: its writer task parked in `queue.get()` (asyncio.Queue keeps such waiters in
-    `_getters`; between a get and the write, the list is empty) and the transport taking
-    writes. False when the frame must take the queue. One call per recipient: inlined."""
-    proto = getattr(sock, _DIRECT, None)
-    if proto is None:
+class DirectLink:
+    """One connection's way to the wire, resolved once: its Engine.IO queue's waiters and its
+    uvicorn protocol. `write` is the fan-out's per-recipient call, so it is kept flat."""
+
+    __slots__ = ("_getters", "_proto")
+
+    def __init__(self, sock: Any, proto: Any) -> None:
+        # asyncio.Queue keeps the tasks parked in `get()` in `_getters` (one deque for the
+        # queue's life); between a get and the write, it is empty.
+        self._getters = sock.queue._getters
+        self._proto = proto
+
+    def write(self, frame: bytes) -> bool:
+        """Write a whole frame now if nothing of the connection is waiting or in flight (its
+        writer parked on an empty queue, the transport taking writes); False when the frame
+        must take the queue instead."""
+        getters = self._getters
+        proto = self._proto
+        if (
+            not getters
+            or getters[-1].done()
+            or not proto.writable.is_set()
+            or proto.disconnected
+            or proto.close_sent
+        ):
+            return False
+        transport = proto.transport
+        if transport.is_closing():
+            return False
+        transport.write(frame)
+        return True
+
+
+class NoLink:
+    """A connection that cannot be written to directly: every frame takes the queue."""
+
+    __slots__ = ()
+
+    def write(self, frame: bytes) -> bool:
         return False
-    getters = sock.queue._getters
-    if (
-        not getters
-        or getters[-1].done()
-        or not proto.writable.is_set()
-        or proto.disconnected
-        or proto.close_sent
-    ):
-        return False
-    transport = proto.transport
-    if transport.is_closing():
-        return False
-    transport.write(frame)
-    return True
+
+
+NO_LINK = NoLink()
+
+
+def link_of(sock: Any) -> DirectLink | None:
+    link = getattr(sock, _DIRECT, None)
+    return link if isinstance(link, DirectLink) else None
