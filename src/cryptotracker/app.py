@@ -24,6 +24,7 @@ from cryptotracker.api.routes import router
 from cryptotracker.api.web import mount_web
 from cryptotracker.gateway.server import Gateway
 from cryptotracker.gateway.subscriptions import CandleKey
+from cryptotracker.gcpolicy import GcPolicy
 from cryptotracker.metrics import INGEST_ACTIVE
 from cryptotracker.pipeline.aggregate import Aggregator, run_batches
 from cryptotracker.pipeline.batch import Batch
@@ -78,6 +79,12 @@ class Tracker:
         self.exchange = exchange if exchange is not None else self._build_exchange()
         self.gateway = Gateway(settings, self.store, self._known_symbols, self._on_demand)
         self.bus.subscribe(self._on_batch)
+        gateway = self.gateway
+        self._gc = GcPolicy(
+            lambda: gateway.opened_total,
+            lambda: gateway.closed_total,
+            settings.gc_freeze_interval_s,
+        )
         if self.link is not None:
             self.link.on_up(self.store.resync)
         self.board = DemandBoard(self.link, self.id)
@@ -262,6 +269,8 @@ class Tracker:
                 tasks.create_task(self.link.run(), name="redis-link")
             tasks.create_task(self.bus.run(), name="bus")
             tasks.create_task(self.gateway.run(), name="gateway")
+            if self.settings.gc_freeze_interval_s > 0:
+                tasks.create_task(self._gc.run(), name="gc")
             tasks.create_task(self._supervise_ingest(), name="ingest")
             tasks.create_task(self._follow_demand(), name="demand")
             tasks.create_task(self._tell_status(), name="status")

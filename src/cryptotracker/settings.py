@@ -96,6 +96,9 @@ class Settings(BaseSettings):
     heartbeat_s: float = 30.0
     heartbeat_timeout_s: float = 20.0
     slow_client_max_lag_s: float = 10.0
+    # Objects of connections opened since the last check are frozen out of the GC's full
+    # collections this often (gcpolicy.py); 0 = Python's own GC only.
+    gc_freeze_interval_s: float = Field(default=1.0, ge=0.0)
     candle_cache_s: float = 5.0
 
     # Where the built web app lives (served at /).

@@ -10,6 +10,7 @@ def test_clients_with_same_symbols_share_a_group() -> None:
     subs.subscribe("b", {"X"}, set())
     subs.subscribe("c", {"X"}, set())
     assert subs.groups == {frozenset({"X", "Y"}): {"a", "b"}, frozenset({"X"}): {"c"}}
+    assert subs.order == {frozenset({"X", "Y"}): ("X", "Y"), frozenset({"X"}): ("X",)}
 
 
 def test_demand_is_the_union_and_version_moves_only_when_it_changes() -> None:
@@ -27,4 +28,5 @@ def test_demand_is_the_union_and_version_moves_only_when_it_changes() -> None:
     assert subs.version > v
     assert subs.demand() == (frozenset(), frozenset())
     assert subs.groups == {}
+    assert subs.order == {}
     assert subs.candle_clients == {}

@@ -46,7 +46,16 @@ class BatchPackets:
     def frame(self, symbols: Iterable[str]) -> bytes:
         """The WebSocket frame of these symbols' updates, in symbol order."""
         parts = self._parts
-        body = b",".join([parts[s] for s in sorted(symbols)])
+        return self.frame_of([parts[s] for s in sorted(symbols)])
+
+    def parts_of(self, ordered: Iterable[str]) -> list[bytes]:
+        """The fragments of those of these symbols (in symbol order) that this batch changed."""
+        get = self._parts.get
+        return [p for s in ordered if (p := get(s)) is not None]
+
+    def frame_of(self, parts: list[bytes]) -> bytes:
+        """The WebSocket frame of these fragments (from `parts_of`)."""
+        body = b",".join(parts)
         size = len(self._HEAD) + len(body) + len(self._tail)
         return b"".join((ws_text_header(size), self._HEAD, body, self._tail))
 

@@ -86,19 +86,22 @@ class Fanout:
 
     def _prices(self, batch: Batch, now: int, result: FanoutResult) -> None:
         by_symbol = {u["symbol"]: u for u in batch.updates}
-        changed = frozenset(by_symbol)
         encoder = BatchPackets(by_symbol.values(), batch.timestamp, now)
-        frames: dict[frozenset[str], bytes] = {}
+        parts_of = encoder.parts_of
+        order = self._subs.order
+        # Groups whose changed symbols are the same share one frame.
+        frames: dict[tuple[bytes, ...], bytes] = {}
         clients = self._subs.clients
         transport = self._transport
         sent = 0
         for key, sids in self._subs.groups.items():
-            hit = key & changed
-            if not hit:
+            parts = parts_of(order[key])
+            if not parts:
                 continue
-            frame = frames.get(hit)
+            shared = tuple(parts)
+            frame = frames.get(shared)
             if frame is None:
-                frame = frames[hit] = encoder.frame(hit)
+                frame = frames[shared] = encoder.frame_of(parts)
             pkt: eio_packet.Packet | None = None
             for sid in sids:
                 client = clients[sid]
@@ -118,14 +121,14 @@ class Fanout:
                     transport.send(client.eio_sid, pkt)
                     sent += 1
                 else:
-                    self._fall_behind(client, hit, by_symbol, now, result)
+                    self._fall_behind(client, key & by_symbol.keys(), by_symbol, now, result)
         result.messages += sent
         result.payloads += len(frames)
 
     def _fall_behind(
         self,
         client: Client,
-        hit: frozenset[str],
+        hit: Iterable[str],
         by_symbol: dict[str, PriceDict],
         now: int,
         result: FanoutResult,

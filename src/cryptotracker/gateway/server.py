@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from cryptotracker.gateway.encode import OrjsonForSocketIO, event_packet, now_ms
 from cryptotracker.gateway.fanout import Fanout
 from cryptotracker.gateway.limits import Limits, Verdict, ack_id
+from cryptotracker.gateway.rooms import IndexedManager
 from cryptotracker.gateway.subscriptions import CandleKey, Client, Subscriptions
 from cryptotracker.gateway.transport import (
     DirectLink,
@@ -138,6 +139,7 @@ class Gateway:
             self._bad_packet,
             self._gate,
             async_mode="asgi",
+            client_manager=IndexedManager(),
             json=OrjsonForSocketIO,
             cors_allowed_origins=settings.allowed_origins,
             ping_interval=settings.heartbeat_s,
@@ -151,6 +153,9 @@ class Gateway:
         self.subs = Subscriptions()
         self.transport = EngineTransport(self.sio.eio)
         self.fanout = Fanout(self.subs, self.transport, settings.slow_client_max_lag_s)
+        # Connections ever accepted and ever closed (the GC policy's clock).
+        self.opened_total = 0
+        self.closed_total = 0
         self._status: StatusDict | None = None
         self._demand_version = 0
         self._demand_changed = asyncio.Event()
@@ -214,6 +219,7 @@ class Gateway:
             )
         eio_sid = self.sio.manager.eio_sid_from_sid(sid, "/")
         self.subs.add_client(sid, eio_sid)
+        self.opened_total += 1
         self.limits.opened(eio_sid, ip)
         await self.sio.enter_room(sid, GLOBAL_ROOM)
         WS_CONNECTIONS.set(len(self.subs.clients))
@@ -228,6 +234,7 @@ class Gateway:
     async def _disconnect(self, sid: str, reason: Any = None) -> None:
         client = self.subs.remove_client(sid)
         if client is not None:
+            self.closed_total += 1
             self.limits.closed(client.eio_sid)
         WS_CONNECTIONS.set(len(self.subs.clients))
         self._demand_maybe_changed()

@@ -31,6 +31,8 @@ class Subscriptions:
     def __init__(self) -> None:
         self.clients: dict[str, Client] = {}
         self.groups: dict[frozenset[str], set[str]] = {}
+        # Each group's symbols in symbol order (the order of a batch frame's updates).
+        self.order: dict[frozenset[str], tuple[str, ...]] = {}
         self._symbol_refs: Counter[str] = Counter()
         self._candle_refs: Counter[CandleKey] = Counter()
         self.candle_clients: dict[CandleKey, set[str]] = {}
@@ -75,8 +77,12 @@ class Subscriptions:
             group.discard(client.sid)
             if not group:
                 del self.groups[old]
+                del self.order[old]
         if new:
-            self.groups.setdefault(new, set()).add(client.sid)
+            if new not in self.groups:
+                self.groups[new] = set()
+                self.order[new] = tuple(sorted(new))
+            self.groups[new].add(client.sid)
         client.symbols = new
         if _update_refs(self._symbol_refs, added=new - old, removed=old - new):
             self.version += 1
