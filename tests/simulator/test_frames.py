@@ -54,6 +54,8 @@ def test_mini_ticker_array_has_the_documented_fields_and_parses(market: SimMarke
     event = parse_frame(frames.wrap(frames.MINI_TICKER_ALL, raw, True))
     assert isinstance(event, MiniTickers)
     assert {r.symbol for r in event.rows} == {"BTCUSDT", "ETHUSDT"}
+    single = orjson.loads(frames.mini_ticker(market, "BTCUSDT", NOW + 2000))
+    assert single == rows[0]
 
 
 def test_kline_has_the_documented_fields_and_parses(market: SimMarket) -> None:

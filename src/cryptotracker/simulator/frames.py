@@ -71,6 +71,11 @@ def _mini_ticker_row(symbol: str, s: Stats24h, event_ms: int) -> dict[str, Any]:
     }
 
 
+def mini_ticker(market: SimMarket, symbol: str, event_ms: int) -> bytes:
+    """`<symbol>@miniTicker`: one symbol's row on its own."""
+    return orjson.dumps(_mini_ticker_row(symbol, market.stats(symbol, event_ms), event_ms))
+
+
 def mini_tickers(market: SimMarket, symbols: Iterable[str], event_ms: int) -> bytes:
     """`!miniTicker@arr`: one row per symbol that changed."""
     rows = [_mini_ticker_row(s, market.stats(s, event_ms), event_ms) for s in symbols]

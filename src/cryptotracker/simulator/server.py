@@ -446,8 +446,7 @@ class Simulator:
             stream = f"{symbol.lower()}@miniTicker"
             subs = self._index.get(stream)
             if subs:
-                row = orjson.loads(frames.mini_tickers(self.market, [symbol], t_ms))[0]
-                self._fan_out(stream, orjson.dumps(row), subs)
+                self._fan_out(stream, frames.mini_ticker(self.market, symbol, t_ms), subs)
 
     def _push_klines(self) -> None:
         if self.faults.silent:
