@@ -93,6 +93,11 @@ class Settings(BaseSettings):
     )
     # Proxies whose X-Forwarded-For is believed (uvicorn's forwarded_allow_ips): nginx.
     forwarded_allow_ips: str = "127.0.0.1"
+    # The balancer's name for this instance (letters, digits): the first part of every
+    # Engine.IO session id ("<route>.<random>"), so a balancer routes a session's polling and
+    # upgrade requests to its owner without cookies (deploy/nginx.conf.template). Empty: no
+    # prefix (a single instance).
+    instance_route: str = Field(default="", pattern=r"^[A-Za-z0-9]{0,16}$")
     heartbeat_s: float = 30.0
     heartbeat_timeout_s: float = 20.0
     slow_client_max_lag_s: float = 10.0
