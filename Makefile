@@ -10,7 +10,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 .PHONY: run demo test install install-py install-web install-system web lint typecheck pytest webtest \
-        schema bench cluster clean
+        schema bench cluster conformance clean
 
 run: install web
 	$(BIN)/cryptotracker serve
@@ -62,6 +62,11 @@ pytest: install-py
 
 webtest: install-web
 	cd web && npm run --silent check
+
+# The official Socket.IO protocol test suite (../shared/conformance, run from there) against our
+# Engine.IO/Socket.IO layer on :3000. Skips with one line where ../shared is absent.
+conformance: install-py
+	deploy/conformance.sh
 
 # Redis (:6390), three instances (:8101-8103) and nginx (http://127.0.0.1:8080) from the checkout;
 # logs and nginx's files in .cluster/. Ctrl-C stops everything. CLUSTER_ARGS: see deploy/cluster.py.

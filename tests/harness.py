@@ -1,4 +1,4 @@
-"""Run a whole tracker instance (uvicorn, in the test's event loop) on a free port."""
+"""Run a whole tracker instance (its HTTP server, in the test's event loop) on a free port."""
 
 from __future__ import annotations
 
@@ -8,9 +8,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import socketio
-import uvicorn
 
-from cryptotracker.app import ExchangeSide, Tracker, create_app
+from cryptotracker.app import ExchangeSide, Server, Tracker
 from cryptotracker.protocol import CandleDict, StatusDict, SymbolInfo
 from cryptotracker.settings import Settings
 from tests.support import free_port, wait_for
@@ -63,27 +62,14 @@ async def serve(
     port = free_port()
     settings = settings or Settings(port=port, **overrides)
     tracker = Tracker(settings, exchange=exchange)
-    config = uvicorn.Config(
-        create_app(settings, tracker),
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        ws="websockets-sansio",
-        ws_per_message_deflate=False,
-        lifespan="on",
-        timeout_graceful_shutdown=2,
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
+    server = Server(settings, tracker)
+    async with asyncio.timeout(15):
+        await server.start()
     try:
-        await wait_for(lambda: server.started or task.done(), 15, "server start")
-        if task.done():
-            task.result()
-        yield tracker, f"http://127.0.0.1:{port}"
+        yield tracker, f"http://127.0.0.1:{server.port}"
     finally:
-        server.should_exit = True
         async with asyncio.timeout(15):
-            await task
+            await server.stop()
 
 
 class Recorder:

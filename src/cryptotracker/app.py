@@ -22,6 +22,8 @@ from fastapi.middleware.cors import CORSMiddleware
 from cryptotracker.api.backend import CandleNotFoundError, CandleUnavailableError
 from cryptotracker.api.routes import router
 from cryptotracker.api.web import mount_web
+from cryptotracker.gateway.asgi import Lifespan
+from cryptotracker.gateway.http_server import Forwarded, HttpLimits, HttpServer
 from cryptotracker.gateway.server import Gateway
 from cryptotracker.gateway.subscriptions import CandleKey
 from cryptotracker.gcpolicy import GcPolicy
@@ -317,9 +319,9 @@ def _redis_health(link: RedisLink | None) -> ComponentHealth:
     return ComponentHealth(status="degraded", detail="unreachable: serving from memory")
 
 
-def create_app(settings: Settings, tracker: Tracker | None = None) -> Any:
-    """The ASGI app: Socket.IO at /socket.io, HTTP routes, the web app at /."""
-    tracker = tracker if tracker is not None else Tracker(settings)
+def create_app(settings: Settings, tracker: Tracker) -> FastAPI:
+    """The HTTP app (FastAPI): routes and the web app at /; its lifespan runs the tracker.
+    Socket.IO is not in it: the HTTP server hands /socket.io/ to the gateway's engine."""
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -336,14 +338,9 @@ def create_app(settings: Settings, tracker: Tracker | None = None) -> Any:
                 await runner
             await tracker.close()
             INGEST_ACTIVE.set(0)
-            # What still runs now belongs to the server (uvicorn), not to the tracker.
-            current = asyncio.current_task()
-            left = sorted(t.get_name() for t in asyncio.all_tasks() if t is not current)
-            log.info("shutdown_complete", instance=tracker.id, tasks_left=left)
 
     api = FastAPI(title="Crypto Tracker", version="0.1.0", lifespan=lifespan)
     api.state.backend = tracker
-    api.state.tracker = tracker
     api.add_middleware(
         CORSMiddleware, allow_origins=settings.allowed_origins, allow_methods=["GET", "POST"],
         allow_headers=["*"],
@@ -354,44 +351,71 @@ def create_app(settings: Settings, tracker: Tracker | None = None) -> Any:
 
         api.include_router(telemetry_router)
     mount_web(api, Path(settings.web_dist))
-    return tracker.gateway.asgi_app(api)
+    return api
+
+
+class Server:
+    """One instance on its port: the HTTP server (API, web app, Socket.IO) around a tracker."""
+
+    def __init__(self, settings: Settings, tracker: Tracker | None = None) -> None:
+        self.settings = settings
+        self.tracker = tracker if tracker is not None else Tracker(settings)
+        self.app = create_app(settings, self.tracker)
+        self._lifespan = Lifespan(self.app)
+        self.http = HttpServer(
+            self.app,
+            self.tracker.gateway.engine,
+            Forwarded(settings.forwarded_allow_ips),
+            HttpLimits(
+                header_timeout_s=settings.http_header_timeout_s,
+                keepalive_s=settings.http_keepalive_s,
+            ),
+        )
+
+    @property
+    def port(self) -> int:
+        return self.http.port
+
+    async def start(self) -> None:
+        await self._lifespan.startup()
+        await self.http.start(self.settings.host, self.settings.port)
+        log.info("listening", host=self.settings.host, port=self.http.port)
+
+    async def stop(self) -> None:
+        """Graceful stop: stop accepting, drain the tracker (clients are told and handed over),
+        close every session (a transport close, so clients reconnect elsewhere), then the app."""
+        await self.http.stop_listening()
+        await self.tracker.drain()
+        self.tracker.gateway.engine.close_all("server shutdown")
+        await self.http.close(timeout_s=1.0)
+        await self._lifespan.shutdown()
+        # What still runs now is not the tracker's.
+        current = asyncio.current_task()
+        left = sorted(t.get_name() for t in asyncio.all_tasks() if t is not current)
+        log.info("shutdown_complete", instance=self.tracker.id, tasks_left=left)
 
 
 def run_server(settings: Settings) -> None:
-    import uvicorn
+    import signal
+
+    import uvloop
 
     from cryptotracker.errors import init_error_tracking, report_to_sentry, set_instance
     from cryptotracker.logs import configure_logging
 
     tracking = init_error_tracking(settings)
     configure_logging(settings.log_level, report=report_to_sentry if tracking else None)
-    tracker = Tracker(settings)
-    set_instance(tracker.id)
 
-    class Server(uvicorn.Server):
-        """uvicorn's server, with our drain first on SIGTERM/SIGINT (uvicorn alone would cut
-        WebSockets with 1012 and no word to the client, and keep the lease until its TTL)."""
+    async def main() -> None:
+        server = Server(settings)
+        set_instance(server.tracker.id)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await server.start()
+        await stop.wait()
+        log.info("shutdown_requested")
+        await server.stop()
 
-        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-            await tracker.drain()
-            await super().shutdown(sockets)
-
-    config = uvicorn.Config(
-        create_app(settings, tracker),
-        host=settings.host,
-        port=settings.port,
-        loop="uvloop",
-        http="httptools",
-        ws="websockets-sansio",
-        # Small JSON frames: compression costs more CPU than it saves on the wire.
-        ws_per_message_deflate=False,
-        log_level=settings.log_level,
-        access_log=False,
-        timeout_graceful_shutdown=max(1, round(settings.shutdown_timeout_s)),
-        lifespan="on",
-        # Behind nginx: the client's address (per-address limits) from X-Forwarded-For, believed
-        # only from these proxies.
-        proxy_headers=True,
-        forwarded_allow_ips=settings.forwarded_allow_ips,
-    )
-    Server(config).run()
+    uvloop.run(main())

@@ -1,4 +1,4 @@
-"""`cryptotracker`: serve, simulate, demo, schema (and bench)."""
+"""`cryptotracker`: serve, simulate, demo, conformance, schema (and bench)."""
 
 from __future__ import annotations
 
@@ -29,6 +29,12 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("--symbols", type=int, default=300, help="number of USDT markets")
     sim.add_argument("--rate", type=float, default=1000.0, help="trade updates per second")
     sim.add_argument("--seed", type=int, default=None, help="random seed (repeatable walks)")
+
+    conf = sub.add_parser(
+        "conformance", help="the server the official Socket.IO protocol test suite expects"
+    )
+    conf.add_argument("--host", default="localhost")
+    conf.add_argument("--port", type=int, default=3000)
 
     sub.add_parser("schema", help="print the protocol's JSON Schema")
     _bench_parser(sub)
@@ -112,6 +118,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "bench":
         return _bench(args)
+    if args.command == "conformance":
+        from cryptotracker.gateway.conformance import run
+
+        run(args.host, args.port)
+        return 0
     if args.command == "simulate":
         from cryptotracker.simulator.server import run_simulator
 

@@ -86,7 +86,7 @@ def init_error_tracking(settings: Settings) -> bool:
         max_request_body_size="never",
         before_send=before_send,
         before_send_transaction=before_send,
-        # uvicorn's and asyncio's own error records (stdlib logging) become events.
+        # The server's and asyncio's own error records (stdlib logging) become events.
         integrations=[AsyncioIntegration(), LoggingIntegration(event_level=logging.ERROR)],
     )
     sentry_sdk.set_tag("service", "cryptotracker")

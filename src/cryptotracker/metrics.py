@@ -95,6 +95,18 @@ SLOW_CLIENT_DISCONNECTS = Counter(
     "Clients dropped for lagging too long",
     registry=REGISTRY,
 )
+ENGINE_REFUSED = Counter(
+    "cryptotracker_engine_refused_total",
+    "Engine.IO requests and packets refused, by reason",
+    ["reason"],
+    registry=REGISTRY,
+)
+HTTP_REFUSED = Counter(
+    "cryptotracker_http_refused_total",
+    "HTTP requests refused before the app saw them, by status (400, 408, 413, 414, 431)",
+    ["status"],
+    registry=REGISTRY,
+)
 
 # cluster
 INGEST_ACTIVE = Gauge(

@@ -91,13 +91,21 @@ class Settings(BaseSettings):
     limit_exempt_ips: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["127.0.0.1", "::1"]
     )
-    # Proxies whose X-Forwarded-For is believed (uvicorn's forwarded_allow_ips): nginx.
+    # Proxies whose X-Forwarded-For is believed (addresses or networks, comma-separated; * for
+    # any): nginx.
     forwarded_allow_ips: str = "127.0.0.1"
     # The balancer's name for this instance (letters, digits): the first part of every
     # Engine.IO session id ("<route>.<random>"), so a balancer routes a session's polling and
     # upgrade requests to its owner without cookies (deploy/nginx.conf.template). Empty: no
     # prefix (a single instance).
     instance_route: str = Field(default="", pattern=r"^[A-Za-z0-9]{0,16}$")
+    # A session that has not joined the Socket.IO namespace this long after its handshake is
+    # closed (socket.io's connectTimeout).
+    connect_timeout_s: float = Field(default=10.0, gt=0.0)
+    # An HTTP request whose headers are not complete this long after it began gets 408; an idle
+    # keep-alive connection is closed after http_keepalive_s.
+    http_header_timeout_s: float = Field(default=10.0, gt=0.0)
+    http_keepalive_s: float = Field(default=75.0, gt=0.0)
     heartbeat_s: float = 30.0
     heartbeat_timeout_s: float = 20.0
     slow_client_max_lag_s: float = 10.0

@@ -1,34 +1,53 @@
 """Fan-out logic: one encoding per distinct payload, coalescing for clients that fall behind.
 
-The transport here is a recording double of Engine.IO's per-socket queues: what is under test is
-the bookkeeping, not the sockets (tests/gateway/test_gateway.py covers those for real)."""
+Each client's session here is a recording double of engine.Session's `offer`/`push`/`backlog`:
+what is under test is the bookkeeping; tests/gateway/test_direct_path.py drives the same path
+over real sockets."""
 
 from __future__ import annotations
 
 import time
 
 import orjson
-from engineio import packet as eio_packet
 
-from cryptotracker.gateway.fanout import MAX_QUEUED, Fanout
+from cryptotracker.gateway.encode import OutFrame
+from cryptotracker.gateway.engine import BEHIND, GONE, SENT
+from cryptotracker.gateway.fanout import Fanout
 from cryptotracker.gateway.subscriptions import Subscriptions
 from cryptotracker.pipeline.batch import Batch
 from cryptotracker.protocol import PriceDict
 
 
-class QueueDouble:
+class OutletDouble:
+    """One session: what was written to it, and a backlog the test sets."""
+
     def __init__(self) -> None:
-        self.sent: dict[str, list[eio_packet.Packet]] = {}
-        self.backlog: dict[str, int] = {}
+        self.sent: list[OutFrame] = []
+        self.backlog_bytes = 0
+        self.gone = False
 
-    def queued(self, eio_sid: str) -> int | None:
-        return self.backlog.get(eio_sid, 0)
+    def offer(self, out: OutFrame) -> int:
+        if self.gone:
+            return GONE
+        if self.backlog_bytes > 0:
+            return BEHIND
+        self.sent.append(out)
+        return SENT
 
-    def send(self, eio_sid: str, pkt: eio_packet.Packet) -> None:
-        self.sent.setdefault(eio_sid, []).append(pkt)
+    def push(self, out: OutFrame) -> bool:
+        self.sent.append(out)
+        return not self.gone
 
-    def link(self, eio_sid: str) -> None:
-        return None  # no direct writes: every packet takes the queue, where this double sees it
+    def backlog(self) -> int | None:
+        return None if self.gone else self.backlog_bytes
+
+
+class Outlets(dict[str, OutletDouble]):
+    """Sessions by client sid; `sent` as the old queue double had it (only non-empty ones)."""
+
+    @property
+    def sent(self) -> dict[str, list[OutFrame]]:
+        return {"e" + sid: o.sent for sid, o in self.items() if o.sent}
 
 
 def upd(symbol: str, value: str) -> PriceDict:
@@ -48,19 +67,24 @@ def batch(*updates: PriceDict) -> Batch:
     return Batch(origin="t", seq=1, timestamp=int(time.time() * 1000), updates=list(updates))
 
 
-def symbols_in(pkt: eio_packet.Packet) -> list[str]:
-    text = pkt.data
-    assert text.startswith('2["batch_update",')
-    return [u["symbol"] for u in orjson.loads(text[1:])[1]["data"]["updates"]]
+def symbols_in(out: OutFrame) -> list[str]:
+    text = out.packet
+    assert text.startswith(b'42["batch_update",')
+    return [u["symbol"] for u in orjson.loads(text[2:])[1]["data"]["updates"]]
 
 
-def setup(subs_by_client: dict[str, set[str]]) -> tuple[Fanout, Subscriptions, QueueDouble]:
+def add(subs: Subscriptions, outlets: Outlets, sid: str) -> None:
+    client = subs.add_client(sid, "e" + sid)
+    client.outlet = outlets[sid] = OutletDouble()
+
+
+def setup(subs_by_client: dict[str, set[str]]) -> tuple[Fanout, Subscriptions, Outlets]:
     subs = Subscriptions()
+    outlets = Outlets()
     for sid, symbols in subs_by_client.items():
-        subs.add_client(sid, "e" + sid)
+        add(subs, outlets, sid)
         subs.subscribe(sid, symbols, set())
-    q = QueueDouble()
-    return Fanout(subs, q, max_lag_s=0.05), subs, q
+    return Fanout(subs, max_lag_s=0.05), subs, outlets
 
 
 def test_payload_encoded_once_per_distinct_symbol_set() -> None:
@@ -79,22 +103,22 @@ def test_payload_encoded_once_per_distinct_symbol_set() -> None:
 
 def test_slow_client_gets_latest_values_coalesced_once_it_drains() -> None:
     fanout, _, q = setup({"fast": {"BTCUSDT", "ETHUSDT"}, "slow": {"BTCUSDT", "ETHUSDT"}})
-    q.backlog["eslow"] = MAX_QUEUED
+    q["slow"].backlog_bytes = 70_000
     fanout.deliver(batch(upd("BTCUSDT", "1")))
     fanout.deliver(batch(upd("BTCUSDT", "2"), upd("ETHUSDT", "7")))
     fanout.deliver(batch(upd("BTCUSDT", "3")))
     assert len(q.sent["efast"]) == 3
     assert "eslow" not in q.sent  # nothing piles up behind a full queue
-    q.backlog["eslow"] = 0
+    q["slow"].backlog_bytes = 0
     fanout.deliver(batch())  # next tick, nothing new
     [catch_up] = q.sent["eslow"]
-    data = orjson.loads(catch_up.data[1:])[1]["data"]["updates"]
+    data = orjson.loads(catch_up.packet[2:])[1]["data"]["updates"]
     assert {u["symbol"]: u["price"] for u in data} == {"BTCUSDT": "3", "ETHUSDT": "7"}
 
 
 def test_client_behind_longer_than_limit_is_reported_too_slow() -> None:
     fanout, _, q = setup({"slow": {"BTCUSDT"}})
-    q.backlog["eslow"] = MAX_QUEUED + 5
+    q["slow"].backlog_bytes = 70_000
     assert fanout.deliver(batch(upd("BTCUSDT", "1"))).too_slow == set()
     time.sleep(0.06)  # the lag limit is a duration: let it pass (not a synchronisation)
     assert fanout.deliver(batch(upd("BTCUSDT", "2"))).too_slow == {"slow"}
@@ -102,11 +126,11 @@ def test_client_behind_longer_than_limit_is_reported_too_slow() -> None:
 
 def test_candle_updates_go_to_their_room_only() -> None:
     subs = Subscriptions()
-    subs.add_client("a", "ea")
+    q = Outlets()
+    add(subs, q, "a")
     subs.subscribe("a", set(), {("BTCUSDT", "1m")})
-    subs.add_client("b", "eb")
+    add(subs, q, "b")
     subs.subscribe("b", set(), {("BTCUSDT", "5m")})
-    q = QueueDouble()
     candle = {
         "symbol": "BTCUSDT",
         "interval": "1m",
@@ -120,6 +144,6 @@ def test_candle_updates_go_to_their_room_only() -> None:
         "closed": False,
         "source": "simulator",
     }
-    Fanout(subs, q, 1).deliver(Batch("t", 1, 0, [], [candle]))  # type: ignore[list-item]
+    Fanout(subs, 1).deliver(Batch("t", 1, 0, [], [candle]))  # type: ignore[list-item]
     assert list(q.sent) == ["ea"]
-    assert q.sent["ea"][0].data.startswith('2["candle_update",')
+    assert q.sent["ea"][0].packet.startswith(b'42["candle_update",')

@@ -1,6 +1,7 @@
 """Socket.IO packets built once per distinct payload. An event becomes the Engine.IO message
-`4` + Socket.IO event `2["name",{envelope}]`; the text is shared by every recipient. A batch's
-per-client payloads are joined from each update's JSON, encoded once per batch."""
+`4` + Socket.IO event `2["name",{envelope}]`, and its WebSocket frame; both are shared by every
+recipient. A batch's per-client payloads are joined from each update's JSON, encoded once per
+batch."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 
 import orjson
 
-from cryptotracker.gateway.transport import FramedPacket, ws_text_header
+from cryptotracker.gateway.websocket import text_frame, text_header
 from cryptotracker.protocol import PriceDict, ServerEvent, envelope
 
 
@@ -18,18 +19,40 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
+class OutFrame:
+    """One Engine.IO text packet for many recipients: `frame` for WebSocket sessions (written
+    as is), `packet` for long-polling ones."""
+
+    __slots__ = ("_packet", "frame")
+
+    def __init__(self, frame: bytes, packet: bytes | None = None) -> None:
+        self.frame = frame
+        self._packet = packet
+
+    @classmethod
+    def of_packet(cls, packet: bytes) -> OutFrame:
+        return cls(text_frame(packet), packet)
+
+    @property
+    def packet(self) -> bytes:
+        if self._packet is None:
+            size = self.frame[1] & 0x7F
+            self._packet = self.frame[2 + (2 if size == 126 else 8 if size == 127 else 0) :]
+        return self._packet
+
+
 def event_text(
     event: ServerEvent, data: Any, timestamp: int | None = None, request_id: str | None = None
-) -> str:
+) -> bytes:
     """The Socket.IO EVENT packet (namespace "/", no ack id) carrying our envelope."""
     env = envelope(event, data, now_ms() if timestamp is None else timestamp, request_id)
-    return '2["' + event.value + '",' + orjson.dumps(env).decode() + "]"
+    return b'2["' + event.value.encode() + b'",' + orjson.dumps(env) + b"]"
 
 
 def event_packet(
     event: ServerEvent, data: Any, timestamp: int | None = None, request_id: str | None = None
-) -> FramedPacket:
-    return FramedPacket(event_text(event, data, timestamp, request_id))
+) -> OutFrame:
+    return OutFrame.of_packet(b"4" + event_text(event, data, timestamp, request_id))
 
 
 class BatchPackets:
@@ -57,16 +80,4 @@ class BatchPackets:
         """The WebSocket frame of these fragments (from `parts_of`)."""
         body = b",".join(parts)
         size = len(self._HEAD) + len(body) + len(self._tail)
-        return b"".join((ws_text_header(size), self._HEAD, body, self._tail))
-
-
-class OrjsonForSocketIO:
-    """The `json` module python-socketio and python-engineio call (dumps/loads with kwargs)."""
-
-    @staticmethod
-    def dumps(obj: Any, **_: Any) -> str:
-        return orjson.dumps(obj).decode()
-
-    @staticmethod
-    def loads(raw: str | bytes, **_: Any) -> Any:
-        return orjson.loads(raw)
+        return b"".join((text_header(size), self._HEAD, body, self._tail))

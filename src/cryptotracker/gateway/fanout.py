@@ -1,6 +1,6 @@
-"""Deliver a batch to every subscriber: one encoding per distinct payload, one non-blocking
-enqueue per recipient (no task, no await per client), and slow clients coalesced to the latest
-value per symbol instead of queueing without bound."""
+"""Deliver a batch to every subscriber: one encoding per distinct payload, one `write` per
+recipient (no task, no await, no copy per client), and clients whose connection is behind
+coalesced to the latest value per symbol instead of queueing without bound."""
 
 from __future__ import annotations
 
@@ -8,35 +8,25 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from engineio import packet as eio_packet
-
-from cryptotracker.gateway.encode import BatchPackets, event_packet, now_ms
+from cryptotracker.gateway.encode import BatchPackets, OutFrame, event_packet, now_ms
+from cryptotracker.gateway.engine import BEHIND, SENT
 from cryptotracker.gateway.subscriptions import Client, Subscriptions
-from cryptotracker.gateway.transport import NO_LINK, FramedPacket
 from cryptotracker.metrics import MESSAGES_OUT
 from cryptotracker.pipeline.batch import Batch
 from cryptotracker.protocol import PriceDict, ServerEvent
 
-# A client with more packets than this waiting to be written is behind.
-MAX_QUEUED = 2
 
+class Outlet(Protocol):
+    """A client's Engine.IO session as the fan-out uses it (engine.Session)."""
 
-class Transport(Protocol):
-    """Per-connection output queues of the Engine.IO layer."""
+    def offer(self, out: OutFrame) -> int:
+        """SENT, BEHIND (over its backlog limit: nothing written) or GONE."""
 
-    def queued(self, eio_sid: str) -> int | None:
-        """Packets waiting to be written, or None when the connection is gone."""
+    def push(self, out: OutFrame) -> bool:
+        """Write whatever the backlog; False when the session is gone."""
 
-    def send(self, eio_sid: str, pkt: eio_packet.Packet) -> None: ...
-
-    def link(self, eio_sid: str) -> Link | None:
-        """The connection's direct writer, if it has one."""
-
-
-class Link(Protocol):
-    def write(self, frame: bytes) -> bool:
-        """Write a whole WebSocket frame now if nothing of the connection is waiting or in
-        flight; False when it must take the queue instead (or the connection is gone)."""
+    def backlog(self) -> int | None:
+        """What is not yet written (0 when drained); None once closed."""
 
 
 @dataclass(slots=True)
@@ -48,9 +38,8 @@ class FanoutResult:
 
 
 class Fanout:
-    def __init__(self, subs: Subscriptions, transport: Transport, max_lag_s: float) -> None:
+    def __init__(self, subs: Subscriptions, max_lag_s: float) -> None:
         self._subs = subs
-        self._transport = transport
         self._max_lag_ms = int(max_lag_s * 1000)
         self._lagging: set[str] = set()
 
@@ -70,15 +59,15 @@ class Fanout:
         return result
 
     def send_to(
-        self, sids: Iterable[str], pkt: eio_packet.Packet, result: FanoutResult | None = None
+        self, sids: Iterable[str], out: OutFrame, result: FanoutResult | None = None
     ) -> int:
-        """Send one pre-built packet to many clients; returns how many it was queued for."""
+        """One pre-built packet to many clients, whatever their backlog (acks, errors and
+        status must not be dropped); returns how many it was written for."""
         clients = self._subs.clients
         sent = 0
         for sid in sids:
             client = clients.get(sid)
-            if client is not None and self._transport.queued(client.eio_sid) is not None:
-                self._transport.send(client.eio_sid, pkt)
+            if client is not None and client.outlet.push(out):
                 sent += 1
         if result is not None:
             result.messages += sent
@@ -90,38 +79,28 @@ class Fanout:
         parts_of = encoder.parts_of
         order = self._subs.order
         # Groups whose changed symbols are the same share one frame.
-        frames: dict[tuple[bytes, ...], bytes] = {}
+        frames: dict[tuple[bytes, ...], OutFrame] = {}
         clients = self._subs.clients
-        transport = self._transport
         sent = 0
         for key, sids in self._subs.groups.items():
             parts = parts_of(order[key])
             if not parts:
                 continue
             shared = tuple(parts)
-            frame = frames.get(shared)
-            if frame is None:
-                frame = frames[shared] = encoder.frame_of(parts)
-            pkt: eio_packet.Packet | None = None
+            out = frames.get(shared)
+            if out is None:
+                out = frames[shared] = OutFrame(encoder.frame_of(parts))
             for sid in sids:
                 client = clients[sid]
-                link = client.link
-                if link is None:
-                    link = client.link = transport.link(client.eio_sid) or NO_LINK
-                # Hot path: the frame straight to an idle connection, nothing else.
-                if not client.pending and link.write(frame):
-                    sent += 1
-                    continue
-                queued = transport.queued(client.eio_sid)
-                if queued is None:
-                    continue
-                if queued < MAX_QUEUED and not client.pending:
-                    if pkt is None:
-                        pkt = FramedPacket.from_frame(frame)
-                    transport.send(client.eio_sid, pkt)
-                    sent += 1
-                else:
-                    self._fall_behind(client, key & by_symbol.keys(), by_symbol, now, result)
+                if not client.pending:
+                    # Hot path: one write to a connection that keeps up, nothing else.
+                    verdict = client.outlet.offer(out)
+                    if verdict == SENT:
+                        sent += 1
+                        continue
+                    if verdict != BEHIND:
+                        continue
+                self._fall_behind(client, key & by_symbol.keys(), by_symbol, now, result)
         result.messages += sent
         result.payloads += len(frames)
 
@@ -146,26 +125,23 @@ class Fanout:
         """Clients that were behind and have drained get their coalesced updates in one batch."""
         for sid in list(self._lagging):
             client = self._subs.clients.get(sid)
-            queued = None if client is None else self._transport.queued(client.eio_sid)
-            if client is None or queued is None:
+            backlog = None if client is None else client.outlet.backlog()
+            if client is None or backlog is None:
                 self._lagging.discard(sid)
                 continue
-            if queued >= MAX_QUEUED:
+            if backlog > 0:
                 if client.behind_since is not None and now - client.behind_since > self._max_lag_ms:
                     result.too_slow.add(sid)
                 continue
             if client.pending:
                 updates = [client.pending[s] for s in sorted(client.pending)]
-                self._transport.send(client.eio_sid, self._batch_packet(updates, now, now))
+                packet = event_packet(
+                    ServerEvent.BATCH_UPDATE,
+                    {"updates": updates, "timestamp": now, "snapshot": False},
+                    now,
+                )
+                client.outlet.push(packet)
                 result.messages += 1
                 client.pending = {}
             client.behind_since = None
             self._lagging.discard(sid)
-
-    @staticmethod
-    def _batch_packet(updates: list[PriceDict], batch_ts: int, now: int) -> eio_packet.Packet:
-        return event_packet(
-            ServerEvent.BATCH_UPDATE,
-            {"updates": updates, "timestamp": batch_ts, "snapshot": False},
-            now,
-        )

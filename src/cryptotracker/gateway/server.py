@@ -1,5 +1,6 @@
-"""The Socket.IO gateway: validates client events, keeps subscriptions and rooms, answers with a
-snapshot at once, and hands every batch to the fan-out."""
+"""The Socket.IO gateway: validates client events, keeps subscriptions, answers with a snapshot
+at once, and hands every batch to the fan-out. It is the application on our own Socket.IO layer
+(`sio_server`): the "/" namespace and the policy for admission, rate limits and bad input."""
 
 from __future__ import annotations
 
@@ -8,23 +9,16 @@ import contextlib
 from collections.abc import Awaitable, Callable, Collection
 from typing import Any
 
-import socketio
 import structlog
-from engineio import packet as eio_packet
 from pydantic import ValidationError
 
-from cryptotracker.gateway.encode import OrjsonForSocketIO, event_packet, now_ms
+from cryptotracker.gateway.encode import OutFrame, event_packet, now_ms
+from cryptotracker.gateway.engine import EngineConfig, Session
 from cryptotracker.gateway.fanout import Fanout
 from cryptotracker.gateway.limits import Limits, Verdict, ack_id
-from cryptotracker.gateway.rooms import IndexedManager
+from cryptotracker.gateway.sio_codec import SioType, encode
+from cryptotracker.gateway.sio_server import Socket, SocketServer
 from cryptotracker.gateway.subscriptions import CandleKey, Client, Subscriptions
-from cryptotracker.gateway.transport import (
-    DirectLink,
-    FramedPacket,
-    direct_backlog,
-    enable_direct_writes,
-    link_of,
-)
 from cryptotracker.metrics import (
     BATCH_LATENCY,
     CLIENT_ERRORS,
@@ -46,80 +40,10 @@ from cryptotracker.settings import Settings
 
 log = structlog.get_logger(__name__)
 
-GLOBAL_ROOM = "market:global"
 DemandListener = Callable[[frozenset[str], frozenset[CandleKey]], Awaitable[None]]
 # Demand changes arrive in bursts (a page subscribing row by row, a reconnect storm): pass them on
 # at most this often so the exchange side gets one diff, not hundreds.
 DEMAND_COALESCE_S = 0.05
-
-
-def market_room(symbol: str) -> str:
-    return f"market:{symbol}"
-
-
-def candle_room(symbol: str, interval: str) -> str:
-    return f"candles:{symbol}:{interval}"
-
-
-class EngineTransport:
-    """python-engineio's per-socket output queues, reached directly so one batch costs a
-    `put_nowait` per recipient rather than a task (python-socketio's emit creates one each);
-    while a connection's writer is idle, a framed packet is written straight to its transport
-    instead (gateway/transport.py)."""
-
-    def __init__(self, eio: Any) -> None:
-        self._sockets: dict[str, Any] = eio.sockets
-        enable_direct_writes(eio)
-
-    def queued(self, eio_sid: str) -> int | None:
-        sock = self._sockets.get(eio_sid)
-        if sock is None or sock.closed or sock.closing:
-            return None
-        return int(sock.queue.qsize()) + direct_backlog(sock)
-
-    def send(self, eio_sid: str, pkt: Any) -> None:
-        sock = self._sockets[eio_sid]
-        link = link_of(sock)
-        if not (link is not None and isinstance(pkt, FramedPacket) and link.write(pkt.frame)):
-            sock.queue.put_nowait(pkt)
-
-    def link(self, eio_sid: str) -> DirectLink | None:
-        sock = self._sockets.get(eio_sid)
-        return None if sock is None else link_of(sock)
-
-    async def cut(self, eio_sid: str) -> None:
-        """Close the transport itself, not only the Socket.IO session (which leaves the
-        WebSocket open, and so does engineio's close alone while the client keeps sending):
-        Engine.IO CLOSE, then end the socket's writer task, which closes the WebSocket."""
-        sock = self._sockets.get(eio_sid)
-        if sock is None or sock.closed:
-            return
-        await sock.close(wait=False, abort=False)
-        sock.queue.put_nowait(None)
-
-
-class _SocketServer(socketio.AsyncServer):  # type: ignore[misc]
-    """Every client packet passes `gate` (rate limits) before python-socketio decodes it.
-    python-socketio raises on a packet it cannot decode (bad JSON, bad type) and only logs it;
-    we answer the client with an `error` event and keep the connection."""
-
-    def __init__(
-        self,
-        on_bad_packet: Callable[[str, Exception], None],
-        gate: Callable[[str, Any], Awaitable[bool]],
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
-        self._on_bad_packet = on_bad_packet
-        self._gate = gate
-
-    async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
-        if not await self._gate(eio_sid, data):
-            return
-        try:
-            await super()._handle_eio_message(eio_sid, data)
-        except (ValueError, TypeError, KeyError, IndexError) as exc:
-            self._on_bad_packet(eio_sid, exc)
 
 
 class Gateway:
@@ -135,25 +59,24 @@ class Gateway:
         self._known_symbols = known_symbols
         self._on_demand = on_demand
         self.limits = Limits(settings)
-        self.sio = _SocketServer(
-            self._bad_packet,
-            self._gate,
-            async_mode="asgi",
-            client_manager=IndexedManager(),
-            json=OrjsonForSocketIO,
-            cors_allowed_origins=settings.allowed_origins,
-            ping_interval=settings.heartbeat_s,
-            ping_timeout=settings.heartbeat_timeout_s,
-            max_http_buffer_size=settings.max_message_bytes,
-            # Handlers run in order per client, inline: no task per event.
-            async_handlers=False,
-            logger=False,
-            engineio_logger=False,
+        self.sio = SocketServer(
+            {"/": self},
+            self,
+            EngineConfig(
+                ping_interval_s=settings.heartbeat_s,
+                ping_timeout_s=settings.heartbeat_timeout_s,
+                max_payload=settings.max_message_bytes,
+                cors_origins=frozenset(settings.allowed_origins),
+                route=settings.instance_route,
+            ),
+            connect_timeout_s=settings.connect_timeout_s,
+            # This application never uses binary events: refuse them before any attachment.
+            max_attachments=0,
         )
+        self.engine = self.sio.engine
         self.subs = Subscriptions()
-        self.transport = EngineTransport(self.sio.eio)
-        self.fanout = Fanout(self.subs, self.transport, settings.slow_client_max_lag_s)
-        # Connections ever accepted and ever closed (the GC policy's clock).
+        self.fanout = Fanout(self.subs, settings.slow_client_max_lag_s)
+        # Engine.IO sessions ever opened and ever closed (the GC policy's clock).
         self.opened_total = 0
         self.closed_total = 0
         self._status: StatusDict | None = None
@@ -161,24 +84,10 @@ class Gateway:
         self._demand_changed = asyncio.Event()
         self._to_drop: set[str] = set()
         self._drop_ready = asyncio.Event()
-        self._register()
-
-    # ---- wiring ----------------------------------------------------------------------------
-
-    def asgi_app(self, other: Any) -> Any:
-        return socketio.ASGIApp(self.sio, other_asgi_app=other, socketio_path="socket.io")
 
     @property
     def connections(self) -> int:
         return len(self.subs.clients)
-
-    def _register(self) -> None:
-        self.sio.on("connect", self._connect)
-        self.sio.on("disconnect", self._disconnect)
-        self.sio.on("subscribe", self._subscribe)
-        self.sio.on("unsubscribe", self._unsubscribe)
-        self.sio.on("ping", self._ping)
-        self.sio.on("*", self._unknown_event)
 
     async def run(self) -> None:
         """Background duties of the gateway, for the life of the app."""
@@ -189,7 +98,7 @@ class Gateway:
     # ---- from the pipeline -----------------------------------------------------------------
 
     def deliver(self, batch: Batch) -> None:
-        """Bus handler: one batch to every subscriber (sync; enqueues only)."""
+        """Bus handler: one batch to every subscriber (sync; writes only)."""
         if batch.updates:
             oldest = min(u["lastUpdateTime"] for u in batch.updates)
             BATCH_LATENCY.observe(max(0.0, (now_ms() - oldest) / 1000))
@@ -199,47 +108,122 @@ class Gateway:
             self._drop_ready.set()
 
     def set_status(self, status: StatusDict) -> None:
-        """Tell every client (room market:global) how the feed is doing."""
+        """Tell every client (the vocabulary's `market:global`) how the feed is doing."""
         if self._status is not None and _same_status(self._status, status):
             return
         self._status = status
         pkt = event_packet(ServerEvent.CONNECTION_STATUS, status)
         self.fanout.send_to(list(self.subs.clients), pkt)
 
-    # ---- client events ---------------------------------------------------------------------
+    # ---- Policy: what the protocol leaves to us --------------------------------------------
 
-    async def _connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
-        ip = client_address(environ)
-        if not self.limits.admit(ip):
-            CLIENT_ERRORS.labels(ErrorCode.RATE_LIMITED.value).inc()
-            log.info("client_refused", reason="too_many_connections_per_ip")
-            raise socketio.exceptions.ConnectionRefusedError(
-                f"too many connections from one address (at most "
-                f"{self._settings.max_connections_per_ip})"
-            )
-        eio_sid = self.sio.manager.eio_sid_from_sid(sid, "/")
-        self.subs.add_client(sid, eio_sid)
+    def admit(self, client: str) -> str | None:
+        if self.limits.admit(client):
+            return None
+        CLIENT_ERRORS.labels(ErrorCode.RATE_LIMITED.value).inc()
+        log.info("client_refused", reason="too_many_connections_per_ip")
+        return (
+            f"too many connections from one address (at most "
+            f"{self._settings.max_connections_per_ip})"
+        )
+
+    def opened(self, session: Session) -> None:
         self.opened_total += 1
-        self.limits.opened(eio_sid, ip)
-        await self.sio.enter_room(sid, GLOBAL_ROOM)
+        self.limits.opened(session.sid, session.address)
+
+    def closed(self, session: Session) -> None:
+        self.closed_total += 1
+        self.limits.closed(session.sid)
+
+    def inbound(self, session: Session, data: bytes) -> bool:
+        """Rate limits, before any decoding: over the limit a message costs one error reply;
+        a connection that keeps flooding is disconnected with a reason."""
+        verdict = self.limits.message(session.sid)
+        if verdict is Verdict.PASS:
+            return True
+        MESSAGES_IN.labels("limited").inc()
+        flood = verdict is Verdict.FLOOD
+        message = (
+            "disconnected: too many messages"
+            if flood
+            else f"over {self._settings.client_messages_per_s:g} messages/s; message dropped"
+        )
+        CLIENT_ERRORS.labels(ErrorCode.RATE_LIMITED.value).inc()
+        error = {"code": ErrorCode.RATE_LIMITED.value, "message": message, "details": []}
+        session.push(event_packet(ServerEvent.ERROR, error))
+        ack = ack_id(data[1:].decode("latin-1")) if data[:1] == b"4" else None
+        if ack is not None:  # a caller waiting for its ack learns the answer at once
+            reply: dict[str, Any] = {
+                "ok": False, "requestId": None, "symbols": [], "candles": [], "error": error,
+            }  # fmt: skip
+            session.push(OutFrame.of_packet(b"4" + encode(SioType.ACK, "/", [reply], ack)[0]))
+        if flood:
+            log.info("client_flood_disconnected", sid=session.sid)
+            session.close("flood")
+        return False
+
+    def invalid(self, session: Session, reason: str) -> None:
+        """Not a Socket.IO packet we can read: an error event; the connection lives on."""
+        CLIENT_ERRORS.labels(ErrorCode.INVALID_PAYLOAD.value).inc()
+        MESSAGES_IN.labels("invalid").inc()
+        error = {
+            "code": ErrorCode.INVALID_PAYLOAD.value,
+            "message": "could not decode the packet (invalid JSON or packet type)",
+            "details": [reason[:200]],
+        }
+        session.push(event_packet(ServerEvent.ERROR, error))
+
+    def too_big(self, session: Session) -> None:
+        CLIENT_ERRORS.labels(ErrorCode.PAYLOAD_TOO_LARGE.value).inc()
+        limit = self._settings.max_message_bytes
+        error = {
+            "code": ErrorCode.PAYLOAD_TOO_LARGE.value,
+            "message": f"disconnected: a message was over {limit} bytes",
+            "details": [],
+        }
+        session.push(event_packet(ServerEvent.ERROR, error))
+
+    # ---- Namespace "/" ---------------------------------------------------------------------
+
+    def connect(self, sock: Socket, auth: Any) -> str | None:
+        session = sock.session
+        client = self.subs.add_client(sock.sid, session.sid)
+        client.outlet = session
+        client.sock = sock
         WS_CONNECTIONS.set(len(self.subs.clients))
-        # After this handler returns python-socketio queues the CONNECT reply; the status must
-        # follow it, not precede it.
-        asyncio.get_running_loop().call_soon(self._send_status, sid)
+        return None
 
-    def _send_status(self, sid: str) -> None:
+    def connected(self, sock: Socket) -> None:
         if self._status is not None:
-            self.fanout.send_to([sid], event_packet(ServerEvent.CONNECTION_STATUS, self._status))
+            sock.session.push(event_packet(ServerEvent.CONNECTION_STATUS, self._status))
 
-    async def _disconnect(self, sid: str, reason: Any = None) -> None:
-        client = self.subs.remove_client(sid)
-        if client is not None:
-            self.closed_total += 1
-            self.limits.closed(client.eio_sid)
+    def disconnect(self, sock: Socket, reason: str) -> None:
+        self.subs.remove_client(sock.sid)
         WS_CONNECTIONS.set(len(self.subs.clients))
         self._demand_maybe_changed()
 
-    async def _subscribe(self, sid: str, data: Any = None) -> dict[str, Any]:
+    def event(self, sock: Socket, name: str, args: list[Any], ack: int | None) -> None:
+        data = args[0] if args else None
+        reply: dict[str, Any]
+        if name == "subscribe":
+            reply = self._subscribe(sock.sid, data)
+        elif name == "unsubscribe":
+            reply = self._unsubscribe(sock.sid, data)
+        elif name == "ping":
+            reply = self._ping(sock.sid, data)
+        else:
+            MESSAGES_IN.labels("unknown").inc()
+            reply = self._reject(
+                sock.sid,
+                ErrorCode.UNKNOWN_EVENT,
+                f"unknown event {name[:64]!r}; expected subscribe, unsubscribe, ping",
+            )
+        if ack is not None and sock.sid in self.subs.clients:
+            sock.ack(ack, [reply])
+
+    # ---- client events ---------------------------------------------------------------------
+
+    def _subscribe(self, sid: str, data: Any = None) -> dict[str, Any]:
         MESSAGES_IN.labels("subscribe").inc()
         request = self._parse_subscription(sid, data)
         if isinstance(request, dict):
@@ -270,10 +254,6 @@ class Gateway:
         candles: set[CandleKey] = {(c.symbol, c.interval) for c in request.candles}
         self.subs.subscribe(sid, symbols, candles)
         self.limits.set_symbols(client.eio_sid, len(client.symbols))
-        for symbol in new:
-            await self.sio.enter_room(sid, market_room(symbol))
-        for symbol, interval in candles:
-            await self.sio.enter_room(sid, candle_room(symbol, interval))
         self._send_snapshot(client, new)
         self._demand_maybe_changed()
         if unknown:
@@ -286,7 +266,7 @@ class Gateway:
             )
         return _ack(client, request.request_id)
 
-    async def _unsubscribe(self, sid: str, data: Any = None) -> dict[str, Any]:
+    def _unsubscribe(self, sid: str, data: Any = None) -> dict[str, Any]:
         MESSAGES_IN.labels("unsubscribe").inc()
         request = self._parse_subscription(sid, data)
         if isinstance(request, dict):
@@ -295,14 +275,10 @@ class Gateway:
         candles: set[CandleKey] = {(c.symbol, c.interval) for c in request.candles}
         client = self.subs.unsubscribe(sid, symbols, candles)
         self.limits.set_symbols(client.eio_sid, len(client.symbols))
-        for symbol in symbols:
-            await self.sio.leave_room(sid, market_room(symbol))
-        for symbol, interval in candles:
-            await self.sio.leave_room(sid, candle_room(symbol, interval))
         self._demand_maybe_changed()
         return _ack(client, request.request_id)
 
-    async def _ping(self, sid: str, data: Any = None) -> dict[str, Any]:
+    def _ping(self, sid: str, data: Any = None) -> dict[str, Any]:
         MESSAGES_IN.labels("ping").inc()
         try:
             request = PingRequest.model_validate(data if data is not None else {})
@@ -313,14 +289,6 @@ class Gateway:
         pkt = event_packet(ServerEvent.PONG, {"timestamp": now_ms()}, request_id=request.request_id)
         self.fanout.send_to([sid], pkt)
         return _ack(self.subs.clients[sid], request.request_id)
-
-    async def _unknown_event(self, event: str, sid: str, *args: Any) -> dict[str, Any]:
-        MESSAGES_IN.labels("unknown").inc()
-        return self._reject(
-            sid,
-            ErrorCode.UNKNOWN_EVENT,
-            f"unknown event {event[:64]!r}; expected subscribe, unsubscribe, ping",
-        )
 
     # ---- helpers ---------------------------------------------------------------------------
 
@@ -385,55 +353,6 @@ class Gateway:
         ack = _ack(client, request_id) if client else {"symbols": [], "candles": []}
         return {**ack, "ok": False, "error": error}
 
-    def _bad_packet(self, eio_sid: str, exc: Exception) -> None:
-        CLIENT_ERRORS.labels(ErrorCode.INVALID_PAYLOAD.value).inc()
-        log.info("client_bad_packet", error=str(exc)[:200])
-        if self.transport.queued(eio_sid) is None:
-            return
-        error = {
-            "code": ErrorCode.INVALID_PAYLOAD.value,
-            "message": "could not decode the packet (invalid JSON or packet type)",
-            "details": [str(exc)[:200]],
-        }
-        self.transport.send(eio_sid, event_packet(ServerEvent.ERROR, error))
-
-    async def _gate(self, eio_sid: str, data: Any) -> bool:
-        """Rate limits, before any decoding: over the limit a message costs one error reply;
-        a connection that keeps flooding is disconnected with a reason."""
-        verdict = self.limits.message(eio_sid)
-        if verdict is Verdict.PASS:
-            return True
-        MESSAGES_IN.labels("limited").inc()
-        if self.transport.queued(eio_sid) is None:
-            return False
-        flood = verdict is Verdict.FLOOD
-        message = (
-            "disconnected: too many messages"
-            if flood
-            else f"over {self._settings.client_messages_per_s:g} messages/s; message dropped"
-        )
-        CLIENT_ERRORS.labels(ErrorCode.RATE_LIMITED.value).inc()
-        error = {"code": ErrorCode.RATE_LIMITED.value, "message": message, "details": []}
-        self.transport.send(eio_sid, event_packet(ServerEvent.ERROR, error))
-        ack = ack_id(data) if isinstance(data, str) else None
-        if ack is not None:  # a caller waiting for its ack learns the answer at once
-            reply: dict[str, Any] = {
-                "ok": False,
-                "requestId": None,
-                "symbols": [],
-                "candles": [],
-                "error": error,
-            }
-            text = f"3{ack}" + OrjsonForSocketIO.dumps([reply])
-            self.transport.send(eio_sid, eio_packet.Packet(eio_packet.MESSAGE, text))
-        if flood:
-            sid = self.sio.manager.sid_from_eio_sid(eio_sid, "/")
-            log.info("client_flood_disconnected", sid=sid)
-            if sid is not None:
-                await self.sio.disconnect(sid)
-            await self.transport.cut(eio_sid)
-        return False
-
     async def close_all(self, message: str, flush_s: float = 1.0) -> int:
         """Graceful stop: tell every client why and wait (at most `flush_s`) until that reached
         it. The server closes the transports next (WebSocket close 1012, "service restart"):
@@ -451,7 +370,7 @@ class Gateway:
         self.fanout.send_to([c.sid for c in clients], pkt)
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(flush_s):
-                while any(self.transport.queued(c.eio_sid) for c in clients):
+                while any(c.outlet.backlog() for c in clients):
                     await asyncio.sleep(0.02)
         return len(clients)
 
@@ -486,15 +405,9 @@ class Gateway:
                     ErrorCode.SLOW_CONSUMER,
                     "disconnected: the connection could not keep up with updates",
                 )
-                await self.sio.disconnect(sid)
-
-
-def client_address(environ: dict[str, Any]) -> str:
-    """The peer's address: uvicorn puts it in the ASGI scope (from X-Forwarded-For when the
-    peer is a trusted proxy); python-engineio's own REMOTE_ADDR is a constant."""
-    scope = environ.get("asgi.scope") or {}
-    client = scope.get("client")
-    return str(client[0]) if client else str(environ.get("REMOTE_ADDR", "unknown"))
+                client = self.subs.clients.get(sid)
+                if client is not None:
+                    self.sio.disconnect(client.sock, "slow consumer")
 
 
 def _ack(client: Client | None, request_id: str | None) -> dict[str, Any]:

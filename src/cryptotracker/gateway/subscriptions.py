@@ -23,8 +23,9 @@ class Client:
     # Slow-client state: coalesced updates not yet written, and since when it is behind.
     pending: dict[str, PriceDict] = field(default_factory=dict)
     behind_since: float | None = None
-    # The fan-out's direct way to this client's socket, looked up on first use.
-    link: Any = None
+    # The client's Engine.IO session (the fan-out writes to it) and Socket.IO socket.
+    outlet: Any = None
+    sock: Any = None
 
 
 class Subscriptions:

@@ -8,8 +8,8 @@ import pytest
 from websockets.frames import Frame, Opcode
 from websockets.protocol import Protocol, Side, State
 
-from cryptotracker.gateway.encode import BatchPackets, event_packet
-from cryptotracker.gateway.transport import FramedPacket, ws_text_frame
+from cryptotracker.gateway.encode import BatchPackets, OutFrame, event_packet
+from cryptotracker.gateway.websocket import text_frame
 from cryptotracker.protocol import PriceDict, ServerEvent
 
 
@@ -30,14 +30,14 @@ def test_batch_joined_from_fragments_equals_the_whole_envelope() -> None:
         1005,
     )
     assert joined == whole.frame
-    assert FramedPacket.from_frame(joined).encode() == whole.encode()
+    assert OutFrame(joined).packet == whole.packet
 
 
 @pytest.mark.parametrize("size", [0, 125, 126, 65535, 65536])
 def test_prebuilt_frame_parses_as_one_text_frame(size: int) -> None:
     payload = b"4" + b"x" * size
     client = Protocol(Side.CLIENT, state=State.OPEN, max_size=None)
-    client.receive_data(ws_text_frame(payload))
+    client.receive_data(text_frame(payload))
     (frame,) = client.events_received()
     assert isinstance(frame, Frame)
     assert frame.opcode is Opcode.TEXT and frame.fin
@@ -46,6 +46,5 @@ def test_prebuilt_frame_parses_as_one_text_frame(size: int) -> None:
 
 @pytest.mark.parametrize("size", [10, 200, 70000])
 def test_packet_from_frame_keeps_the_text_for_the_queue_path(size: int) -> None:
-    text = '2["x","' + "y" * size + '"]'
-    pkt = FramedPacket.from_frame(ws_text_frame(b"4" + text.encode()))
-    assert pkt.encode() == "4" + text
+    packet = b'42["x","' + b"y" * size + b'"]'
+    assert OutFrame(text_frame(packet)).packet == packet
