@@ -142,8 +142,9 @@ async def test_batches_queued_during_the_probe_follow_on_the_websocket() -> None
                 await ws.send("2probe")
                 assert await ws.recv() == "3probe"
                 records = (await poll).content.split(b"\x1e")
-                assert b"6" in records  # the pending poll ends with NOOP
                 polled = [e[1]["data"] for r in records if (e := event_of(r))]
+                # The pending poll ended: with what was queued, or with the probe's NOOP.
+                assert polled or records == [b"6"], records
                 await wait_for(lambda: len(sent) >= 10, 5, "batches while probing")
                 await ws.send("5")
                 frames = []
@@ -181,8 +182,10 @@ async def test_stalled_client_is_bounded_then_dropped_and_others_keep_up() -> No
                 received += bool(event_of(frame))
                 for session in list(engine.sessions.values()):
                     peak = max(peak, session.backlog() or 0)
-        # What waits for a stalled client is bounded by the backlog limit plus a frame.
-        assert peak <= engine.config.max_backlog + 64 * 1024, peak
+        # What waits for a stalled client is bounded: the backlog limit or four of its frames
+        # (these are under 64 KiB: 200 symbols), plus the frame that crossed it.
+        frame_max = 64 * 1024
+        assert peak <= max(engine.config.max_backlog, 4 * frame_max) + frame_max, peak
         assert received > 20
         assert stalled_session.closed
         await wait_for(lambda: tracker.gateway.connections == 1, 5, "stalled client gone")

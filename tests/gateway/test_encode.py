@@ -23,7 +23,7 @@ def upd(symbol: str, price: str) -> PriceDict:
 
 def test_batch_joined_from_fragments_equals_the_whole_envelope() -> None:
     updates = [upd("ETHUSDT", "2"), upd("BTCUSDT", "1"), upd("SOLUSDT", "3")]
-    joined = BatchPackets(updates, 1000, 1005).frame({"SOLUSDT", "BTCUSDT"})
+    joined = BatchPackets(updates, 1000, 1005).frame(["BTCUSDT", "SOLUSDT"])
     whole = event_packet(
         ServerEvent.BATCH_UPDATE,
         {"updates": [updates[1], updates[2]], "timestamp": 1000, "snapshot": False},

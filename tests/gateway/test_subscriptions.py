@@ -10,7 +10,9 @@ def test_clients_with_same_symbols_share_a_group() -> None:
     subs.subscribe("b", {"X"}, set())
     subs.subscribe("c", {"X"}, set())
     assert subs.groups == {frozenset({"X", "Y"}): {"a", "b"}, frozenset({"X"}): {"c"}}
-    assert subs.order == {frozenset({"X", "Y"}): ("X", "Y"), frozenset({"X"}): ("X",)}
+    xy, x = subs.masks[frozenset({"X", "Y"})], subs.masks[frozenset({"X"})]
+    assert subs.symbols_of(xy) == ["X", "Y"] and subs.symbols_of(x) == ["X"]
+    assert xy & x == x and subs.mask_of(["Y", "Z"]) == xy ^ x  # Z: never subscribed
 
 
 def test_demand_is_the_union_and_version_moves_only_when_it_changes() -> None:
@@ -28,5 +30,5 @@ def test_demand_is_the_union_and_version_moves_only_when_it_changes() -> None:
     assert subs.version > v
     assert subs.demand() == (frozenset(), frozenset())
     assert subs.groups == {}
-    assert subs.order == {}
+    assert subs.masks == {}
     assert subs.candle_clients == {}

@@ -67,17 +67,8 @@ class BatchPackets:
         self._tail = b'],"timestamp":%d,"snapshot":false},"timestamp":%d}]' % (batch_ts, now)
 
     def frame(self, symbols: Iterable[str]) -> bytes:
-        """The WebSocket frame of these symbols' updates, in symbol order."""
+        """The WebSocket frame of these symbols' updates, in the order given."""
         parts = self._parts
-        return self.frame_of([parts[s] for s in sorted(symbols)])
-
-    def parts_of(self, ordered: Iterable[str]) -> list[bytes]:
-        """The fragments of those of these symbols (in symbol order) that this batch changed."""
-        get = self._parts.get
-        return [p for s in ordered if (p := get(s)) is not None]
-
-    def frame_of(self, parts: list[bytes]) -> bytes:
-        """The WebSocket frame of these fragments (from `parts_of`)."""
-        body = b",".join(parts)
+        body = b",".join([parts[s] for s in symbols])
         size = len(self._HEAD) + len(body) + len(self._tail)
         return b"".join((text_header(size), self._HEAD, body, self._tail))

@@ -122,6 +122,7 @@ class Session:
 
     __slots__ = (
         "_flush_handle",
+        "_max_backlog",
         "_outbox",
         "_poll",
         "_probe",
@@ -148,6 +149,7 @@ class Session:
         self.awaiting_pong = False
         self.closed = False
         self.app_state: object = None  # the Socket.IO layer's per-session state
+        self._max_backlog = engine.config.max_backlog
 
     # ---- sending ---------------------------------------------------------------------------
 
@@ -177,9 +179,13 @@ class Session:
             if not ws.open:
                 return GONE
             transport = ws.transport
-            if ws.paused or transport.get_write_buffer_size() > self.engine.config.max_backlog:
+            frame = out.frame
+            # Behind: more waiting than the backlog limit, or than a few of these frames (a
+            # client of many symbols gets large ones).
+            waiting = transport.get_write_buffer_size()
+            if waiting > self._max_backlog and waiting > 4 * len(frame):
                 return BEHIND
-            transport.write(out.frame)
+            transport.write(frame)
             return SENT
         if self.closed:
             return GONE

@@ -74,22 +74,25 @@ class Fanout:
         return sent
 
     def _prices(self, batch: Batch, now: int, result: FanoutResult) -> None:
+        subs = self._subs
         by_symbol = {u["symbol"]: u for u in batch.updates}
+        changed = subs.mask_of(by_symbol)
+        if not changed:
+            return
         encoder = BatchPackets(by_symbol.values(), batch.timestamp, now)
-        parts_of = encoder.parts_of
-        order = self._subs.order
+        masks = subs.masks
+        symbols_of = subs.symbols_of
         # Groups whose changed symbols are the same share one frame.
-        frames: dict[tuple[bytes, ...], OutFrame] = {}
-        clients = self._subs.clients
+        frames: dict[int, OutFrame] = {}
+        clients = subs.clients
         sent = 0
-        for key, sids in self._subs.groups.items():
-            parts = parts_of(order[key])
-            if not parts:
+        for key, sids in subs.groups.items():
+            hit = masks[key] & changed
+            if not hit:
                 continue
-            shared = tuple(parts)
-            out = frames.get(shared)
+            out = frames.get(hit)
             if out is None:
-                out = frames[shared] = OutFrame(encoder.frame_of(parts))
+                out = frames[hit] = OutFrame(encoder.frame(symbols_of(hit)))
             for sid in sids:
                 client = clients[sid]
                 if not client.pending:

@@ -5,6 +5,7 @@ Pure bookkeeping, no I/O."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -32,8 +33,12 @@ class Subscriptions:
     def __init__(self) -> None:
         self.clients: dict[str, Client] = {}
         self.groups: dict[frozenset[str], set[str]] = {}
-        # Each group's symbols in symbol order (the order of a batch frame's updates).
-        self.order: dict[frozenset[str], tuple[str, ...]] = {}
+        # Each group's symbols as a bit mask (a bit per symbol ever subscribed): the fan-out
+        # finds what a batch changed for a group with one `&`, and groups whose changes are
+        # the same share a frame.
+        self.masks: dict[frozenset[str], int] = {}
+        self._bit: dict[str, int] = {}
+        self._symbol_at: list[str] = []
         self._symbol_refs: Counter[str] = Counter()
         self._candle_refs: Counter[CandleKey] = Counter()
         self.candle_clients: dict[CandleKey, set[str]] = {}
@@ -65,6 +70,35 @@ class Subscriptions:
             client.pending.pop(symbol, None)
         return client
 
+    def mask_of(self, symbols: Iterable[str]) -> int:
+        """The bits of those of these symbols that some client ever subscribed to."""
+        bit = self._bit
+        mask = 0
+        for symbol in symbols:
+            index = bit.get(symbol)
+            if index is not None:
+                mask |= 1 << index
+        return mask
+
+    def symbols_of(self, mask: int) -> list[str]:
+        """The symbols of a mask, in symbol order (the order of a batch frame's updates)."""
+        at = self._symbol_at
+        symbols = []
+        while mask:
+            low = mask & -mask
+            symbols.append(at[low.bit_length() - 1])
+            mask ^= low
+        symbols.sort()
+        return symbols
+
+    def _assign_bits(self, symbols: Iterable[str]) -> int:
+        bit = self._bit
+        for symbol in symbols:
+            if symbol not in bit:
+                bit[symbol] = len(self._symbol_at)
+                self._symbol_at.append(symbol)
+        return self.mask_of(symbols)
+
     def demand(self) -> tuple[frozenset[str], frozenset[CandleKey]]:
         """Every symbol and candle stream at least one client wants."""
         return frozenset(self._symbol_refs), frozenset(self._candle_refs)
@@ -78,11 +112,11 @@ class Subscriptions:
             group.discard(client.sid)
             if not group:
                 del self.groups[old]
-                del self.order[old]
+                del self.masks[old]
         if new:
             if new not in self.groups:
                 self.groups[new] = set()
-                self.order[new] = tuple(sorted(new))
+                self.masks[new] = self._assign_bits(new)
             self.groups[new].add(client.sid)
         client.symbols = new
         if _update_refs(self._symbol_refs, added=new - old, removed=old - new):
