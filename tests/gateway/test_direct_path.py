@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 import time
 from collections.abc import AsyncIterator
 
@@ -227,3 +228,16 @@ async def test_oversized_subscribe_is_answered_payload_too_large_then_closed() -
         assert errors == ["payload_too_large"]
         assert ws.close_code == 1009
         await wait_for(lambda: tracker.gateway.connections == 0, 5, "session closed")
+
+
+async def test_kernel_send_buffer_per_connection_is_bounded() -> None:
+    """A stalled client pins at most SO_SNDBUF of kernel memory (Linux doubles the value set),
+    not the megabytes autotuning would grow to."""
+    async with serve(exchange=QuietExchange(SYMBOLS)) as (tracker, url):
+        ws = await open_socket(url)
+        [session] = tracker.gateway.engine.sessions.values()
+        assert session.ws is not None
+        sock = session.ws.transport.get_extra_info("socket")
+        limit = tracker.gateway.engine.config.send_buffer
+        assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF) <= 2 * limit
+        await ws.close()
