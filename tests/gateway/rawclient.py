@@ -47,14 +47,15 @@ async def next_event(ws: ClientConnection, name: str, timeout: float = 10) -> An
 
 
 async def raw_upgrade(
-    port: int, extra: bytes = b""
+    port: int, extra: bytes = b"", query: str = ""
 ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
     """A TCP connection upgraded to WebSocket by hand (no library reads or writes for us)."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     key = base64.b64encode(os.urandom(16))
     writer.write(
-        b"GET " + PATH.encode() + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
-        b"Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: " + key
+        b"GET " + (PATH + query).encode() + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+        b"Sec-WebSocket-Key: " + key
         + b"\r\n" + extra + b"\r\n"
     )  # fmt: skip
     async with asyncio.timeout(10):

@@ -25,6 +25,7 @@ from tests.gateway.rawclient import (
     event_of,
     open_socket,
     raw_upgrade,
+    read_frame,
     ws_url,
 )
 from tests.harness import QuietExchange, serve
@@ -157,6 +158,26 @@ async def test_batches_queued_during_the_probe_follow_on_the_websocket() -> None
         # Every batch since the market opened, once, in order: by the last poll or the socket.
         assert live == sent[: len(live)]
         await ws.close()
+
+
+async def test_packets_in_the_same_read_as_the_upgrade_reach_the_session() -> None:
+    """`5` and the next packet in one TCP segment: the packet after the switch is the
+    session's, not the probe's (which would close the connection)."""
+    async with serve(exchange=QuietExchange(SYMBOLS)) as (_, url):
+        base = "/socket.io/?EIO=4&transport=polling"
+        async with httpx.AsyncClient(base_url=url, timeout=10) as http:
+            sid = orjson.loads((await http.get(base)).content[1:])["sid"]
+            await http.post(f"{base}&sid={sid}", content=b"40")
+            assert (await http.get(f"{base}&sid={sid}")).content.startswith(b"40")
+            port = int(url.rsplit(":", 1)[1])
+            reader, writer = await raw_upgrade(port, query=f"&sid={sid}")
+            writer.write(client_frame(b"2probe"))
+            assert await read_frame(reader) == (1, b"3probe")
+            writer.write(client_frame(b"5") + client_frame(b'423["ping",{}]'))
+            async with asyncio.timeout(5):
+                while not (frame := await read_frame(reader))[1].startswith(b"433"):
+                    assert frame[0] != 8, "the server closed the upgraded connection"
+            writer.close()
 
 
 async def test_stalled_client_is_bounded_then_dropped_and_others_keep_up() -> None:

@@ -112,8 +112,10 @@ class WebSocket(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         proto = self._proto
         proto.receive_data(data)
-        sink = self.sink
         for frame in proto.events_received():
+            # Read per frame: a frame can hand the connection to another sink (the upgrade's
+            # `5`), and the frames after it in the same read are the new sink's.
+            sink = self.sink
             if sink is None or not isinstance(frame, Frame):
                 continue
             self._frame(sink, frame)
