@@ -1,14 +1,15 @@
 """`make cluster`: Redis, N tracker instances and nginx in front, all from the checkout.
 
-Instance i is started with the route `ti` (CRYPTOTRACKER_INSTANCE_ROUTE), which begins every
-session id it issues; nginx routes on it.
+N is one instance per core unless --instances says otherwise (each instance is one asyncio
+process, so one core is what it can use). Instance i is started with the route `ti`
+(CRYPTOTRACKER_INSTANCE_ROUTE), which begins every session id it issues; nginx routes on it.
 
 Every process runs in its own session (so Ctrl-C reaches only this supervisor), writes its log
 to .cluster/<name>.log, and is stopped in order on Ctrl-C / SIGTERM or when any of them dies:
 nginx first (no new clients), then the instances (SIGTERM: they tell their clients and hand the
 feed over), then Redis. Every wait is bounded.
 
-    .venv/bin/python deploy/cluster.py [--instances 3] [--listen 127.0.0.1:8080]
+    .venv/bin/python deploy/cluster.py [--instances N] [--listen 127.0.0.1:8080]
         [--base-port 8101 | --ports P1,P2,P3] [--redis-port 6390] [--exchange binance|simulator]
 """
 
@@ -43,6 +44,13 @@ def nginx_executable() -> str:
 def instance_route(i: int) -> str:
     """The balancer's name for the i-th instance (from 1): its CRYPTOTRACKER_INSTANCE_ROUTE."""
     return f"t{i}"
+
+
+def usable_cores() -> int:
+    """Cores this process may run on (a container's or taskset's share, not the machine's)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def render_nginx_conf(
@@ -224,9 +232,14 @@ class Cluster:
         return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--instances", type=int, default=3)
+    parser.add_argument(
+        "--instances",
+        type=int,
+        default=usable_cores(),
+        help="how many instances (default: one per core, %(default)s here)",
+    )
     parser.add_argument("--listen", default="127.0.0.1:8080", help="nginx's host:port")
     parser.add_argument("--base-port", type=int, default=8101, help="first instance's port")
     parser.add_argument(
@@ -235,7 +248,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--redis-port", type=int, default=6390)
     parser.add_argument("--exchange", choices=["binance", "simulator"], default=None)
     parser.add_argument("--dir", default=".cluster", help="logs, pid, temp files, nginx.conf")
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
     cluster = Cluster(args)
 
     def on_signal(signum: int, _frame: object) -> None:

@@ -62,6 +62,12 @@ def test_routes_are_names_nginx_can_tell_apart() -> None:
     Settings(instance_route=deploy.instance_route(99))  # the server accepts what we pass
 
 
+def test_cluster_runs_one_instance_per_core_by_default() -> None:
+    deploy = deploy_module()
+    assert deploy.parse_args([]).instances == deploy.usable_cores() >= 1
+    assert deploy.parse_args(["--instances", "5"]).instances == 5
+
+
 def compose_nginx_env() -> dict[str, str]:
     return dict(compose()["services"]["nginx"]["environment"])
 
