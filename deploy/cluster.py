@@ -1,11 +1,15 @@
 """`make cluster`: Redis, N tracker instances and nginx in front, all from the checkout.
 
+N is one instance per core unless --instances says otherwise (each instance is one asyncio
+process, so one core is what it can use). Instance i is started with the route `ti`
+(CRYPTOTRACKER_INSTANCE_ROUTE), which begins every session id it issues; nginx routes on it.
+
 Every process runs in its own session (so Ctrl-C reaches only this supervisor), writes its log
 to .cluster/<name>.log, and is stopped in order on Ctrl-C / SIGTERM or when any of them dies:
 nginx first (no new clients), then the instances (SIGTERM: they tell their clients and hand the
 feed over), then Redis. Every wait is bounded.
 
-    .venv/bin/python deploy/cluster.py [--instances 3] [--listen 127.0.0.1:8080]
+    .venv/bin/python deploy/cluster.py [--instances N] [--listen 127.0.0.1:8080]
         [--base-port 8101 | --ports P1,P2,P3] [--redis-port 6390] [--exchange binance|simulator]
 """
 
@@ -15,13 +19,14 @@ import argparse
 import contextlib
 import os
 import pwd
+import re
 import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from string import Template
 
@@ -29,36 +34,63 @@ ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = Path(__file__).resolve().parent / "nginx.conf.template"
 START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 10.0
+ROUTE = re.compile(r"[A-Za-z0-9]{1,16}")  # as settings.instance_route, but never empty here
 
 
 def nginx_executable() -> str:
     return shutil.which("nginx") or "/usr/sbin/nginx"
 
 
+def instance_route(i: int) -> str:
+    """The balancer's name for the i-th instance (from 1): its CRYPTOTRACKER_INSTANCE_ROUTE."""
+    return f"t{i}"
+
+
+def usable_cores() -> int:
+    """Cores this process may run on (a container's or taskset's share, not the machine's)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def render_nginx_conf(
     prefix: Path | str,
     listen: str,
-    upstreams: Sequence[str],
+    upstreams: Mapping[str, str],
     *,
     user: str | None = None,
     fail_timeout_s: int = 5,
 ) -> str:
-    """The nginx.conf for these upstreams (host:port each). `user`: the worker user, needed
-    only when nginx starts as root (it would switch to `nobody` otherwise)."""
+    """The nginx.conf for these instances, route -> host:port (the route each was started
+    with). `user`: the worker user, needed only when nginx starts as root (it would switch to
+    `nobody` otherwise)."""
+    for route in upstreams:
+        if not ROUTE.fullmatch(route):
+            raise ValueError(f"instance route {route!r}: 1-16 letters or digits")
+    if len({r.lower() for r in upstreams}) < len(upstreams):
+        raise ValueError("instance routes must differ in more than case (nginx upstream names)")
     servers = "\n".join(
-        f"        server {u} max_fails=1 fail_timeout={fail_timeout_s}s;" for u in upstreams
+        f"        server {u} max_fails=1 fail_timeout={fail_timeout_s}s;"
+        for u in upstreams.values()
     )
+    groups = "\n".join(
+        f"    upstream tracker_{route} {{\n        server {u};\n        keepalive 8;\n    }}"
+        for route, u in upstreams.items()
+    )
+    route_map = "\n".join(f'        "~^{route}\\." tracker_{route};' for route in upstreams)
     return Template(TEMPLATE.read_text()).safe_substitute(
         CT_PREFIX=str(prefix),
         CT_LISTEN=listen,
         CT_UPSTREAM_SERVERS=servers,
+        CT_INSTANCE_UPSTREAMS=groups,
+        CT_ROUTE_MAP=route_map,
         CT_USER_LINE=f"user {user};" if user else "",
         CT_ERROR_LOG=f"{prefix}/error.log",
         CT_ACCESS_LOG=f"{prefix}/access.log",
     )
 
 
-def write_nginx_conf(prefix: Path, listen: str, upstreams: Sequence[str]) -> Path:
+def write_nginx_conf(prefix: Path, listen: str, upstreams: Mapping[str, str]) -> Path:
     """Render into `prefix`/nginx.conf, with the folders nginx writes to; returns the path."""
     prefix.mkdir(parents=True, exist_ok=True)
     user = pwd.getpwuid(os.geteuid()).pw_name if os.geteuid() == 0 else None
@@ -160,20 +192,22 @@ class Cluster:
         )  # fmt: skip
         origin = f"http://{self.listen_host}:{self.listen_port}"
         origins = {origin, origin.replace("127.0.0.1", "localhost")}
+        upstreams: dict[str, str] = {}
         for i, port in enumerate(self.ports(), start=1):
+            route = instance_route(i)
             origins |= {f"http://127.0.0.1:{port}", f"http://localhost:{port}"}
             env = {
                 "CRYPTOTRACKER_HOST": "127.0.0.1",
                 "CRYPTOTRACKER_PORT": str(port),
                 "CRYPTOTRACKER_REDIS_URL": f"redis://127.0.0.1:{rport}/0",
                 "CRYPTOTRACKER_CORS_ORIGINS": ",".join(sorted(origins)),
+                "CRYPTOTRACKER_INSTANCE_ROUTE": route,  # the start of its session ids
             }
             if self.args.exchange:
                 env["CRYPTOTRACKER_EXCHANGE"] = self.args.exchange
             self.start(f"tracker{i}", [sys.executable, "-m", "cryptotracker", "serve"], port, env)
-        conf = write_nginx_conf(
-            self.dir, self.args.listen, [f"127.0.0.1:{p}" for p in self.ports()]
-        )
+            upstreams[route] = f"127.0.0.1:{port}"
+        conf = write_nginx_conf(self.dir, self.args.listen, upstreams)
         self.start("nginx", nginx_command(self.dir, conf), self.listen_port)
         print(f"cluster up: http://{self.args.listen}/  (Ctrl-C stops it)", flush=True)
 
@@ -198,9 +232,14 @@ class Cluster:
         return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--instances", type=int, default=3)
+    parser.add_argument(
+        "--instances",
+        type=int,
+        default=usable_cores(),
+        help="how many instances (default: one per core, %(default)s here)",
+    )
     parser.add_argument("--listen", default="127.0.0.1:8080", help="nginx's host:port")
     parser.add_argument("--base-port", type=int, default=8101, help="first instance's port")
     parser.add_argument(
@@ -209,7 +248,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--redis-port", type=int, default=6390)
     parser.add_argument("--exchange", choices=["binance", "simulator"], default=None)
     parser.add_argument("--dir", default=".cluster", help="logs, pid, temp files, nginx.conf")
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
     cluster = Cluster(args)
 
     def on_signal(signum: int, _frame: object) -> None:

@@ -134,6 +134,7 @@ def tracker_env(sim: Sim, redis_url: str | None, port: int, **extra: str) -> dic
 class Tracker:
     proc: Proc
     port: int
+    route: str  # CRYPTOTRACKER_INSTANCE_ROUTE: the start of its session ids, nginx's name for it
 
     @property
     def url(self) -> str:
@@ -150,15 +151,18 @@ class Tracker:
     def ingesting(self) -> bool:
         return self.metric("cryptotracker_ingest_active") == 1.0
 
+    def connections(self) -> int:
+        return int(self.metric("cryptotracker_ws_connections") or 0)
+
 
 @contextlib.contextmanager
 def tracker(
-    sim: Sim, redis_url: str | None, name: str = "tracker", **extra: str
+    sim: Sim, redis_url: str | None, name: str = "tracker", route: str = "", **extra: str
 ) -> Iterator[Tracker]:
     port = free_port()
-    env = tracker_env(sim, redis_url, port, **extra)
+    env = tracker_env(sim, redis_url, port, CRYPTOTRACKER_INSTANCE_ROUTE=route, **extra)
     with running(cli("serve"), port, env=env, name=name) as proc:
-        yield Tracker(proc, port)
+        yield Tracker(proc, port, route)
 
 
 @dataclass
@@ -171,18 +175,20 @@ class Nginx:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def upstream_for(self, cookie: str) -> int:
-        """Which instance port nginx sends a client with this sticky cookie to."""
-        reply = httpx.get(f"{self.url}/health", headers={"Cookie": f"ctsticky={cookie}"}, timeout=5)
+    def upstream_for(self, path: str = "/health", **params: str) -> int:
+        """Which instance port nginx sends this request to (its X-Tracker-Upstream)."""
+        reply = httpx.get(f"{self.url}{path}", params=params, timeout=5)
         return int(reply.headers["X-Tracker-Upstream"].rsplit(":", 1)[1])
 
 
 @contextlib.contextmanager
-def nginx(ports: list[int], tmp: Path) -> Iterator[Nginx]:
+def nginx(trackers: list[Tracker], tmp: Path) -> Iterator[Nginx]:
+    """nginx from deploy/ in front of these instances, each under its route."""
     deploy = deploy_module()
     port = free_port()
     prefix = tmp / "nginx"
-    conf = deploy.write_nginx_conf(prefix, f"127.0.0.1:{port}", [f"127.0.0.1:{p}" for p in ports])
+    upstreams = {t.route: f"127.0.0.1:{t.port}" for t in trackers}
+    conf = deploy.write_nginx_conf(prefix, f"127.0.0.1:{port}", upstreams)
     with running(deploy.nginx_command(prefix, conf), port, name="nginx") as proc:
         yield Nginx(proc, port, prefix)
 
@@ -313,3 +319,38 @@ async def watching(*watchers: Watcher) -> AsyncIterator[None]:
         yield
     finally:
         await asyncio.gather(*(w.close() for w in watchers))
+
+
+async def connections(trackers: list[Tracker]) -> list[int]:
+    return list(await asyncio.gather(*(asyncio.to_thread(t.connections) for t in trackers)))
+
+
+@contextlib.asynccontextmanager
+async def placed(
+    lb: Nginx, trackers: list[Tracker], wanted: dict[int, int], symbols: list[str]
+) -> AsyncIterator[dict[int, list[Watcher]]]:
+    """Watchers connected through nginx, as users arrive, one at a time until every instance
+    (by port) in `wanted` holds at least that many; yields them by instance port, closes all
+    at the end. Which instance took each one: the one whose connection count rose."""
+    made: list[Watcher] = []
+    by_port: dict[int, list[Watcher]] = {t.port: [] for t in trackers}
+    try:
+        attempts = 4 * sum(wanted.values()) + len(trackers)
+        while not all(len(by_port[port]) >= n for port, n in wanted.items()):
+            if len(made) >= attempts:
+                raise AssertionError(f"nginx never placed {wanted}: {by_port}")
+            before = await connections(trackers)
+            watcher = Watcher(symbols)
+            made.append(watcher)
+            await watcher.connect(lb.url)
+            deadline = time.monotonic() + 5
+            while (after := await connections(trackers)) == before:
+                if time.monotonic() > deadline:
+                    raise TimeoutError("no instance counted the new connection")
+                await asyncio.sleep(0.02)
+            [i] = [i for i, (a, b) in enumerate(zip(after, before, strict=True)) if a != b]
+            assert after[i] == before[i] + 1, (before, after)
+            by_port[trackers[i].port].append(watcher)
+        yield by_port
+    finally:
+        await asyncio.gather(*(w.close() for w in made))

@@ -8,6 +8,7 @@ import json
 import re
 import subprocess
 from pathlib import Path
+from string import Template
 from typing import Any
 
 import pytest
@@ -36,33 +37,86 @@ def test_nginx_accepts_the_cluster_config(tmp_path: Path) -> None:
     deploy = deploy_module()
     prefix = tmp_path / "nginx"
     conf = deploy.write_nginx_conf(
-        prefix, "127.0.0.1:18080", ["127.0.0.1:18101", "127.0.0.1:18102"]
+        prefix, "127.0.0.1:18080", {"t1": "127.0.0.1:18101", "t2": "127.0.0.1:18102"}
     )
     result = nginx_test(conf, prefix)
     assert result.returncode == 0, result.stderr
     assert "syntax is ok" in result.stderr
     text = conf.read_text()
     assert "${CT_" not in text  # every placeholder filled, nginx's own $variables kept
-    assert "hash $ct_sticky consistent" in text and "$http_upgrade" in text
+    assert "map $arg_sid $ct_backend" in text and "proxy_pass http://$ct_backend;" in text
+    assert '"~^t2\\." tracker_t2;' in text and "server 127.0.0.1:18102;" in text
+    assert "least_conn;" in text and "$http_upgrade" in text
+    directives = [line for line in text.splitlines() if not line.lstrip().startswith("#")]
+    assert not [d for d in directives if "cookie" in d.lower()]  # nothing a client must keep
+
+
+def test_routes_are_names_nginx_can_tell_apart() -> None:
+    deploy = deploy_module()
+    for bad in ({"": "a:1"}, {"t.1": "a:1"}, {"t-1": "a:1"}, {"x" * 17: "a:1"}):
+        with pytest.raises(ValueError, match="letters or digits"):
+            deploy.render_nginx_conf("/tmp", "127.0.0.1:1", bad)
+    with pytest.raises(ValueError, match="case"):
+        deploy.render_nginx_conf("/tmp", "127.0.0.1:1", {"A1": "a:1", "a1": "a:2"})
+    assert deploy.instance_route(2) == "t2"
+    Settings(instance_route=deploy.instance_route(99))  # the server accepts what we pass
+
+
+def test_cluster_runs_one_instance_per_core_by_default() -> None:
+    deploy = deploy_module()
+    assert deploy.parse_args([]).instances == deploy.usable_cores() >= 1
+    assert deploy.parse_args(["--instances", "5"]).instances == 5
+
+
+def compose_nginx_env() -> dict[str, str]:
+    return dict(compose()["services"]["nginx"]["environment"])
 
 
 @needs_nginx
 def test_nginx_accepts_the_compose_rendering(tmp_path: Path) -> None:
-    """The compose service fills the same template with its own values (envsubst there)."""
-    env = compose()["services"]["nginx"]["environment"]
-    upstreams = re.findall(r"server (\S+) ", env["CT_UPSTREAM_SERVERS"])
-    assert upstreams == ["tracker1:8000", "tracker2:8000", "tracker3:8000"]
+    """The compose service fills the template with its own values (envsubst there, with the
+    list of CT_* names its command gives; every placeholder of the template is in it)."""
+    command = " ".join(compose()["services"]["nginx"]["command"])
+    substituted = set(re.findall(r"\$\$\{(CT_[A-Z_]+)\}", command))
+    template = (DEPLOY / "nginx.conf.template").read_text()
+    assert set(re.findall(r"\$\{(CT_[A-Z_]+)\}", template)) == substituted
     prefix = tmp_path / "nginx"
     prefix.mkdir()
-    # Resolvable stand-ins for the compose host names; stderr logs as in the container.
-    text = deploy_module().render_nginx_conf(
-        prefix, "127.0.0.1:18081", [u.replace("tracker", "127.0.0.") for u in upstreams]
-    )
-    text = text.replace(f"{prefix}/error.log", "stderr").replace(f"{prefix}/access.log", "off")
+    values = {
+        **compose_nginx_env(),
+        "CT_PREFIX": str(prefix),
+        "CT_LISTEN": "127.0.0.1:18081",
+        "CT_USER_LINE": "",  # the image's user; nginx -t here runs as whoever runs the tests
+        "CT_ACCESS_LOG": "off",
+    }
+    text = Template(template).safe_substitute(values)
+    # Resolvable stand-ins for the compose host names: trackerN -> 127.0.0.N.
+    text = re.sub(r"\btracker(\d+):", r"127.0.0.\1:", text)
     conf = prefix / "nginx.conf"
     conf.write_text(text)
     result = nginx_test(conf, prefix)
     assert result.returncode == 0, result.stderr
+
+
+def test_compose_routes_each_session_to_the_instance_that_issued_it() -> None:
+    """Each trackerN is started with a route; nginx's map sends that route to a group holding
+    exactly trackerN; the balanced group holds every instance."""
+    services = compose()["services"]
+    route_of = {
+        name: s["environment"]["CRYPTOTRACKER_INSTANCE_ROUTE"]
+        for name, s in services.items()
+        if name.startswith("tracker")
+    }
+    assert route_of == {"tracker1": "t1", "tracker2": "t2", "tracker3": "t3"}
+    env = compose_nginx_env()
+    route_map = dict(re.findall(r'"~\^(\w+)\\\." (\w+);', env["CT_ROUTE_MAP"]))
+    groups = dict(re.findall(r"upstream (\w+) \{ server (\S+);", env["CT_INSTANCE_UPSTREAMS"]))
+    balanced = re.findall(r"server (\S+) max_fails", env["CT_UPSTREAM_SERVERS"])
+    assert {route: groups[group] for route, group in route_map.items()} == {
+        route: f"{name}:8000" for name, route in route_of.items()
+    }
+    assert len(groups) == len(route_map) == len(route_of)
+    assert balanced == [f"{name}:8000" for name in route_of]
 
 
 def test_compose_runs_redis_three_instances_nginx_prometheus_grafana() -> None:

@@ -12,17 +12,15 @@ import pytest
 import redis
 
 from tests.cluster.kit import (
-    Nginx,
     Tracker,
-    Watcher,
     converged,
     nginx,
     nginx_available,
+    placed,
     record,
     simulator,
     tracker,
     wait_live,
-    watching,
 )
 from tests.conftest import PrivateRedis
 from tests.support import wait_for
@@ -32,20 +30,6 @@ pytestmark = [
     pytest.mark.skipif(not nginx_available(), reason="nginx is installed by make test"),
 ]
 SYMBOLS = ["BTCUSDT", "ETHUSDT", "SOLUSDT"]
-
-
-def sticky_cookie(lb: Nginx, port: int, taken: set[str]) -> str:
-    """A ctsticky cookie that nginx routes to the instance on `port`."""
-    for i in range(500):
-        cookie = f"user{i}"
-        if cookie not in taken and lb.upstream_for(cookie) == port:
-            taken.add(cookie)
-            return cookie
-    raise AssertionError(f"no cookie maps to :{port}")
-
-
-def watcher_on(lb: Nginx, target: Tracker, taken: set[str]) -> Watcher:
-    return Watcher(SYMBOLS, headers={"Cookie": f"ctsticky={sticky_cookie(lb, target.port, taken)}"})
 
 
 async def wait_single_ingester(trackers: list[Tracker], timeout: float = 20) -> Tracker:
@@ -64,20 +48,18 @@ async def test_killing_the_ingesting_instance_moves_the_feed_and_its_clients(
     nginx to a live instance, gets the current prices at once (snapshot) and live ones after."""
     with (
         simulator() as sim,
-        tracker(sim, private_redis.url, "tracker1") as t1,
-        tracker(sim, private_redis.url, "tracker2") as t2,
-        tracker(sim, private_redis.url, "tracker3") as t3,
-        nginx([t1.port, t2.port, t3.port], tmp_path) as lb,
+        tracker(sim, private_redis.url, "tracker1", route="t1") as t1,
+        tracker(sim, private_redis.url, "tracker2", route="t2") as t2,
+        tracker(sim, private_redis.url, "tracker3", route="t3") as t3,
+        nginx([t1, t2, t3], tmp_path) as lb,
     ):
         trackers = [t1, t2, t3]
         leader = await wait_single_ingester(trackers)
         followers = [t for t in trackers if t is not leader]
-        taken: set[str] = set()
-        moved = [watcher_on(lb, leader, taken) for _ in range(2)]
-        stayed = [watcher_on(lb, f, taken) for f in followers]
-        async with watching(*moved, *stayed):
-            for w in moved + stayed:
-                await w.connect(lb.url)
+        wanted = {leader.port: 2} | {f.port: 1 for f in followers}
+        async with placed(lb, trackers, wanted, SYMBOLS) as by_port:
+            moved = by_port[leader.port]
+            stayed = [w for f in followers for w in by_port[f.port]]
             for w in moved + stayed:
                 await wait_live(w)
 
@@ -123,15 +105,14 @@ async def test_sigterm_hands_over_at_once_and_leaves_redis_clean(
     store = redis.Redis.from_url(private_redis.url)
     with simulator() as sim:
         with (
-            tracker(sim, private_redis.url, "tracker1") as t1,
-            tracker(sim, private_redis.url, "tracker2") as t2,
-            nginx([t1.port, t2.port], tmp_path) as lb,
+            tracker(sim, private_redis.url, "tracker1", route="t1") as t1,
+            tracker(sim, private_redis.url, "tracker2", route="t2") as t2,
+            nginx([t1, t2], tmp_path) as lb,
         ):
             leader = await wait_single_ingester([t1, t2])
             other = t2 if leader is t1 else t1
-            user = watcher_on(lb, leader, set())
-            async with watching(user):
-                await user.connect(lb.url)
+            async with placed(lb, [t1, t2], {leader.port: 1}, SYMBOLS) as by_port:
+                [user, *_] = by_port[leader.port]
                 await wait_live(user)
                 stopped_at = time.monotonic()
                 leader.proc.signal(signal.SIGTERM)

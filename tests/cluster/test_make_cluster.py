@@ -24,7 +24,9 @@ pytestmark = [
 
 async def test_cluster_serves_through_nginx_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     """The user opens http://127.0.0.1:8080 (here a free port): the dashboard loads, prices
-    stream over WebSocket and over long-polling (sticky), and Ctrl-C leaves nothing running."""
+    stream over WebSocket, over long-polling and with the default transports (polling, then
+    the upgrade), a session's requests reaching its instance by its route; and Ctrl-C leaves
+    nothing running."""
     listen, redis_port = free_port(), free_port()
     # Independent free ports: consecutive ones could be taken by a demo instance's simulator.
     instances = [free_port(), free_port(), free_port()]
@@ -50,22 +52,26 @@ async def test_cluster_serves_through_nginx_and_stops_on_ctrl_c(tmp_path: Path) 
             upstreams = set()
             for _ in range(12):
                 reply = await http.get("/health")
+                assert "set-cookie" not in reply.headers
                 upstreams.add(reply.headers["X-Tracker-Upstream"])
-                http.cookies.clear()
             assert len(upstreams) >= 2  # new visitors are spread over the instances
+            # Instance i has route ti: nginx sends ?sid=ti.<anything> there.
+            for i, port in enumerate(instances, start=1):
+                reply = await http.get("/health", params={"sid": f"t{i}.Qk3x"})
+                assert reply.headers["X-Tracker-Upstream"] == f"127.0.0.1:{port}"
 
             async def priced() -> bool:
                 return bool((await http.get("/api/prices")).json()["prices"])
 
             await wait_async(priced, 60, "prices through nginx")
 
-        # Long-polling needs every request of a session on one instance: the first one gets a
-        # ctsticky cookie from nginx, kept like a browser would ("localhost": aiohttp keeps no
-        # cookies for bare IP addresses).
-        for transport in ("websocket", "polling"):
+        # Long-polling needs every request of a session on one instance: its session id says
+        # which (no cookie, so the balancer's IP address works as well as a host name).
+        for transports in (["websocket"], ["polling"], ["polling", "websocket"]):
             user = Recorder()
-            await user.sio.connect(f"http://localhost:{listen}", transports=[transport],
-                                   wait_timeout=10)  # fmt: skip
+            await user.sio.connect(url, transports=transports, wait_timeout=10)
+            assert user.sio.transport() == transports[-1]
+            assert user.sio.eio.sid.partition(".")[0] in {"t1", "t2", "t3"}  # cluster.py's routes
             ack = await user.call("subscribe", {"symbols": ["BTCUSDT"]})
             assert ack["ok"], ack
             await user.wait("batch_update", count=2, timeout=30)
