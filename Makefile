@@ -68,7 +68,7 @@ webtest: install-web
 conformance: install-py
 	deploy/conformance.sh
 
-# Redis (:6390), three instances (:8101-8103) and nginx (http://127.0.0.1:8080) from the checkout;
+# Redis (:6390), one instance per core (:8101, :8102, ...) and nginx (http://127.0.0.1:8080) from the checkout;
 # logs and nginx's files in .cluster/. Ctrl-C stops everything. CLUSTER_ARGS: see deploy/cluster.py.
 CLUSTER_ARGS ?=
 cluster: install web install-system
