@@ -117,7 +117,8 @@ async def test_overlapping_polls_are_refused_at_once_and_close_the_session() -> 
     async with polling() as (tracker, http):
         sid = await handshake(http)
         first = asyncio.create_task(http.get(f"{POLLING}&sid={sid}"))
-        await wait_for(lambda: tracker.gateway.engine.sessions[sid]._poll is not None, 5, "poll")
+        parked = tracker.gateway.engine.sessions[sid]
+        await wait_for(lambda: parked.poll is not None, 5, "a parked poll")
         second = await http.get(f"{POLLING}&sid={sid}")
         assert second.status_code == 400
         assert (await first).content == b"1"  # the parked poll learns the session closed

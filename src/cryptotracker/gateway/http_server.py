@@ -11,7 +11,7 @@ import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Any, cast
+from typing import cast
 
 import httptools
 import structlog
@@ -352,10 +352,3 @@ class HttpServer:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(1.0):
                     await self._server.wait_closed()
-
-
-def scope_client(conn: HttpConnection, request: Request) -> tuple[str, int]:
-    return (request.client, conn.port)
-
-
-__all__: list[Any] = ["Forwarded", "HttpConnection", "HttpLimits", "HttpServer"]
