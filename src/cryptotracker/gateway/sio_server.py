@@ -21,6 +21,7 @@ from cryptotracker.gateway.sio_codec import (
 _MSG = b"4"
 # A session refused at admission is closed this long after its handshake.
 REFUSED_LIFETIME_S = 2.0
+REFUSED_PACKETS = 4
 
 
 class Socket:
@@ -82,7 +83,7 @@ class Policy(Protocol):
 
 
 class _State:
-    __slots__ = ("connect_timer", "partial", "refusal", "sockets")
+    __slots__ = ("connect_timer", "partial", "refusal", "refused_packets", "sockets")
 
     def __init__(self, refusal: str | None) -> None:
         self.sockets: dict[str, Socket] = {}
@@ -91,6 +92,7 @@ class _State:
         # Why this session may not connect (the address is over its cap): every CONNECT is
         # answered with it, and the session ends soon.
         self.refusal = refusal
+        self.refused_packets = 0
 
 
 class SocketServer:
@@ -126,6 +128,12 @@ class SocketServer:
             self.policy.opened(session)
 
     def inbound(self, session: Session, data: bytes) -> bool:
+        state = session.app_state
+        if isinstance(state, _State) and state.refusal is not None:
+            # A refused session is owed one answer (to its CONNECT); past a few packets it
+            # gets nothing more.
+            state.refused_packets += 1
+            return state.refused_packets <= REFUSED_PACKETS
         return self.policy.inbound(session, data)
 
     def too_big(self, session: Session) -> None:
