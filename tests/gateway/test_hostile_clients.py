@@ -208,3 +208,17 @@ async def test_error_events_never_carry_python_exception_text() -> None:
             assert "Traceback" not in text and "positional argument" not in text, text
             assert "object has no attribute" not in text, text
         await ws.close()
+
+
+async def test_expect_100_continue_is_answered_so_the_body_follows() -> None:
+    async with serve(exchange=QuietExchange(SYMBOLS)) as (_, url):
+        reader, writer = await asyncio.open_connection("127.0.0.1", int(url.rsplit(":", 1)[1]))
+        body = b'{"events":[]}'
+        head = b"POST /api/telemetry HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        writer.write(head + b"Expect: 100-continue\r\nContent-Length: %d\r\n\r\n" % len(body))
+        async with asyncio.timeout(5):
+            assert await reader.readuntil(b"\r\n\r\n") == b"HTTP/1.1 100 Continue\r\n\r\n"
+            writer.write(body)
+            final = await reader.readuntil(b"\r\n\r\n")
+        assert final.startswith(b"HTTP/1.1 "), final
+        writer.close()

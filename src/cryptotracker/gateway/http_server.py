@@ -160,6 +160,9 @@ class HttpConnection(asyncio.Protocol):
         ):
             raise _RefusedError(413)
         self._upgrading = self._parser.should_upgrade()
+        if self._headers.get(b"expect", b"").lower() == b"100-continue" and not self._busy:
+            # The client waits for this before sending a body it was told would fit.
+            self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
 
     def on_body(self, body: bytes) -> None:
         self._body_size += len(body)
