@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseDecimal } from "./parseDecimal";
+import { formatForInput, parseDecimal } from "./parseDecimal";
 
 const value = (raw: string, locale: string) => {
   const r = parseDecimal(raw, locale);
@@ -88,6 +88,14 @@ describe("parseDecimal", () => {
     expect(error("1,00", "hi-IN")).toBe("Did you mean 100 or 1.00?");
   });
 
+  it("gives both readings of an ambiguous number", () => {
+    expect(parseDecimal("-12.345", "de-DE")).toEqual({
+      ok: false,
+      error: "Did you mean 12345 or 12,345?",
+      readings: { grouped: "-12345", decimal: "-12.345" },
+    });
+  });
+
   it("refuses what is not a number in the locale, with its format as an example", () => {
     expect(error("", "en-US")).toBe("Enter a number");
     expect(error("abc", "en-US")).toMatch(/^Write numbers like 1,234.50 or 1234.5$/);
@@ -103,5 +111,16 @@ describe("parseDecimal", () => {
     expect(error("-", "en-US")).toMatch(/Write numbers like/);
     expect(error("1,", "de-DE")).toMatch(/Write numbers like/);
     expect(error(`1${NNBSP}00,5`, "fr-FR")).toMatch(/Write numbers like 1\s234,50/);
+  });
+});
+
+describe("formatForInput", () => {
+  it("writes a stored value so that it reads back the same in the locale", () => {
+    for (const locale of ["en-US", "de-DE", "fr-FR", "hi-IN", "de-CH"]) {
+      for (const v of ["1.234", "1000", "0.00001234", "100000.5", "12345678.123456789"]) {
+        expect(value(formatForInput(v, locale), locale)).toBe(v);
+      }
+    }
+    expect(formatForInput("1.234", "de-DE")).toBe("1,234");
   });
 });

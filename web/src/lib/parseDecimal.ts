@@ -24,7 +24,15 @@
  *    fraction zeros, "-" for negatives, "0" for minus zero: "100000", "0.00001234", "-2.5".
  */
 
-export type ParsedDecimal = { ok: true; value: string } | { ok: false; error: string };
+export type ParsedDecimal =
+  | { ok: true; value: string }
+  | {
+      ok: false;
+      error: string;
+      /** Set when the text reads two ways (rule 6): both values, for a caller with more context
+       * (a CSV file whose other cells show its notation) to choose from. */
+      readings?: { grouped: string; decimal: string };
+    };
 
 interface Marks {
   group: string;
@@ -139,9 +147,20 @@ export function parseDecimal(raw: string, locale?: string): ParsedDecimal {
   const local = readWith(body, groupMarks, m.decimal, m);
   const plain = readWith(body, " ", ".", m);
   if (local !== null && plain !== null && local !== plain) {
-    return { ok: false, error: suggest(body, m) ?? question(local, plain) };
+    const signed = (v: string) => (negative ? `-${v}` : v);
+    return {
+      ok: false,
+      error: suggest(body, m) ?? question(local, plain),
+      readings: { grouped: signed(local), decimal: signed(plain) },
+    };
   }
   const value = local ?? plain;
   if (value === null) return { ok: false, error: suggest(body, m) ?? unreadable };
   return { ok: true, value: negative && value !== "0" ? `-${value}` : value };
+}
+
+/** A canonical decimal as the user would type it back: the locale's decimal mark, no grouping,
+ * every digit kept ("1.234" → "1,234" in de-DE), so `parseDecimal` reads it as the same value. */
+export function formatForInput(value: string, locale?: string): string {
+  return value.replace(".", marksFor(locale).decimal);
 }
