@@ -114,14 +114,25 @@ export function evaluate(
   }
 }
 
-export function validateCondition(c: AlertCondition): string | null {
+export type AlertField = "symbol" | "price" | "percent" | "minutes";
+
+/** Why an alert cannot be saved, and the field to say it next to. */
+export interface AlertError {
+  field: AlertField;
+  message: string;
+}
+
+/** Checks a condition whose numbers are canonical decimal strings (read by `parseDecimal`). */
+export function validateCondition(c: AlertCondition): AlertError | null {
   const positive = (s: string) => /^\d+(\.\d+)?$/.test(s) && /[1-9]/.test(s);
   if (c.kind === "move") {
-    if (!positive(c.percent) || Number(c.percent) > 1000) return "Percent must be a number above 0";
+    if (!positive(c.percent) || Number(c.percent) > 1000) {
+      return { field: "percent", message: "Percent must be a number above 0, at most 1000" };
+    }
     if (!Number.isInteger(c.minutes) || c.minutes < 1 || c.minutes > 1440) {
-      return "Minutes must be a whole number from 1 to 1440";
+      return { field: "minutes", message: "Minutes must be a whole number from 1 to 1440" };
     }
     return null;
   }
-  return positive(c.price) ? null : "Price must be a number above 0";
+  return positive(c.price) ? null : { field: "price", message: "Price must be a number above 0" };
 }

@@ -10,8 +10,15 @@ beforeEach(() => {
 describe("alertsStore", () => {
   it("validates, adds, triggers, re-arms and persists", () => {
     const s = useAlertsStore.getState();
-    expect(s.add("BTCUSDT", { kind: "above", price: "-1" })).toMatch(/above 0/);
-    expect(s.add("BTCUSDT", { kind: "move", percent: "5", minutes: 0 })).toMatch(/Minutes/);
+    expect(s.add("BTCUSDT", { kind: "above", price: "-1" })).toMatchObject({
+      field: "price",
+      message: expect.stringMatching(/above 0/),
+    });
+    expect(s.add("BTCUSDT", { kind: "above", price: "100,000" })?.field).toBe("price");
+    expect(s.add("BTCUSDT", { kind: "move", percent: "5", minutes: 0 })).toMatchObject({
+      field: "minutes",
+    });
+    expect(s.add("", { kind: "above", price: "1" })?.field).toBe("symbol");
     expect(s.add("BTCUSDT", { kind: "above", price: "100000" })).toBeNull();
     const id = useAlertsStore.getState().alerts[0]!.id;
     useAlertsStore.getState().markTriggered(id, "100001", 42, "fired");
