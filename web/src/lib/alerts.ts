@@ -1,5 +1,6 @@
 /** Alert conditions and their evaluation: pure functions plus a small price-history window. */
-import { formatPercent, formatPrice } from "./format";
+import { dec } from "./decimal";
+import { formatAmount, formatPercent, formatPrice } from "./format";
 
 export type AlertCondition =
   | { kind: "above"; price: string }
@@ -24,7 +25,7 @@ export function describeCondition(c: AlertCondition, locale?: string): string {
     case "below":
       return `below ${formatPrice(c.price, locale)}`;
     case "move":
-      return `moves ±${c.percent}% within ${c.minutes} min`;
+      return `moves ±${formatAmount(c.percent, locale)}% within ${c.minutes} min`;
   }
 }
 
@@ -93,13 +94,16 @@ export function evaluate(
   const p = Number(price);
   if (!Number.isFinite(p)) return null;
   const c = alert.condition;
+  // Thresholds compare exactly, as decimals: a float would call 0.100000000000000001 equal to 0.1.
+  const exact = c.kind === "move" ? null : dec(price);
+  const threshold = c.kind === "move" ? null : dec(c.price);
   switch (c.kind) {
     case "above":
-      return p >= Number(c.price)
+      return exact !== null && threshold !== null && exact >= threshold
         ? `${alert.symbol} is above ${formatPrice(c.price, locale)}: ${formatPrice(price, locale)}`
         : null;
     case "below":
-      return p <= Number(c.price)
+      return exact !== null && threshold !== null && exact <= threshold
         ? `${alert.symbol} is below ${formatPrice(c.price, locale)}: ${formatPrice(price, locale)}`
         : null;
     case "move": {

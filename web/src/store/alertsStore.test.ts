@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { ALERTS_STORAGE_KEY, useAlertsStore } from "./alertsStore";
-import { PriceHistory, evaluate } from "../lib/alerts";
+import { PriceHistory, describeCondition, evaluate } from "../lib/alerts";
 
 beforeEach(() => {
   localStorage.clear();
@@ -53,6 +53,16 @@ describe("alert evaluation", () => {
     expect(evaluate(below, "90000.5", 0, h, "en-US")).toBeNull();
     expect(evaluate(below, "89999", 0, h, "en-US")).toMatch(/below/);
     expect(evaluate({ ...above, state: "triggered" }, "200000", 0, h)).toBeNull();
+    const exact = { ...base, condition: { kind: "above" as const, price: "0.100000000000000001" } };
+    expect(evaluate(exact, "0.1", 0, h)).toBeNull();
+    expect(evaluate(exact, "0.100000000000000001", 0, h)).not.toBeNull();
+  });
+
+  it("describes conditions in the locale", () => {
+    expect(describeCondition({ kind: "above", price: "1000.5" }, "de-DE")).toBe("above 1.000,50");
+    expect(describeCondition({ kind: "move", percent: "2.5", minutes: 5 }, "de-DE")).toBe(
+      "moves ±2,5% within 5 min",
+    );
   });
 
   it("fires on a move of N % within M minutes, not on a slower one", () => {
