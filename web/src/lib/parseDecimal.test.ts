@@ -53,6 +53,8 @@ describe("parseDecimal", () => {
     expect(value("12,34,567.89", "hi-IN")).toBe("1234567.89");
     expect(value("100,000", "hi-IN")).toBe("100000");
     expect(error("1,00,00", "hi-IN")).toMatch(/Write numbers like 1,234.50/);
+    expect(error("123,45,678", "hi-IN")).toMatch(/Write numbers like/);
+    expect(error("1234,567", "en-US")).toMatch(/Did you mean 1234567 or 1234.567/);
   });
 
   it("reads de-CH apostrophes, typed straight or curly", () => {

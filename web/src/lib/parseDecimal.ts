@@ -11,14 +11,14 @@
  *    mark as a space. ' and ’ are the same mark. In a locale whose decimal mark is a comma, a full
  *    stop also groups in the locale's reading (1.000,50 as written across much of Europe).
  * 4. A group mark sits between groups of the locale's sizes: exactly 3 digits after each mark
- *    (Indian locales: 3 after the last, 2 after the others; 3-3-3 is accepted there as well), 1 to
- *    3 digits before the first, which do not start with 0 ("0,500" is not a grouped number). One
- *    kind of group mark per number, none after the decimal mark.
+ *    (Indian locales: 3 after the last, 2 after the others; 3-3-3 is accepted there as well), and
+ *    before the first no more digits than a group holds, not starting with 0 ("0,500" is not a
+ *    grouped number). One kind of group mark per number, none after the decimal mark.
  * 5. At most one decimal mark, with at least one digit after it (".5" is 0.5, "5." is refused).
  *    One leading sign (+, -, or U+2212) is allowed; callers decide whether a negative is.
- * 6. One reading valid: its value. Both valid with different values (only a single full stop
- *    before 3 digits in a comma-decimal locale, "1.000" in de-DE): an error naming both, "Did you
- *    mean 1000 or 1,000?". None valid: with a single mark, the same "Did you mean" question
+ * 6. One reading valid: its value. Both valid with different values (only one full stop, then 3
+ *    digits, in a comma-decimal locale: "1.000" in de-DE or fr-FR): an error naming both, "Did
+ *    you mean 1000 or 1,000?", and both values in `readings`. None valid: with a single mark, the same "Did you mean" question
  *    ("1,00" in en-US: "Did you mean 100 or 1.00?"); otherwise an example in the locale's format.
  * 7. The value is normalised: "." as decimal mark, no group marks, no leading zeros, no trailing
  *    fraction zeros, "-" for negatives, "0" for minus zero: "100000", "0.00001234", "-2.5".
@@ -83,10 +83,12 @@ function canonical(int: string, frac: string): string {
   return f ? `${i}.${f}` : i;
 }
 
-/** Groups as the sizes say: 1-3 digits not starting with 0, then [others, last] sized groups. */
+/** Groups as the sizes say: a first one not starting with 0 and no longer than the group after
+ * it may be, then `others`-sized groups and a `last`-sized one. */
 function groupedOk(groups: string[], others: number, last: number): boolean {
   const [first, ...rest] = groups;
-  if (!first || first.length > 3 || first.startsWith("0")) return false;
+  const longest = rest.length > 1 ? others : last;
+  if (!first || first.length > longest || first.startsWith("0")) return false;
   return rest.every((g, i) => g.length === (i === rest.length - 1 ? last : others));
 }
 
