@@ -2,7 +2,6 @@ import { useMemo, useState, type FormEvent } from "react";
 import { Link, useSearch } from "wouter";
 import { describeCondition, type AlertCondition, type AlertField } from "../lib/alerts";
 import { formatPrice } from "../lib/format";
-import { formatForInput } from "../lib/parseDecimal";
 import { readAmount } from "../lib/validate";
 import { useAlertsStore } from "../store/alertsStore";
 import { useCryptoStore } from "../store/cryptoStore";
@@ -40,7 +39,7 @@ export function AlertsPage() {
   const [symbol, setSymbol] = useState(params.get("symbol") ?? "");
   const [kind, setKind] = useState<Kind>("above");
   const [price, setPrice] = useState("");
-  const [percent, setPercent] = useState(() => formatForInput("5"));
+  const [percent, setPercent] = useState("5");
   const [minutes, setMinutes] = useState("15");
   const [errors, setErrors] = useState<Errors>({});
   const current = useCryptoStore((s) => s.prices[symbol.trim().toUpperCase()]?.price);
