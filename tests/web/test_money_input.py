@@ -142,3 +142,28 @@ def test_de_de_reads_german_notation(page: Page, demo: DemoServer, shot: Shot) -
     holdings = stored(page, "cryptotracker-portfolio")["state"]["holdings"]
     assert [(h["amount"], h["avgPrice"]) for h in holdings] == [("1000.5", "60000.25")]
     shot("02-portfolio")
+
+    # A spreadsheet's CSV (";" between cells, German numbers), then the app's own export back in:
+    # its 1.234 reads two ways in de-DE, and the file's other cells (1000.5) say which.
+    csv: FilePayload = {
+        "name": "depot.csv",
+        "mimeType": "text/csv",
+        "buffer": b"symbol;amount;avgBuyPrice\nETHUSDT;1.000;3.000,5\nSOLUSDT;1,234;150\n",
+    }
+    page.get_by_test_id("csv-input").set_input_files(files=[csv])
+    expect(page.get_by_test_id("toast").filter(has_text="Imported 2 holdings")).to_be_visible()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Export CSV").click()
+    exported = Path(download.value.path()).read_text()
+    assert exported == (
+        "symbol,amount,avgBuyPrice\n"
+        "BTCUSDT,1000.5,60000.25\nETHUSDT,1000,3000.5\nSOLUSDT,1.234,150\n"
+    ), exported
+    before = stored(page, "cryptotracker-portfolio")["state"]["holdings"]
+    own: FilePayload = {"name": "p.csv", "mimeType": "text/csv", "buffer": exported.encode()}
+    page.get_by_test_id("csv-input").set_input_files(files=[own])
+    expect(page.get_by_test_id("toast").filter(has_text="Imported 3 holdings")).to_be_visible()
+    after = stored(page, "cryptotracker-portfolio")["state"]["holdings"]
+    assert [(h["symbol"], h["amount"], h["avgPrice"]) for h in after] == [
+        (h["symbol"], h["amount"], h["avgPrice"]) for h in before
+    ]
