@@ -116,6 +116,27 @@ describe("parseDecimal", () => {
   });
 });
 
+describe("parseDecimal and Intl", () => {
+  it("reads back what Intl writes, in many locales", () => {
+    const locales = ["en-US", "de-DE", "fr-FR", "hi-IN", "de-CH", "es-ES", "sv-SE", "pt-BR"];
+    locales.push("it-IT", "nl-NL", "ja-JP", "ar-EG", "fa-IR", "he-IL", "pl-PL", "ru-RU", "bn-IN");
+    const values = ["1234567.89", "0.5", "12345.678", "1000000.25", "-98765.4321", "12.34"];
+    for (const locale of locales) {
+      for (const v of values) {
+        const decimals = (v.split(".")[1] ?? "").length;
+        const text = new Intl.NumberFormat(locale, { minimumFractionDigits: decimals }).format(
+          Number(v),
+        );
+        expect([locale, text, parseDecimal(text, locale)]).toEqual([
+          locale,
+          text,
+          { ok: true, value: v },
+        ]);
+      }
+    }
+  });
+});
+
 describe("formatForInput", () => {
   it("writes a stored value so that it reads back the same in the locale", () => {
     for (const locale of ["en-US", "de-DE", "fr-FR", "hi-IN", "de-CH"]) {

@@ -10,6 +10,7 @@
  * 3. Spaces (U+0020, U+00A0, U+2009, U+202F) group in both readings: no locale writes a decimal
  *    mark as a space. ' and ’ are the same mark. In a locale whose decimal mark is a comma, a full
  *    stop also groups in the locale's reading (1.000,50 as written across much of Europe).
+ *    Invisible direction marks (U+200E, U+061C, ...) are ignored, so what Intl writes reads back.
  * 4. A group mark sits between groups of the locale's sizes: exactly 3 digits after each mark
  *    (Indian locales: 3 after the last, 2 after the others; 3-3-3 is accepted there as well), and
  *    before the first no more digits than a group holds, not starting with 0 ("0,500" is not a
@@ -47,6 +48,8 @@ interface Marks {
 }
 
 const SPACES = /[\u0020\u00A0\u2009\u202F]/g;
+// Invisible direction marks, as Intl writes around a sign in ar, fa and he.
+const BIDI = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/g;
 const APOSTROPHES = /[\u0027\u2019]/g;
 const cache = new Map<string, Marks>();
 
@@ -131,7 +134,7 @@ function suggest(body: string, m: Marks): string | null {
 
 export function parseDecimal(raw: string, locale?: string): ParsedDecimal {
   const m = marksFor(locale);
-  let s = unify(raw.trim());
+  let s = unify(raw.replace(BIDI, "").trim());
   if (m.digits) {
     const local = m.digits;
     s = [...s].map((ch) => (local.includes(ch) ? String(local.indexOf(ch)) : ch)).join("");
