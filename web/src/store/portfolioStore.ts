@@ -6,7 +6,8 @@ import { readHolding, type HoldingErrors, type HoldingInput } from "../lib/valid
 export interface Holding {
   id: string;
   symbol: string;
-  /** Canonical decimal strings ("100000", "0.5") read by `parseDecimal`: never floats. */
+  /** Plain decimal strings ("100000", "0.5"), never floats; canonical as `parseDecimal` writes
+   * them (holdings saved before it may keep a typed "0.50": the same value, so no migration). */
   amount: string;
   avgPrice: string;
   addedAt: number;
