@@ -119,10 +119,17 @@ def _test_dir(request: pytest.FixtureRequest) -> Path:
 
 
 @pytest.fixture
-def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
-    """A fresh browser context (empty localStorage) per test, dark theme, en-US numbers."""
+def page_locale() -> str:
+    """The browser's locale; `@pytest.mark.parametrize("page_locale", ["de-DE"])` changes it."""
+    return "en-US"
+
+
+@pytest.fixture
+def page(browser: Browser, page_locale: str, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """A fresh browser context (empty localStorage) per test, dark theme, en-US numbers unless
+    the test asks for another `page_locale`."""
     context = browser.new_context(
-        viewport={"width": 1280, "height": 860}, locale="en-US", color_scheme="dark"
+        viewport={"width": 1280, "height": 860}, locale=page_locale, color_scheme="dark"
     )
     context.set_default_timeout(15_000)
     page = context.new_page()

@@ -1,4 +1,5 @@
 import { useId, useState, type FormEvent } from "react";
+import { formatForInput } from "../lib/parseDecimal";
 import type { HoldingErrors, HoldingInput } from "../lib/validate";
 
 interface Props {
@@ -15,6 +16,7 @@ export function HoldingForm({ initial = EMPTY, symbols, submitLabel, onSubmit, o
   const [input, setInput] = useState(initial);
   const [errors, setErrors] = useState<HoldingErrors>({});
   const listId = useId();
+  const errorId = useId();
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -23,27 +25,36 @@ export function HoldingForm({ initial = EMPTY, symbols, submitLabel, onSubmit, o
     if (Object.keys(result).length === 0 && !onCancel) setInput(EMPTY);
   };
 
+  // The error sits outside the label so it is read once, as the field's description.
   const field = (key: keyof HoldingInput, label: string, placeholder: string, extra = {}) => (
-    <label className="flex min-w-0 flex-1 flex-col gap-1 text-xs text-muted">
-      {label}
-      <input
-        name={key}
-        data-testid={`holding-${key}`}
-        value={input[key]}
-        onChange={(e) => setInput({ ...input, [key]: e.target.value })}
-        placeholder={placeholder}
-        aria-invalid={errors[key] ? true : undefined}
-        className={`h-9 rounded-md border bg-panel-2 px-2 text-sm text-fg outline-none focus:border-brand ${
-          errors[key] ? "border-down" : "border-line"
-        }`}
-        {...extra}
-      />
+    <div className="flex min-w-0 flex-1 flex-col gap-1 text-xs text-muted">
+      <label className="flex flex-col gap-1">
+        {label}
+        <input
+          name={key}
+          data-testid={`holding-${key}`}
+          value={input[key]}
+          onChange={(e) => setInput({ ...input, [key]: e.target.value })}
+          placeholder={placeholder}
+          aria-invalid={errors[key] ? true : undefined}
+          aria-describedby={errors[key] ? `${errorId}-${key}` : undefined}
+          className={`h-9 rounded-md border bg-panel-2 px-2 text-sm text-fg outline-none focus:border-brand ${
+            errors[key] ? "border-down" : "border-line"
+          }`}
+          {...extra}
+        />
+      </label>
       {errors[key] && (
-        <span role="alert" className="text-down">
+        <span
+          id={`${errorId}-${key}`}
+          role="alert"
+          data-testid={`holding-${key}-error`}
+          className="text-down"
+        >
           {errors[key]}
         </span>
       )}
-    </label>
+    </div>
   );
 
   return (
@@ -58,7 +69,7 @@ export function HoldingForm({ initial = EMPTY, symbols, submitLabel, onSubmit, o
           <option key={s} value={s} />
         ))}
       </datalist>
-      {field("amount", "Amount", "0.5", { inputMode: "decimal" })}
+      {field("amount", "Amount", formatForInput("0.5"), { inputMode: "decimal" })}
       {field("avgPrice", "Average buy price", "60000", { inputMode: "decimal" })}
       <div className="flex gap-2 sm:pt-5">
         <button

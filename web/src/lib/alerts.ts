@@ -1,5 +1,6 @@
 /** Alert conditions and their evaluation: pure functions plus a small price-history window. */
-import { formatPercent, formatPrice } from "./format";
+import { dec } from "./decimal";
+import { formatAmount, formatPercent, formatPrice } from "./format";
 
 export type AlertCondition =
   | { kind: "above"; price: string }
@@ -24,7 +25,7 @@ export function describeCondition(c: AlertCondition, locale?: string): string {
     case "below":
       return `below ${formatPrice(c.price, locale)}`;
     case "move":
-      return `moves ±${c.percent}% within ${c.minutes} min`;
+      return `moves ±${formatAmount(c.percent, locale)}% within ${c.minutes} min`;
   }
 }
 
@@ -93,13 +94,16 @@ export function evaluate(
   const p = Number(price);
   if (!Number.isFinite(p)) return null;
   const c = alert.condition;
+  // Thresholds compare exactly, as decimals: a float would call 0.100000000000000001 equal to 0.1.
+  const exact = c.kind === "move" ? null : dec(price);
+  const threshold = c.kind === "move" ? null : dec(c.price);
   switch (c.kind) {
     case "above":
-      return p >= Number(c.price)
+      return exact !== null && threshold !== null && exact >= threshold
         ? `${alert.symbol} is above ${formatPrice(c.price, locale)}: ${formatPrice(price, locale)}`
         : null;
     case "below":
-      return p <= Number(c.price)
+      return exact !== null && threshold !== null && exact <= threshold
         ? `${alert.symbol} is below ${formatPrice(c.price, locale)}: ${formatPrice(price, locale)}`
         : null;
     case "move": {
@@ -114,14 +118,25 @@ export function evaluate(
   }
 }
 
-export function validateCondition(c: AlertCondition): string | null {
+export type AlertField = "symbol" | "price" | "percent" | "minutes";
+
+/** Why an alert cannot be saved, and the field to say it next to. */
+export interface AlertError {
+  field: AlertField;
+  message: string;
+}
+
+/** Checks a condition whose numbers are canonical decimal strings (read by `parseDecimal`). */
+export function validateCondition(c: AlertCondition): AlertError | null {
   const positive = (s: string) => /^\d+(\.\d+)?$/.test(s) && /[1-9]/.test(s);
   if (c.kind === "move") {
-    if (!positive(c.percent) || Number(c.percent) > 1000) return "Percent must be a number above 0";
+    if (!positive(c.percent) || Number(c.percent) > 1000) {
+      return { field: "percent", message: "Percent must be a number above 0, at most 1000" };
+    }
     if (!Number.isInteger(c.minutes) || c.minutes < 1 || c.minutes > 1440) {
-      return "Minutes must be a whole number from 1 to 1440";
+      return { field: "minutes", message: "Minutes must be a whole number from 1 to 1440" };
     }
     return null;
   }
-  return positive(c.price) ? null : "Price must be a number above 0";
+  return positive(c.price) ? null : { field: "price", message: "Price must be a number above 0" };
 }

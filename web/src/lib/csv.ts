@@ -1,5 +1,8 @@
-/** Portfolio CSV: `symbol,amount,avgBuyPrice`, one holding a line, header required. */
-import { isValid, validateHolding, type HoldingInput } from "./validate";
+/** Portfolio CSV: `symbol,amount,avgBuyPrice`, one holding a line, header required. Numbers are
+ * read by `parseDecimal` in the user's locale; a cell that reads two ways ("1.234" in de-DE) takes
+ * the notation the file's other cells show, and is an error when they show none. */
+import { parseDecimal, type ParsedDecimal } from "./parseDecimal";
+import { readHolding, type HoldingInput } from "./validate";
 
 export const CSV_HEADER = "symbol,amount,avgBuyPrice";
 
@@ -12,7 +15,12 @@ function escape(v: string): string {
   return /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
 }
 
-function splitLine(line: string): string[] {
+/** The header's separator: ";" (as spreadsheets write CSV where the decimal mark is a comma) or ",". */
+function separatorOf(header: string): string {
+  return header.includes(";") ? ";" : ",";
+}
+
+function splitLine(line: string, sep: string): string[] {
   const out: string[] = [];
   let cur = "";
   let quoted = false;
@@ -25,7 +33,7 @@ function splitLine(line: string): string[] {
       } else if (ch === '"') quoted = false;
       else cur += ch;
     } else if (ch === '"') quoted = true;
-    else if (ch === "," || ch === ";") {
+    else if (ch === sep) {
       out.push(cur);
       cur = "";
     } else cur += ch;
@@ -39,11 +47,30 @@ export interface CsvResult {
   errors: string[];
 }
 
-export function parseCsv(text: string, known?: ReadonlySet<string>): CsvResult {
+type Notation = "grouped" | "decimal" | null;
+
+/** How the file writes a full stop, from the cells that read one way only: "decimal" when some
+ * cell has one as decimal point the locale would not ("0.5" in de-DE), "grouped" when some cell
+ * uses the locale's own marks ("0,5", "1.000,5"), null when neither or both. */
+function notationOf(cells: string[], locale: string | undefined): Notation {
+  let decimal = false;
+  let grouped = false;
+  for (const cell of cells) {
+    const r = parseDecimal(cell, locale);
+    if (!r.ok) continue;
+    // A lone full stop that read one way only is a decimal point (rule 6 of parseDecimal).
+    if (/^[-+]?\d*\.\d+$/.test(cell.trim())) decimal = true;
+    else if (/[.,]/.test(cell)) grouped = true;
+  }
+  return decimal === grouped ? null : decimal ? "decimal" : "grouped";
+}
+
+export function parseCsv(text: string, known?: ReadonlySet<string>, locale?: string): CsvResult {
   const lines = text.replace(/^\uFEFF/, "").split(/\r?\n/);
   const rows: HoldingInput[] = [];
   const errors: string[] = [];
-  const header = splitLine(lines[0] ?? "").map((h) => h.toLowerCase());
+  const sep = separatorOf(lines[0] ?? "");
+  const header = splitLine(lines[0] ?? "", sep).map((h) => h.toLowerCase());
   const col = (names: string[]) => header.findIndex((h) => names.includes(h));
   const iSymbol = col(["symbol"]);
   const iAmount = col(["amount", "quantity"]);
@@ -51,17 +78,38 @@ export function parseCsv(text: string, known?: ReadonlySet<string>): CsvResult {
   if (iSymbol < 0 || iAmount < 0 || iPrice < 0) {
     return { rows, errors: [`line 1: expected the header "${CSV_HEADER}"`] };
   }
-  lines.slice(1).forEach((line, i) => {
-    if (!line.trim()) return;
-    const cells = splitLine(line);
-    const input = {
+  const inputs = lines.slice(1).map((line): HoldingInput | null => {
+    if (!line.trim()) return null;
+    const cells = splitLine(line, sep);
+    return {
       symbol: (cells[iSymbol] ?? "").toUpperCase(),
       amount: cells[iAmount] ?? "",
       avgPrice: cells[iPrice] ?? "",
     };
-    const errs = validateHolding(input, known);
-    if (isValid(errs)) rows.push(input);
-    else errors.push(`line ${i + 2}: ${Object.values(errs).join("; ")}`);
+  });
+  const notation = notationOf(
+    inputs.flatMap((r) => (r ? [r.amount, r.avgPrice] : [])),
+    locale,
+  );
+  const parse = (raw: string): ParsedDecimal => {
+    const r = parseDecimal(raw, locale);
+    if (r.ok || !r.readings || !notation) return r;
+    return { ok: true, value: r.readings[notation] };
+  };
+  inputs.forEach((input, i) => {
+    if (!input) return;
+    const read = readHolding(input, { known, parse });
+    if (read.ok) {
+      rows.push(read.holding);
+      return;
+    }
+    const { symbol, amount, avgPrice } = read.errors;
+    const why = [
+      symbol,
+      amount && `amount "${input.amount}": ${amount}`,
+      avgPrice && `avgBuyPrice "${input.avgPrice}": ${avgPrice}`,
+    ];
+    errors.push(`line ${i + 2}: ${why.filter(Boolean).join("; ")}`);
   });
   return { rows, errors };
 }

@@ -1,5 +1,6 @@
-/** Validation of what a user types: amounts and prices as plain, non-negative decimals. */
-import { isDecimalString } from "./decimal";
+/** Validation of what a user types: a holding's amount and price read by `parseDecimal` in the
+ * user's locale into canonical, non-negative decimal strings. */
+import { parseDecimal, type ParsedDecimal } from "./parseDecimal";
 
 export interface HoldingInput {
   symbol: string;
@@ -9,37 +10,53 @@ export interface HoldingInput {
 
 export type HoldingErrors = Partial<Record<keyof HoldingInput, string>>;
 
+export type ReadHolding =
+  { ok: true; holding: HoldingInput } | { ok: false; errors: HoldingErrors };
+
 const SYMBOL_RE = /^[A-Z0-9]{2,20}$/;
 const MAX_DIGITS = 30;
 
-/** "1,5" and " 2 " are accepted as 1.5 and 2; the result is the canonical string. */
-export function normaliseNumber(raw: string): string {
-  return raw.trim().replace(/_/g, "").replace(",", ".");
+export interface ReadOptions {
+  /** The locale the text was typed in; the browser's by default. */
+  locale?: string;
+  /** Reads one number instead of `parseDecimal(raw, locale)` (CSV import: the file's notation). */
+  parse?: (raw: string) => ParsedDecimal;
 }
 
-function checkNumber(raw: string, what: string, allowZero: boolean): string | undefined {
-  const v = normaliseNumber(raw);
-  if (v === "") return `${what} is required`;
-  if (v.startsWith("-")) return `${what} cannot be negative`;
-  if (!isDecimalString(v)) return `${what} must be a number like 0.5 or 1200`;
-  if (v.replace(/\D/g, "").length > MAX_DIGITS) return `${what} has too many digits`;
-  if (!allowZero && !/[1-9]/.test(v)) return `${what} must be more than 0`;
-  return undefined;
+export type ReadNumber = { ok: true; value: string } | { ok: false; error: string };
+
+/** A non-negative amount as typed, canonical ("100000", "0.5"), or why not. */
+export function readAmount(
+  raw: string,
+  what: string,
+  opts: ReadOptions & { allowZero?: boolean } = {},
+): ReadNumber {
+  if (raw.trim() === "") return { ok: false, error: `${what} is required` };
+  const r = opts.parse ? opts.parse(raw) : parseDecimal(raw, opts.locale);
+  if (!r.ok) return { ok: false, error: r.error };
+  if (r.value.startsWith("-")) return { ok: false, error: `${what} cannot be negative` };
+  if (r.value.replace(/\D/g, "").length > MAX_DIGITS) {
+    return { ok: false, error: `${what} has too many digits` };
+  }
+  if (!opts.allowZero && r.value === "0")
+    return { ok: false, error: `${what} must be more than 0` };
+  return r;
 }
 
-export function validateHolding(input: HoldingInput, known?: ReadonlySet<string>): HoldingErrors {
+/** The holding with canonical decimal strings, or an error per field. */
+export function readHolding(
+  input: HoldingInput,
+  opts: ReadOptions & { known?: ReadonlySet<string> } = {},
+): ReadHolding {
   const errors: HoldingErrors = {};
   const symbol = input.symbol.trim().toUpperCase();
   if (!SYMBOL_RE.test(symbol)) errors.symbol = "Pick a market, e.g. BTCUSDT";
-  else if (known && known.size > 0 && !known.has(symbol))
+  else if (opts.known && opts.known.size > 0 && !opts.known.has(symbol))
     errors.symbol = `Unknown market ${symbol}`;
-  const amount = checkNumber(input.amount, "Amount", false);
-  if (amount) errors.amount = amount;
-  const price = checkNumber(input.avgPrice, "Average buy price", true);
-  if (price) errors.avgPrice = price;
-  return errors;
-}
-
-export function isValid(errors: object): boolean {
-  return Object.keys(errors).length === 0;
+  const amount = readAmount(input.amount, "Amount", opts);
+  if (!amount.ok) errors.amount = amount.error;
+  const price = readAmount(input.avgPrice, "Average buy price", { ...opts, allowZero: true });
+  if (!price.ok) errors.avgPrice = price.error;
+  if (!amount.ok || !price.ok || Object.keys(errors).length > 0) return { ok: false, errors };
+  return { ok: true, holding: { symbol, amount: amount.value, avgPrice: price.value } };
 }

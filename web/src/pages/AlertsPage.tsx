@@ -1,12 +1,35 @@
 import { useMemo, useState, type FormEvent } from "react";
 import { Link, useSearch } from "wouter";
-import { describeCondition, type AlertCondition } from "../lib/alerts";
+import { describeCondition, type AlertCondition, type AlertField } from "../lib/alerts";
 import { formatPrice } from "../lib/format";
+import { readAmount } from "../lib/validate";
 import { useAlertsStore } from "../store/alertsStore";
 import { useCryptoStore } from "../store/cryptoStore";
 import { NotificationPermission } from "../components/NotificationPermission";
 
 type Kind = AlertCondition["kind"];
+type Errors = Partial<Record<AlertField, string>>;
+
+/** The condition with its numbers read in the browser's locale, or an error per field. */
+function readCondition(
+  kind: Kind,
+  price: string,
+  percent: string,
+  minutes: string,
+): AlertCondition | Errors {
+  if (kind !== "move") {
+    const p = readAmount(price, "Price");
+    return p.ok ? { kind, price: p.value } : { price: p.error };
+  }
+  const pct = readAmount(percent, "Percent");
+  const min = readAmount(minutes, "Minutes");
+  const errors: Errors = {};
+  if (!pct.ok) errors.percent = pct.error;
+  if (!min.ok) errors.minutes = min.error;
+  else if (!/^\d+$/.test(min.value)) errors.minutes = "Minutes must be a whole number";
+  if (!pct.ok || !min.ok || errors.minutes) return errors;
+  return { kind, percent: pct.value, minutes: Number(min.value) };
+}
 
 export function AlertsPage() {
   const alerts = useAlertsStore((s) => s.alerts);
@@ -18,7 +41,7 @@ export function AlertsPage() {
   const [price, setPrice] = useState("");
   const [percent, setPercent] = useState("5");
   const [minutes, setMinutes] = useState("15");
-  const [error, setError] = useState<string | null>(null);
+  const [errors, setErrors] = useState<Errors>({});
   const current = useCryptoStore((s) => s.prices[symbol.trim().toUpperCase()]?.price);
   const symbolList = useMemo(() => symbols.map((s) => s.symbol), [symbols]);
 
@@ -26,20 +49,39 @@ export function AlertsPage() {
     e.preventDefault();
     const sym = symbol.trim().toUpperCase();
     if (symbolList.length && !symbolList.includes(sym)) {
-      setError(`Unknown market ${sym || "(none)"}`);
+      setErrors({ symbol: `Unknown market ${sym || "(none)"}` });
       return;
     }
-    const condition: AlertCondition =
-      kind === "move"
-        ? { kind, percent: percent.trim().replace(",", "."), minutes: Number(minutes) }
-        : { kind, price: price.trim().replace(",", ".") };
+    const condition = readCondition(kind, price, percent, minutes);
+    if (!("kind" in condition)) {
+      setErrors(condition);
+      return;
+    }
     const err = add(sym, condition);
-    setError(err);
+    setErrors(err ? { [err.field]: err.message } : {});
     if (!err) setPrice("");
   };
 
+  /** Marks a field invalid and points it at its message. */
+  const invalid = (f: AlertField) =>
+    errors[f]
+      ? { "aria-invalid": true, "aria-describedby": `alert-${f}-error` }
+      : { "aria-invalid": undefined, "aria-describedby": undefined };
+  const message = (f: AlertField) =>
+    errors[f] && (
+      <span
+        id={`alert-${f}-error`}
+        data-testid={`alert-${f}-error`}
+        role="alert"
+        className="text-down"
+      >
+        {errors[f]}
+      </span>
+    );
+
   const input =
-    "h-9 rounded-md border border-line bg-panel-2 px-2 text-sm text-fg outline-none focus:border-brand";
+    "h-9 rounded-md border border-line bg-panel-2 px-2 text-sm text-fg outline-none focus:border-brand aria-invalid:border-down";
+  const field = "flex flex-col gap-1 text-xs text-muted";
   return (
     <div className="mx-auto flex w-full max-w-4xl flex-col gap-4 p-2 sm:p-4">
       <div className="flex flex-wrap items-center gap-2">
@@ -51,25 +93,29 @@ export function AlertsPage() {
       <form
         onSubmit={submit}
         noValidate
-        className="flex flex-col gap-3 rounded-lg border border-line bg-panel p-4 sm:flex-row sm:flex-wrap sm:items-end"
+        className="flex flex-col gap-3 rounded-lg border border-line bg-panel p-4 sm:flex-row sm:flex-wrap sm:items-start"
       >
-        <label className="flex flex-col gap-1 text-xs text-muted">
-          Market
-          <input
-            data-testid="alert-symbol"
-            list="alert-symbols"
-            value={symbol}
-            onChange={(e) => setSymbol(e.target.value)}
-            placeholder="BTCUSDT"
-            className={input}
-          />
+        <div className={field}>
+          <label className="flex flex-col gap-1">
+            Market
+            <input
+              data-testid="alert-symbol"
+              list="alert-symbols"
+              value={symbol}
+              onChange={(e) => setSymbol(e.target.value)}
+              placeholder="BTCUSDT"
+              className={input}
+              {...invalid("symbol")}
+            />
+          </label>
           <datalist id="alert-symbols">
             {symbolList.map((s) => (
               <option key={s} value={s} />
             ))}
           </datalist>
-        </label>
-        <label className="flex flex-col gap-1 text-xs text-muted">
+          {message("symbol")}
+        </div>
+        <label className={field}>
           When price
           <select
             data-testid="alert-kind"
@@ -84,52 +130,63 @@ export function AlertsPage() {
         </label>
         {kind === "move" ? (
           <>
-            <label className="flex flex-col gap-1 text-xs text-muted">
-              Percent
-              <input
-                value={percent}
-                onChange={(e) => setPercent(e.target.value)}
-                inputMode="decimal"
-                className={`${input} w-24`}
-              />
-            </label>
-            <label className="flex flex-col gap-1 text-xs text-muted">
-              Minutes
-              <input
-                value={minutes}
-                onChange={(e) => setMinutes(e.target.value)}
-                inputMode="numeric"
-                className={`${input} w-24`}
-              />
-            </label>
+            <div className={`${field} w-24`}>
+              <label className="flex flex-col gap-1">
+                Percent
+                <input
+                  data-testid="alert-percent"
+                  value={percent}
+                  onChange={(e) => setPercent(e.target.value)}
+                  inputMode="decimal"
+                  className={input}
+                  {...invalid("percent")}
+                />
+              </label>
+              {message("percent")}
+            </div>
+            <div className={`${field} w-24`}>
+              <label className="flex flex-col gap-1">
+                Minutes
+                <input
+                  data-testid="alert-minutes"
+                  value={minutes}
+                  onChange={(e) => setMinutes(e.target.value)}
+                  inputMode="numeric"
+                  className={input}
+                  {...invalid("minutes")}
+                />
+              </label>
+              {message("minutes")}
+            </div>
           </>
         ) : (
-          <label className="flex flex-col gap-1 text-xs text-muted">
-            <span className="whitespace-nowrap">
-              Price{current ? ` (now ${formatPrice(current)})` : ""}
-            </span>
-            <input
-              data-testid="alert-price"
-              value={price}
-              onChange={(e) => setPrice(e.target.value)}
-              inputMode="decimal"
-              placeholder="100000"
-              className={input}
-            />
-          </label>
+          <div className={`${field} sm:max-w-64`}>
+            <label className="flex flex-col gap-1">
+              <span className="whitespace-nowrap">
+                Price{current ? ` (now ${formatPrice(current)})` : ""}
+              </span>
+              <input
+                data-testid="alert-price"
+                value={price}
+                onChange={(e) => setPrice(e.target.value)}
+                inputMode="decimal"
+                placeholder="100000"
+                className={input}
+                {...invalid("price")}
+              />
+            </label>
+            {message("price")}
+          </div>
         )}
-        <button
-          type="submit"
-          data-testid="alert-submit"
-          className="h-9 rounded-md bg-brand px-4 text-sm font-semibold text-black"
-        >
-          Create alert
-        </button>
-        {error && (
-          <p role="alert" className="w-full text-sm text-down">
-            {error}
-          </p>
-        )}
+        <div className="sm:pt-5">
+          <button
+            type="submit"
+            data-testid="alert-submit"
+            className="h-9 rounded-md bg-brand px-4 text-sm font-semibold text-black"
+          >
+            Create alert
+          </button>
+        </div>
       </form>
 
       <section className="rounded-lg border border-line bg-panel">

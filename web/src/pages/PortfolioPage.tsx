@@ -6,6 +6,7 @@ import { useLiveSymbols } from "../hooks/useLiveSymbols";
 import { usePortfolioValuation } from "../hooks/usePortfolioValuation";
 import { parseCsv, toCsv } from "../lib/csv";
 import { formatAmount, formatMoney, formatPrice } from "../lib/format";
+import { formatForInput } from "../lib/parseDecimal";
 import { useCryptoStore } from "../store/cryptoStore";
 import { usePortfolioStore } from "../store/portfolioStore";
 import { useToastStore } from "../store/toastStore";
@@ -148,7 +149,11 @@ export function PortfolioPage() {
                 <tr key={r.holding.id} className="border-b border-line/60">
                   <td colSpan={7} className="px-4 py-3">
                     <HoldingForm
-                      initial={r.holding}
+                      initial={{
+                        symbol: r.holding.symbol,
+                        amount: formatForInput(r.holding.amount),
+                        avgPrice: formatForInput(r.holding.avgPrice),
+                      }}
                       symbols={symbolList}
                       submitLabel="Save"
                       onSubmit={(input) => {

@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { ALERTS_STORAGE_KEY, useAlertsStore } from "./alertsStore";
-import { PriceHistory, evaluate } from "../lib/alerts";
+import { PriceHistory, describeCondition, evaluate } from "../lib/alerts";
 
 beforeEach(() => {
   localStorage.clear();
@@ -10,8 +10,15 @@ beforeEach(() => {
 describe("alertsStore", () => {
   it("validates, adds, triggers, re-arms and persists", () => {
     const s = useAlertsStore.getState();
-    expect(s.add("BTCUSDT", { kind: "above", price: "-1" })).toMatch(/above 0/);
-    expect(s.add("BTCUSDT", { kind: "move", percent: "5", minutes: 0 })).toMatch(/Minutes/);
+    expect(s.add("BTCUSDT", { kind: "above", price: "-1" })).toMatchObject({
+      field: "price",
+      message: expect.stringMatching(/above 0/),
+    });
+    expect(s.add("BTCUSDT", { kind: "above", price: "100,000" })?.field).toBe("price");
+    expect(s.add("BTCUSDT", { kind: "move", percent: "5", minutes: 0 })).toMatchObject({
+      field: "minutes",
+    });
+    expect(s.add("", { kind: "above", price: "1" })?.field).toBe("symbol");
     expect(s.add("BTCUSDT", { kind: "above", price: "100000" })).toBeNull();
     const id = useAlertsStore.getState().alerts[0]!.id;
     useAlertsStore.getState().markTriggered(id, "100001", 42, "fired");
@@ -46,6 +53,16 @@ describe("alert evaluation", () => {
     expect(evaluate(below, "90000.5", 0, h, "en-US")).toBeNull();
     expect(evaluate(below, "89999", 0, h, "en-US")).toMatch(/below/);
     expect(evaluate({ ...above, state: "triggered" }, "200000", 0, h)).toBeNull();
+    const exact = { ...base, condition: { kind: "above" as const, price: "0.100000000000000001" } };
+    expect(evaluate(exact, "0.1", 0, h)).toBeNull();
+    expect(evaluate(exact, "0.100000000000000001", 0, h)).not.toBeNull();
+  });
+
+  it("describes conditions in the locale", () => {
+    expect(describeCondition({ kind: "above", price: "1000.5" }, "de-DE")).toBe("above 1.000,50");
+    expect(describeCondition({ kind: "move", percent: "2.5", minutes: 5 }, "de-DE")).toBe(
+      "moves ±2,5% within 5 min",
+    );
   });
 
   it("fires on a move of N % within M minutes, not on a slower one", () => {

@@ -1,12 +1,12 @@
 /** Price alerts, persisted in localStorage with their state (active / triggered). */
 import { create } from "zustand";
 import { createJSONStorage, persist } from "zustand/middleware";
-import { validateCondition, type Alert, type AlertCondition } from "../lib/alerts";
+import { validateCondition, type Alert, type AlertCondition, type AlertError } from "../lib/alerts";
 
 export interface AlertsState {
   alerts: Alert[];
-  /** Adds an alert or returns why not. */
-  add(symbol: string, condition: AlertCondition): string | null;
+  /** Adds an alert (its numbers canonical decimal strings) or returns why not. */
+  add(symbol: string, condition: AlertCondition): AlertError | null;
   remove(id: string): void;
   rearm(id: string): void;
   markTriggered(id: string, price: string, at: number, message: string): void;
@@ -19,7 +19,7 @@ export const useAlertsStore = create<AlertsState>()(
     (set, get) => ({
       alerts: [],
       add: (symbol, condition) => {
-        if (!/^[A-Z0-9]{2,20}$/.test(symbol)) return "Pick a market";
+        if (!/^[A-Z0-9]{2,20}$/.test(symbol)) return { field: "symbol", message: "Pick a market" };
         const error = validateCondition(condition);
         if (error) return error;
         const alert: Alert = {

@@ -12,7 +12,7 @@ describe("portfolioStore", () => {
   it("adds a valid holding as decimal strings and persists it", () => {
     const errors = usePortfolioStore
       .getState()
-      .add({ symbol: "btcusdt", amount: "0,5", avgPrice: "60000" });
+      .add({ symbol: "btcusdt", amount: "0,5", avgPrice: "60.000,00" }, undefined, "de-DE");
     expect(errors).toEqual({});
     const [h] = usePortfolioStore.getState().holdings;
     expect(h).toMatchObject({ symbol: "BTCUSDT", amount: "0.5", avgPrice: "60000" });
@@ -22,11 +22,36 @@ describe("portfolioStore", () => {
     });
   });
 
+  it("reads thousands separators in the locale instead of cutting the number at them", () => {
+    const add = usePortfolioStore.getState().add;
+    expect(
+      add({ symbol: "BTCUSDT", amount: "1,000", avgPrice: "60,000" }, undefined, "en-US"),
+    ).toEqual({});
+    expect(
+      add({ symbol: "ETHUSDT", amount: "1.000,5", avgPrice: "1000.5" }, undefined, "de-DE"),
+    ).toEqual({});
+    expect(usePortfolioStore.getState().holdings.map((h) => [h.amount, h.avgPrice])).toEqual([
+      ["1000", "60000"],
+      ["1000.5", "1000.5"],
+    ]);
+  });
+
+  it("refuses ambiguous numbers with the question, and saves nothing", () => {
+    const add = usePortfolioStore.getState().add;
+    expect(add({ symbol: "BTCUSDT", amount: "1,00", avgPrice: "1" }, undefined, "en-US")).toEqual({
+      amount: "Did you mean 100 or 1.00?",
+    });
+    expect(add({ symbol: "BTCUSDT", amount: "1", avgPrice: "1.000" }, undefined, "de-DE")).toEqual({
+      avgPrice: "Did you mean 1000 or 1,000?",
+    });
+    expect(usePortfolioStore.getState().holdings).toEqual([]);
+  });
+
   it("refuses negative, zero and non-numeric amounts", () => {
     const add = usePortfolioStore.getState().add;
     expect(add({ symbol: "BTCUSDT", amount: "-1", avgPrice: "1" }).amount).toMatch(/negative/);
     expect(add({ symbol: "BTCUSDT", amount: "0", avgPrice: "1" }).amount).toMatch(/more than 0/);
-    expect(add({ symbol: "BTCUSDT", amount: "abc", avgPrice: "1" }).amount).toMatch(/number/);
+    expect(add({ symbol: "BTCUSDT", amount: "abc", avgPrice: "1" }).amount).toMatch(/numbers like/);
     expect(add({ symbol: "BTCUSDT", amount: "1", avgPrice: "-5" }).avgPrice).toMatch(/negative/);
     expect(
       add({ symbol: "NOPE", amount: "1", avgPrice: "1" }, new Set(["BTCUSDT"])).symbol,

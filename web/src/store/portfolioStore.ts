@@ -1,18 +1,13 @@
 /** The user's holdings, persisted in localStorage (versioned; older shapes are migrated). */
 import { create } from "zustand";
 import { createJSONStorage, persist } from "zustand/middleware";
-import {
-  isValid,
-  normaliseNumber,
-  validateHolding,
-  type HoldingErrors,
-  type HoldingInput,
-} from "../lib/validate";
+import { readHolding, type HoldingErrors, type HoldingInput } from "../lib/validate";
 
 export interface Holding {
   id: string;
   symbol: string;
-  /** Decimal strings, as typed (normalised): never floats. */
+  /** Plain decimal strings ("100000", "0.5"), never floats; canonical as `parseDecimal` writes
+   * them (holdings saved before it may keep a typed "0.50": the same value, so no migration). */
   amount: string;
   avgPrice: string;
   addedAt: number;
@@ -20,12 +15,18 @@ export interface Holding {
 
 export interface PortfolioState {
   holdings: Holding[];
-  /** Adds a holding or returns why not. */
-  add(input: HoldingInput, known?: ReadonlySet<string>): HoldingErrors;
-  update(id: string, input: HoldingInput, known?: ReadonlySet<string>): HoldingErrors;
+  /** Adds a holding as typed in `locale` (default: the browser's) or returns why not. */
+  add(input: HoldingInput, known?: ReadonlySet<string>, locale?: string): HoldingErrors;
+  update(
+    id: string,
+    input: HoldingInput,
+    known?: ReadonlySet<string>,
+    locale?: string,
+  ): HoldingErrors;
   remove(id: string): void;
-  /** Holdings from a CSV import: a symbol already held is replaced, others are added. */
-  importHoldings(inputs: HoldingInput[]): void;
+  /** Holdings read by `parseCsv` (canonical strings): a symbol already held is replaced, others
+   * are added. */
+  importHoldings(rows: HoldingInput[]): void;
   clear(): void;
 }
 
@@ -36,14 +37,6 @@ let seq = 0;
 function newId(): string {
   seq += 1;
   return `${Date.now().toString(36)}-${seq}-${Math.random().toString(36).slice(2, 8)}`;
-}
-
-function clean(input: HoldingInput): Omit<Holding, "id" | "addedAt"> {
-  return {
-    symbol: input.symbol.trim().toUpperCase(),
-    amount: normaliseNumber(input.amount),
-    avgPrice: normaliseNumber(input.avgPrice),
-  };
 }
 
 /** Version 1 kept numbers (`{symbol, amount: number, buyPrice: number}`) and no ids. */
@@ -64,8 +57,9 @@ export function migratePortfolio(persisted: unknown, version: number): { holding
         amount: numberToDecimal(old?.amount),
         avgPrice: numberToDecimal(old?.buyPrice),
       };
-      if (isValid(validateHolding(input)))
-        holdings.push({ ...clean(input), id: newId(), addedAt: 0 });
+      // Plain decimals read the same in en-US whatever the browser's locale.
+      const read = readHolding(input, { locale: "en-US" });
+      if (read.ok) holdings.push({ ...read.holding, id: newId(), addedAt: 0 });
     }
     return { holdings };
   }
@@ -82,25 +76,25 @@ export const usePortfolioStore = create<PortfolioState>()(
   persist(
     (set, get) => ({
       holdings: [],
-      add: (input, known) => {
-        const errors = validateHolding(input, known);
-        if (!isValid(errors)) return errors;
+      add: (input, known, locale) => {
+        const read = readHolding(input, { known, locale });
+        if (!read.ok) return read.errors;
         set({
-          holdings: [...get().holdings, { ...clean(input), id: newId(), addedAt: Date.now() }],
+          holdings: [...get().holdings, { ...read.holding, id: newId(), addedAt: Date.now() }],
         });
         return {};
       },
-      update: (id, input, known) => {
-        const errors = validateHolding(input, known);
-        if (!isValid(errors)) return errors;
-        set({ holdings: get().holdings.map((h) => (h.id === id ? { ...h, ...clean(input) } : h)) });
+      update: (id, input, known, locale) => {
+        const read = readHolding(input, { known, locale });
+        if (!read.ok) return read.errors;
+        const holdings = get().holdings.map((h) => (h.id === id ? { ...h, ...read.holding } : h));
+        set({ holdings });
         return {};
       },
       remove: (id) => set({ holdings: get().holdings.filter((h) => h.id !== id) }),
-      importHoldings: (inputs) => {
+      importHoldings: (rows) => {
         const holdings = [...get().holdings];
-        for (const input of inputs) {
-          const c = clean(input);
+        for (const c of rows) {
           const at = holdings.findIndex((h) => h.symbol === c.symbol);
           if (at >= 0) holdings[at] = { ...holdings[at]!, ...c };
           else holdings.push({ ...c, id: newId(), addedAt: Date.now() });

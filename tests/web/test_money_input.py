@@ -1,0 +1,169 @@
+"""Typed numbers in a real Chromium: thousands separators read in the browser's locale, what is
+stored (localStorage) and shown, and ambiguous input refused next to its field."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import FilePayload, Locator, Page, expect
+
+from tests.support import wait_until
+from tests.web.conftest import DemoServer
+
+pytestmark = pytest.mark.browser
+
+Shot = Callable[[str], Path]
+
+
+def stored(page: Page, key: str) -> Any:
+    return page.evaluate("(key) => JSON.parse(localStorage.getItem(key) ?? 'null')", key)
+
+
+def expect_error(page: Page, field: Locator, text: str) -> None:
+    """The field is marked invalid and described by the message shown next to it."""
+    expect(field).to_have_attribute("aria-invalid", "true")
+    described_by = field.get_attribute("aria-describedby")
+    assert described_by, "an invalid field points at its message"
+    expect(page.locator(f"[id='{described_by}']")).to_have_text(text)
+
+
+def btc_price(page: Page, demo: DemoServer) -> float:
+    """The simulator's BTCUSDT price, once it has one."""
+    url = f"{demo.url}/api/prices/BTCUSDT"
+    wait_until(lambda: page.request.get(url).ok, timeout=30, what="a BTCUSDT price")
+    return float(page.request.get(url).json()["price"])
+
+
+def create_alert(page: Page, price: str) -> None:
+    page.get_by_test_id("alert-kind").select_option("above")
+    page.get_by_test_id("alert-price").fill(price)
+    page.get_by_test_id("alert-submit").click()
+
+
+def add_holding(page: Page, amount: str, price: str) -> None:
+    page.get_by_test_id("holding-symbol").fill("BTCUSDT")
+    page.get_by_test_id("holding-amount").fill(amount)
+    page.get_by_test_id("holding-avgPrice").fill(price)
+    page.get_by_test_id("holding-submit").click()
+
+
+def test_en_us_thousands_separators_are_read_not_cut(
+    page: Page, demo: DemoServer, shot: Shot
+) -> None:
+    page.goto(demo.url + "/alerts?symbol=BTCUSDT")
+    expect(page.get_by_test_id("alert-symbol")).to_have_value("BTCUSDT")
+    create_alert(page, "1,00")
+    expect_error(page, page.get_by_test_id("alert-price"), "Did you mean 100 or 1.00?")
+    assert stored(page, "cryptotracker-alerts") is None
+    shot("01-alert-ambiguous")
+
+    price = btc_price(page, demo)
+    assert price < 100_000, f"the simulator's BTCUSDT ({price}) should start below 100,000"
+    create_alert(page, "100,000")
+    row = page.get_by_test_id("alert-row")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("above 100,000.00")
+    alerts = stored(page, "cryptotracker-alerts")["state"]["alerts"]
+    assert [a["condition"] for a in alerts] == [{"kind": "above", "price": "100000"}]
+    expect(page.get_by_test_id("alert-price")).not_to_have_attribute("aria-invalid", "true")
+    # A second alert that fires on the next price: once it has, the first was evaluated too and
+    # is still active (read as 100.000 it fired at once).
+    create_alert(page, "1")
+    fired = page.locator("[data-testid=alert-row][data-state=triggered]")
+    expect(fired).to_have_count(1, timeout=20_000)
+    expect(fired).to_contain_text("above 1.0000")
+    expect(row.filter(has_text="above 100,000.00")).to_have_attribute("data-state", "active")
+    shot("02-alert-saved")
+
+    page.get_by_role("link", name="Portfolio").click()
+    add_holding(page, "1,00", "100,000")
+    expect_error(page, page.get_by_test_id("holding-amount"), "Did you mean 100 or 1.00?")
+    expect(page.get_by_test_id("holding-row")).to_have_count(0)
+    add_holding(page, "100,000", "100,000")
+    row = page.locator("[data-testid=holding-row][data-symbol=BTCUSDT]")
+    expect(row).to_be_visible()
+    expect(row.locator("td").nth(1)).to_have_text("100,000")
+    expect(row.locator("td").nth(2)).to_have_text("100,000.00")
+    holdings = stored(page, "cryptotracker-portfolio")["state"]["holdings"]
+    assert [(h["amount"], h["avgPrice"]) for h in holdings] == [("100000", "100000")]
+
+    # A CSV cell "1,000" is a thousand, not one.
+    csv: FilePayload = {
+        "name": "holdings.csv",
+        "mimeType": "text/csv",
+        "buffer": b'symbol,amount,avgBuyPrice\nETHUSDT,"1,000","3,000.5"\n',
+    }
+    page.get_by_test_id("csv-input").set_input_files(files=[csv])
+    expect(page.get_by_test_id("toast").filter(has_text="Imported 1 holding")).to_be_visible()
+    holdings = stored(page, "cryptotracker-portfolio")["state"]["holdings"]
+    assert [(h["symbol"], h["amount"], h["avgPrice"]) for h in holdings] == [
+        ("BTCUSDT", "100000", "100000"),
+        ("ETHUSDT", "1000", "3000.5"),
+    ]
+    shot("03-portfolio")
+
+
+@pytest.mark.parametrize("page_locale", ["de-DE"])
+def test_de_de_reads_german_notation(page: Page, demo: DemoServer, shot: Shot) -> None:
+    page.goto(demo.url + "/alerts?symbol=BTCUSDT")
+    expect(page.get_by_test_id("alert-symbol")).to_have_value("BTCUSDT")
+    create_alert(page, "1.000")
+    expect_error(page, page.get_by_test_id("alert-price"), "Did you mean 1000 or 1,000?")
+    create_alert(page, "1.000,5")
+    row = page.get_by_test_id("alert-row")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("above 1.000,50")
+    alerts = stored(page, "cryptotracker-alerts")["state"]["alerts"]
+    assert [a["condition"]["price"] for a in alerts] == ["1000.5"]
+    shot("01-alert-saved")
+
+    page.get_by_role("link", name="Portfolio").click()
+    add_holding(page, "1.000,5", "60.000,25")
+    row = page.locator("[data-testid=holding-row][data-symbol=BTCUSDT]")
+    expect(row).to_be_visible()
+    expect(row.locator("td").nth(1)).to_have_text("1.000,5")
+    expect(row.locator("td").nth(2)).to_have_text("60.000,25")
+    holdings = stored(page, "cryptotracker-portfolio")["state"]["holdings"]
+    assert [(h["amount"], h["avgPrice"]) for h in holdings] == [("1000.5", "60000.25")]
+    # The total is shown in the locale's notation too.
+    expect(page.get_by_test_id("portfolio-total")).to_have_text(re.compile(r"^[\d.]+,\d\d$"))
+
+    # Editing shows the stored value as a German would type it, and saves it unchanged.
+    row.get_by_role("button", name="Edit").click()
+    editor = page.locator("tbody")
+    expect(editor.get_by_test_id("holding-amount")).to_have_value("1000,5")
+    expect(editor.get_by_test_id("holding-avgPrice")).to_have_value("60000,25")
+    editor.get_by_test_id("holding-submit").click()
+    expect(row).to_be_visible()
+    holdings = stored(page, "cryptotracker-portfolio")["state"]["holdings"]
+    assert [(h["amount"], h["avgPrice"]) for h in holdings] == [("1000.5", "60000.25")]
+    shot("02-portfolio")
+
+    # A spreadsheet's CSV (";" between cells, German numbers), then the app's own export back in:
+    # its 1.234 reads two ways in de-DE, and the file's other cells (1000.5) say which.
+    csv: FilePayload = {
+        "name": "depot.csv",
+        "mimeType": "text/csv",
+        "buffer": b"symbol;amount;avgBuyPrice\nETHUSDT;1.000;3.000,5\nSOLUSDT;1,234;150\n",
+    }
+    page.get_by_test_id("csv-input").set_input_files(files=[csv])
+    expect(page.get_by_test_id("toast").filter(has_text="Imported 2 holdings")).to_be_visible()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Export CSV").click()
+    exported = Path(download.value.path()).read_text()
+    assert exported == (
+        "symbol,amount,avgBuyPrice\n"
+        "BTCUSDT,1000.5,60000.25\nETHUSDT,1000,3000.5\nSOLUSDT,1.234,150\n"
+    ), exported
+    before = stored(page, "cryptotracker-portfolio")["state"]["holdings"]
+    own: FilePayload = {"name": "p.csv", "mimeType": "text/csv", "buffer": exported.encode()}
+    page.get_by_test_id("csv-input").set_input_files(files=[own])
+    expect(page.get_by_test_id("toast").filter(has_text="Imported 3 holdings")).to_be_visible()
+    after = stored(page, "cryptotracker-portfolio")["state"]["holdings"]
+    assert [(h["symbol"], h["amount"], h["avgPrice"]) for h in after] == [
+        (h["symbol"], h["amount"], h["avgPrice"]) for h in before
+    ]

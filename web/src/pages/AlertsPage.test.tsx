@@ -1,0 +1,65 @@
+import { fireEvent, render, screen } from "@testing-library/react";
+import { beforeEach, describe, expect, it } from "vitest";
+import { Router } from "wouter";
+import { memoryLocation } from "wouter/memory-location";
+import { useAlertsStore } from "../store/alertsStore";
+import { AlertsPage } from "./AlertsPage";
+
+beforeEach(() => {
+  localStorage.clear();
+  useAlertsStore.setState({ alerts: [] });
+});
+
+function renderPage() {
+  const { hook, searchHook } = memoryLocation({ path: "/alerts?symbol=BTCUSDT" });
+  render(
+    <Router hook={hook} searchHook={searchHook}>
+      <AlertsPage />
+    </Router>,
+  );
+  const price = screen.getByTestId("alert-price");
+  const submit = (text: string) => {
+    fireEvent.change(price, { target: { value: text } });
+    fireEvent.click(screen.getByTestId("alert-submit"));
+  };
+  return { price, submit };
+}
+
+// The test environment's default locale is en-US.
+describe("AlertsPage", () => {
+  it("asks about an ambiguous price next to the field and saves nothing", () => {
+    const { price, submit } = renderPage();
+    submit("1,00");
+    expect(price.getAttribute("aria-invalid")).toBe("true");
+    const message = document.getElementById(price.getAttribute("aria-describedby") ?? "");
+    expect(message?.textContent).toBe("Did you mean 100 or 1.00?");
+    expect(useAlertsStore.getState().alerts).toEqual([]);
+  });
+
+  it("saves 100,000 as the decimal string 100000 and clears the error", () => {
+    const { price, submit } = renderPage();
+    submit("1,00");
+    submit("100,000");
+    expect(useAlertsStore.getState().alerts.map((a) => a.condition)).toEqual([
+      { kind: "above", price: "100000" },
+    ]);
+    expect(price.getAttribute("aria-invalid")).toBeNull();
+    expect(price.getAttribute("aria-describedby")).toBeNull();
+    expect(screen.getByTestId("alert-row").textContent).toContain("above 100,000.00");
+  });
+
+  it("reads a move's percent and minutes, and says which one is wrong", () => {
+    renderPage();
+    fireEvent.change(screen.getByTestId("alert-kind"), { target: { value: "move" } });
+    fireEvent.change(screen.getByTestId("alert-percent"), { target: { value: "2.5" } });
+    fireEvent.change(screen.getByTestId("alert-minutes"), { target: { value: "1.5" } });
+    fireEvent.click(screen.getByTestId("alert-submit"));
+    expect(screen.getByTestId("alert-minutes-error").textContent).toMatch(/whole number/);
+    expect(screen.getByTestId("alert-percent").getAttribute("aria-invalid")).toBeNull();
+    fireEvent.change(screen.getByTestId("alert-minutes"), { target: { value: "1,440" } });
+    fireEvent.click(screen.getByTestId("alert-submit"));
+    expect(useAlertsStore.getState().alerts.map((a) => a.condition)).toEqual([
+      { kind: "move", percent: "2.5", minutes: 1440 },
+    ]);
+  });
+});
