@@ -19,11 +19,13 @@ import structlog
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from cryptotracker.api import guard
 from cryptotracker.api.backend import CandleNotFoundError, CandleUnavailableError
 from cryptotracker.api.routes import router
 from cryptotracker.api.web import mount_web
 from cryptotracker.gateway.asgi import Lifespan
 from cryptotracker.gateway.http_server import Forwarded, HttpLimits, HttpServer
+from cryptotracker.gateway.limits import AddressBuckets
 from cryptotracker.gateway.server import Gateway
 from cryptotracker.gateway.subscriptions import CandleKey
 from cryptotracker.gcpolicy import GcPolicy
@@ -339,8 +341,23 @@ def create_app(settings: Settings, tracker: Tracker) -> FastAPI:
             await tracker.close()
             INGEST_ACTIVE.set(0)
 
-    api = FastAPI(title="Crypto Tracker", version="0.1.0", lifespan=lifespan)
+    docs = settings.serve_docs
+    api = FastAPI(
+        title="Crypto Tracker", version="0.1.0", lifespan=lifespan,
+        docs_url="/docs" if docs else None, redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
+    )  # fmt: skip
     api.state.backend = tracker
+    exempt = settings.limit_exempt_ips
+    guard.install(
+        api,
+        guard.Guard(
+            telemetry=AddressBuckets(settings.telemetry_per_s, settings.telemetry_burst, exempt),
+            candles=AddressBuckets(settings.candles_per_s, settings.candles_burst, exempt),
+            telemetry_max_bytes=settings.telemetry_max_bytes,
+            metrics_allowed=Forwarded(",".join(settings.metrics_allow)).trusted,
+        ),
+    )
     api.add_middleware(
         CORSMiddleware, allow_origins=settings.allowed_origins, allow_methods=["GET", "POST"],
         allow_headers=["*"],

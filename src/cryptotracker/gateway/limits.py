@@ -4,7 +4,8 @@ Pure bookkeeping with an injectable clock; the gateway asks before it does any w
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from enum import Enum
 
@@ -31,6 +32,48 @@ class Bucket:
             self._tokens -= 1.0
             return True
         return False
+
+
+class AddressBuckets:
+    """One token bucket per client address (the HTTP API's per-address rates). Holds at most
+    `max_addresses`: past that the least recently seen address is forgotten (it starts again
+    with a full burst), so a spray of addresses cannot grow it."""
+
+    def __init__(
+        self,
+        rate: float,
+        burst: int,
+        exempt: Collection[str] = (),
+        clock: Callable[[], float] = time.monotonic,
+        max_addresses: int = 10_000,
+    ) -> None:
+        self.rate = rate
+        self.burst = burst
+        self._exempt = frozenset(exempt)
+        self._clock = clock
+        self._max = max_addresses
+        self._buckets: OrderedDict[str, Bucket] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._buckets)
+
+    def take(self, ip: str) -> bool:
+        """May `ip` make one more request now?"""
+        if self.rate <= 0 or ip in self._exempt:
+            return True
+        now = self._clock()
+        bucket = self._buckets.get(ip)
+        if bucket is None:
+            bucket = self._buckets[ip] = Bucket(self.rate, self.burst, now)
+            if len(self._buckets) > self._max:
+                self._buckets.popitem(last=False)
+        else:
+            self._buckets.move_to_end(ip)
+        return bucket.take(now)
+
+    def retry_after(self) -> int:
+        """Whole seconds until a limited address has a token again."""
+        return max(1, int(1 / self.rate + 0.999)) if self.rate > 0 else 0
 
 
 class Verdict(Enum):
