@@ -113,8 +113,9 @@ class Settings(BaseSettings):
     # collections this often (gcpolicy.py); 0 = Python's own GC only.
     gc_freeze_interval_s: float = Field(default=1.0, ge=0.0)
     candle_cache_s: float = 5.0
-    # (symbol, interval) pairs kept in the candle cache; the least recently used goes first.
-    candle_cache_entries: int = Field(default=256, ge=1)
+    # (symbol, interval) pairs kept in the candle cache (1000 rows, about 0.8 MB, each); the
+    # least recently used goes first.
+    candle_cache_entries: int = Field(default=64, ge=1)
     # Candle streams per connection; the per-address limit (max_symbols_per_ip) counts symbols
     # and candle streams together.
     max_candles_per_client: int = Field(default=20, ge=0)

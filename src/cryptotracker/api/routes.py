@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from cryptotracker.api.backend import Backend, CandleNotFoundError, CandleUnavailableError
+from cryptotracker.api.candle_cache import MAX_LIMIT
 from cryptotracker.api.guard import client_of, guard_of, rate_limited
 from cryptotracker.metrics import REGISTRY
 from cryptotracker.protocol import (
@@ -82,7 +83,7 @@ async def candles(
     request: Request,
     symbol: SymbolParam,
     interval: CandleInterval = "1m",
-    limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 500,
 ) -> dict[str, Any]:
     try:
         rows = await _backend(request).candles(symbol, interval, limit)
