@@ -87,14 +87,14 @@ class _Conn:
     ip: str
     bucket: Bucket
     strikes: int = 0
-    symbols: int = 0
+    subscriptions: int = 0
 
 
 @dataclass(slots=True)
 class _Address:
     bucket: Bucket
     connections: int = 0
-    symbols: int = 0
+    subscriptions: int = 0
 
 
 class Limits:
@@ -133,7 +133,7 @@ class Limits:
             return
         address = self._addresses[conn.ip]
         address.connections -= 1
-        address.symbols -= conn.symbols
+        address.subscriptions -= conn.subscriptions
         if address.connections <= 0:
             del self._addresses[conn.ip]
 
@@ -152,21 +152,22 @@ class Limits:
         conn.strikes += 1
         return Verdict.FLOOD if conn.strikes >= self._s.flood_disconnect_after else Verdict.LIMITED
 
-    def symbols_allowed(self, eio_sid: str, total: int) -> bool:
-        """Would `total` symbols on this connection keep its address within its limit?"""
+    def subscriptions_allowed(self, eio_sid: str, total: int) -> bool:
+        """Would `total` subscriptions (symbols and candle streams) on this connection keep its
+        address within max_symbols_per_ip?"""
         conn = self._conns.get(eio_sid)
         limit = self._s.max_symbols_per_ip
         if conn is None or limit <= 0 or self.exempt(conn.ip):
             return True
-        others = self._addresses[conn.ip].symbols - conn.symbols
+        others = self._addresses[conn.ip].subscriptions - conn.subscriptions
         return others + total <= limit
 
-    def set_symbols(self, eio_sid: str, total: int) -> None:
+    def set_subscriptions(self, eio_sid: str, total: int) -> None:
         conn = self._conns.get(eio_sid)
         if conn is None:
             return
-        self._addresses[conn.ip].symbols += total - conn.symbols
-        conn.symbols = total
+        self._addresses[conn.ip].subscriptions += total - conn.subscriptions
+        conn.subscriptions = total
 
     def connections(self, ip: str) -> int:
         address = self._addresses.get(ip)
