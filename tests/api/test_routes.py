@@ -36,3 +36,17 @@ async def test_metrics_allow_takes_networks() -> None:
     allow = {"metrics_allow": ["203.0.113.0/24"]}
     assert await _get("/metrics", OUTSIDE, **allow) == [200]
     assert await _get("/metrics", **allow) == [403]  # loopback is no longer in the list
+
+
+async def test_a_422_of_any_route_names_the_field_and_never_echoes_the_input() -> None:
+    junk = "x" * 6000
+    async with (
+        serve(exchange=QuietExchange(["BTCUSDT"])) as (_, url),
+        httpx.AsyncClient(base_url=url, timeout=10) as http,
+    ):
+        for path in (f"/api/candles/BTCUSDT?limit={junk}", f"/api/candles/BTCUSDT?interval={junk}"):
+            reply = await http.get(path)
+            assert reply.status_code == 422
+            assert len(reply.content) < 1024 and junk[:64] not in reply.text
+            [detail] = reply.json()["detail"]
+            assert detail["loc"][0] == "query" and "input" not in detail
