@@ -26,7 +26,7 @@ from cryptotracker.api.routes import router
 from cryptotracker.api.web import mount_web
 from cryptotracker.gateway.asgi import Lifespan
 from cryptotracker.gateway.http_server import Forwarded, HttpLimits, HttpServer
-from cryptotracker.gateway.limits import AddressBuckets
+from cryptotracker.gateway.limits import AddressBuckets, Bucket
 from cryptotracker.gateway.server import Gateway
 from cryptotracker.gateway.subscriptions import CandleKey
 from cryptotracker.gcpolicy import GcPolicy
@@ -100,7 +100,12 @@ class Tracker:
         self._remote_status: StatusDict | None = None
         self._known: frozenset[str] = frozenset()
         self.candle_cache = CandleCache(
-            self._klines, settings.candle_cache_s, settings.candle_cache_entries
+            self._klines,
+            settings.candle_cache_s,
+            settings.candle_cache_entries,
+            Bucket(
+                settings.candle_upstream_per_s, settings.candle_upstream_burst, time.monotonic()
+            ),
         )
         self.started = time.monotonic()
 

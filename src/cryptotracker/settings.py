@@ -116,6 +116,11 @@ class Settings(BaseSettings):
     # (symbol, interval) pairs kept in the candle cache (1000 rows, about 0.8 MB, each); the
     # least recently used goes first.
     candle_cache_entries: int = Field(default=64, ge=1)
+    # Upstream klines calls of all clients together (Binance allows 6000 weight/min, klines
+    # weigh 2 to 5; decoding 1000 rows takes 7-18 ms of the event loop): over it an expired
+    # entry is served, else 503.
+    candle_upstream_per_s: float = Field(default=5.0, gt=0.0)
+    candle_upstream_burst: int = Field(default=20, ge=1)
     # Candle streams per connection; the per-address limit (max_symbols_per_ip) counts symbols
     # and candle streams together.
     max_candles_per_client: int = Field(default=20, ge=0)

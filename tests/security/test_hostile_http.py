@@ -40,9 +40,25 @@ def sim() -> Iterator[Sim]:
 
 
 @pytest.fixture(scope="module")
-def server(sim: Sim) -> Iterator[Tracker]:
+def history_sim() -> Iterator[Sim]:
+    """The same market (same seed) for REST: computing 1000 candles takes the simulator 0.2-0.6 s
+    of CPU, which would stall the feed it also serves (Binance's klines do not stall its
+    streams)."""
+    with simulator(symbols=SYMBOL_COUNT, rate=1.0) as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def server(sim: Sim, history_sim: Sim) -> Iterator[Tracker]:
     """One instance with production's strictness: nobody exempt, no docs."""
-    settings = {"CRYPTOTRACKER_LIMIT_EXEMPT_IPS": "", "CRYPTOTRACKER_SERVE_DOCS": "false"}
+    settings = {
+        "CRYPTOTRACKER_LIMIT_EXEMPT_IPS": "",
+        "CRYPTOTRACKER_SERVE_DOCS": "false",
+        "CRYPTOTRACKER_BINANCE_REST_URL": history_sim.base,
+        # Paced lower than production: each call costs the simulator's CPU on this machine.
+        "CRYPTOTRACKER_CANDLE_UPSTREAM_PER_S": "2",
+        "CRYPTOTRACKER_CANDLE_UPSTREAM_BURST": "5",
+    }
     with tracker(sim, None, name="hostile-target", **settings) as t:
         wait_until(lambda: len(symbols_of(t)) >= SYMBOL_COUNT, 20, "the exchange's symbols")
         yield t
@@ -204,6 +220,34 @@ async def test_candle_limits_sprayed_from_many_addresses(server: Tracker, watche
     print(f"900 limits: {calls:.0f} upstream calls, RSS +{grew:.1f} MB")
     assert calls <= 3  # one per 5 s of cache
     assert grew < 64  # was +350 MB with an entry per limit
+
+
+async def test_candle_keys_sprayed_from_many_addresses(server: Tracker, watcher: Watcher) -> None:
+    """Every (symbol, interval) once, each from a new address: upstream calls stay paced."""
+    fetched = 'cryptotracker_candle_requests_total{result="fetched"}'
+    calls_before = await asyncio.to_thread(server.metric, fetched) or 0.0
+    keys = list(itertools.product(watcher.symbols, ("1m", "5m")))
+    source = addresses()
+    codes: list[int] = []
+    async with (
+        httpx.AsyncClient(base_url=server.url, timeout=10) as http,
+        attack(f"{len(keys)} candle keys", server, watcher),
+    ):
+        started = time.monotonic()
+
+        async def one(i: int) -> None:
+            symbol, interval = keys[i]
+            url = f"/api/candles/{symbol}?interval={interval}&limit=1000"
+            reply = await http.get(url, headers={"X-Forwarded-For": next(source)})
+            codes.append(reply.status_code)
+
+        await pooled(len(keys), 8, one)
+        took = time.monotonic() - started
+    calls = (await asyncio.to_thread(server.metric, fetched) or 0.0) - calls_before
+    print(f"{len(keys)} keys: {calls:.0f} upstream calls in {took:.2f} s, {codes.count(503)} x 503")
+    assert set(codes) <= {200, 503}
+    assert calls <= 5 + 2 * took + 1  # CANDLE_UPSTREAM_BURST, then _PER_S
+    assert codes.count(503) > 0
 
 
 async def test_candle_subscriptions_of_made_up_symbols(server: Tracker, watcher: Watcher) -> None:

@@ -93,6 +93,6 @@ async def candles(
     except CandleNotFoundError as exc:
         raise HTTPException(404, str(exc)) from exc
     except CandleUnavailableError as exc:
-        raise HTTPException(503, str(exc)) from exc
+        raise HTTPException(503, str(exc), headers={"Retry-After": "1"}) from exc
     body = {"symbol": symbol, "interval": interval, "candles": rows}
     return Response(orjson.dumps(body), media_type="application/json")
