@@ -208,6 +208,18 @@ async def test_address_limit_counts_symbols_and_candle_streams() -> None:
         await b.close()
 
 
+async def test_invalid_subscribe_never_echoes_the_clients_keys_at_length() -> None:
+    async with serve(exchange=QuietExchange(SYMBOLS)) as (_, url):
+        client = Recorder()
+        await client.connect(url)
+        key = "K" * 8000
+        ack = await client.call("subscribe", {key: 1, "symbols": [key[:3000]]})
+        assert ack["error"]["code"] == "invalid_payload"
+        [error] = await client.wait("error")
+        assert len(orjson.dumps(error)) < 2048 and key[:300] not in orjson.dumps(error).decode()
+        await client.close()
+
+
 async def test_unknown_event_and_ping() -> None:
     async with serve(exchange=QuietExchange(SYMBOLS)) as (_, url):
         client = Recorder()

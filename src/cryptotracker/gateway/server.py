@@ -441,8 +441,10 @@ def _ack(client: Client | None, request_id: str | None) -> dict[str, Any]:
 
 
 def _details(exc: ValidationError) -> list[str]:
+    """Where and what, cut short: a client's own keys never come back at length."""
     return [
-        f"{'.'.join(str(p) for p in e['loc']) or 'payload'}: {e['msg']}" for e in exc.errors()[:10]
+        f"{'.'.join(str(p)[:64] for p in e['loc'][:8]) or 'payload'}: {e['msg']}"[:200]
+        for e in exc.errors(include_url=False, include_input=False)[:10]
     ]
 
 
