@@ -19,11 +19,14 @@ import structlog
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from cryptotracker.api import guard
 from cryptotracker.api.backend import CandleNotFoundError, CandleUnavailableError
+from cryptotracker.api.candle_cache import CandleCache
 from cryptotracker.api.routes import router
 from cryptotracker.api.web import mount_web
 from cryptotracker.gateway.asgi import Lifespan
 from cryptotracker.gateway.http_server import Forwarded, HttpLimits, HttpServer
+from cryptotracker.gateway.limits import AddressBuckets, Bucket
 from cryptotracker.gateway.server import Gateway
 from cryptotracker.gateway.subscriptions import CandleKey
 from cryptotracker.gcpolicy import GcPolicy
@@ -96,7 +99,14 @@ class Tracker:
         self._wants_ingest = False
         self._remote_status: StatusDict | None = None
         self._known: frozenset[str] = frozenset()
-        self._candle_cache: dict[tuple[str, str, int], tuple[float, list[CandleDict]]] = {}
+        self.candle_cache = CandleCache(
+            self._klines,
+            settings.candle_cache_s,
+            settings.candle_cache_entries,
+            Bucket(
+                settings.candle_upstream_per_s, settings.candle_upstream_burst, time.monotonic()
+            ),
+        )
         self.started = time.monotonic()
 
     def _build_exchange(self) -> ExchangeSide:
@@ -218,20 +228,13 @@ class Tracker:
         known = self._known_symbols()
         if known and symbol not in known:
             raise CandleNotFoundError(f"unknown symbol {symbol}")
-        key = (symbol, interval, limit)
-        cached = self._candle_cache.get(key)
-        now = time.monotonic()
-        if cached is not None and now - cached[0] < self.settings.candle_cache_s:
-            return cached[1]
+        return await self.candle_cache.get(symbol, interval, limit)
+
+    async def _klines(self, symbol: str, interval: str, limit: int) -> list[CandleDict]:
         try:
-            rows = await self.exchange.klines(symbol, interval, limit)
+            return await self.exchange.klines(symbol, interval, limit)
         except (OSError, RuntimeError) as exc:
             raise CandleUnavailableError(f"candles unavailable: {exc}") from exc
-        self._candle_cache[key] = (now, rows)
-        if len(self._candle_cache) > 512:  # bounded: drop the oldest entries
-            for old in sorted(self._candle_cache, key=lambda k: self._candle_cache[k][0])[:128]:
-                del self._candle_cache[old]
-        return rows
 
     def health(self) -> Health:
         status = self.feed_status()
@@ -305,6 +308,7 @@ class Tracker:
         log.info("shutdown_drained", clients=closed, took_s=round(time.monotonic() - started, 3))
 
     async def close(self) -> None:
+        await self.candle_cache.close()
         if self.lease is not None:
             await self.lease.release()
         if self.link is not None:
@@ -339,8 +343,23 @@ def create_app(settings: Settings, tracker: Tracker) -> FastAPI:
             await tracker.close()
             INGEST_ACTIVE.set(0)
 
-    api = FastAPI(title="Crypto Tracker", version="0.1.0", lifespan=lifespan)
+    docs = settings.serve_docs
+    api = FastAPI(
+        title="Crypto Tracker", version="0.1.0", lifespan=lifespan,
+        docs_url="/docs" if docs else None, redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
+    )  # fmt: skip
     api.state.backend = tracker
+    exempt = settings.limit_exempt_ips
+    guard.install(
+        api,
+        guard.Guard(
+            telemetry=AddressBuckets(settings.telemetry_per_s, settings.telemetry_burst, exempt),
+            candles=AddressBuckets(settings.candles_per_s, settings.candles_burst, exempt),
+            telemetry_max_bytes=settings.telemetry_max_bytes,
+            metrics_allowed=Forwarded(",".join(settings.metrics_allow)).trusted,
+        ),
+    )
     api.add_middleware(
         CORSMiddleware, allow_origins=settings.allowed_origins, allow_methods=["GET", "POST"],
         allow_headers=["*"],

@@ -267,6 +267,9 @@ class Health(WireModel):
 class TelemetryBatch(WireModel):
     """`POST /api/telemetry`: client-side measurements, sent in small batches."""
 
+    # NaN, Infinity and 1e309 (which JSON parsers read as infinity) are refused.
+    model_config = ConfigDict(**WireModel.model_config, allow_inf_nan=False)
+
     load_time_ms: float | None = Field(default=None, ge=0, le=600_000)
     time_to_interactive_ms: float | None = Field(default=None, ge=0, le=600_000)
     fps_samples: list[float] = Field(default_factory=list, max_length=120)

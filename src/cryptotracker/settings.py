@@ -113,6 +113,31 @@ class Settings(BaseSettings):
     # collections this often (gcpolicy.py); 0 = Python's own GC only.
     gc_freeze_interval_s: float = Field(default=1.0, ge=0.0)
     candle_cache_s: float = 5.0
+    # (symbol, interval) pairs kept in the candle cache (1000 rows, about 0.8 MB, each); the
+    # least recently used goes first.
+    candle_cache_entries: int = Field(default=64, ge=1)
+    # Upstream klines calls of all clients together (Binance allows 6000 weight/min, klines
+    # weigh 2 to 5; decoding 1000 rows takes 7-18 ms of the event loop): over it an expired
+    # entry is served, else 503.
+    candle_upstream_per_s: float = Field(default=5.0, gt=0.0)
+    candle_upstream_burst: int = Field(default=20, ge=1)
+    # Candle streams per connection; the per-address limit (max_symbols_per_ip) counts symbols
+    # and candle streams together.
+    max_candles_per_client: int = Field(default=20, ge=0)
+
+    # HTTP API, per client address (token buckets; limit_exempt_ips skip them; rate 0 = off).
+    # A page posts telemetry every 30 s and on hide; it asks for candles when a chart opens.
+    telemetry_per_s: float = Field(default=0.5, ge=0.0)
+    telemetry_burst: int = Field(default=10, ge=1)
+    telemetry_max_bytes: int = Field(default=64 * 1024, ge=1024, le=1024 * 1024)
+    candles_per_s: float = Field(default=5.0, ge=0.0)
+    candles_burst: int = Field(default=30, ge=1)
+    # /docs, /redoc and /openapi.json (off in production: deploy/production.env).
+    serve_docs: bool = True
+    # Addresses or networks that may read /metrics (Prometheus); others get 403.
+    metrics_allow: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["127.0.0.1", "::1"]
+    )
 
     # Where the built web app lives (served at /).
     web_dist: str = "web/dist"
@@ -124,7 +149,9 @@ class Settings(BaseSettings):
     sentry_dsn: SecretStr | None = None
     sentry_environment: str = "development"
 
-    @field_validator("cors_origins", "quote_assets", "limit_exempt_ips", mode="before")
+    @field_validator(
+        "cors_origins", "quote_assets", "limit_exempt_ips", "metrics_allow", mode="before"
+    )
     @classmethod
     def _split_csv(cls, value: object) -> object:
         if isinstance(value, str):

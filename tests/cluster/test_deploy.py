@@ -4,6 +4,7 @@ compose file, Prometheus, Grafana and the production settings agree with the cod
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 import subprocess
@@ -148,6 +149,10 @@ def test_production_settings_are_valid_and_strict() -> None:
     assert settings.log_level == "info"
     assert settings.max_connections_per_ip > 0 and settings.limit_exempt_ips == []
     assert settings.sentry_dsn is None  # a secret: never committed
+    assert settings.serve_docs is False
+    private = [ipaddress.ip_network(n) for n in settings.metrics_allow]
+    assert private and all(n.is_private for n in private)
+    assert "*" not in settings.forwarded_allow_ips  # else a client can name its own address
 
 
 def test_prometheus_scrapes_every_instance_of_compose() -> None:

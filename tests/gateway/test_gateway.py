@@ -152,6 +152,74 @@ async def test_too_many_symbols_is_refused_whole() -> None:
         await client.close()
 
 
+async def test_candle_streams_of_unknown_symbols_are_refused_by_name() -> None:
+    exchange = QuietExchange(SYMBOLS)
+    async with serve(exchange=exchange) as (_, url):
+        client = Recorder()
+        await client.connect(url)
+        made_up = [{"symbol": f"FAKE{i}USDT", "interval": "1m"} for i in range(19)]
+        wanted = [{"symbol": "ETHUSDT", "interval": "5m"}]
+        ack = await client.call("subscribe", {"candles": made_up + wanted})
+        assert ack["ok"] and ack["candles"] == wanted
+        [error] = await client.wait("error")
+        assert error["data"]["code"] == "unknown_symbol"
+        assert len(error["data"]["details"]) == 19 and "FAKE0USDT" in error["data"]["details"]
+        await wait_for(lambda: exchange.demand[1] == {("ETHUSDT", "5m")}, 5, "candle demand")
+        await client.call("subscribe", {"symbols": [f"FAKE{i}USDT" for i in range(500)]})
+        [_, error] = await client.wait("error", 2)
+        assert len(error["data"]["details"]) == 20  # named, up to a bound
+        assert "480 more" in error["data"]["message"]
+        await client.close()
+
+
+async def test_candle_streams_over_the_connection_limit_are_refused_whole() -> None:
+    async with serve(exchange=QuietExchange(SYMBOLS), max_candles_per_client=3) as (_, url):
+        client = Recorder()
+        await client.connect(url)
+        first = [{"symbol": "BTCUSDT", "interval": i} for i in ("1m", "5m")]
+        assert (await client.call("subscribe", {"candles": first}))["ok"]
+        more = [{"symbol": "ETHUSDT", "interval": i} for i in ("1m", "5m")]
+        ack = await client.call("subscribe", {"candles": more})
+        assert ack["ok"] is False and ack["error"]["code"] == "too_many_symbols"
+        assert "candle streams per connection" in ack["error"]["message"]
+        assert ack["candles"] == first  # the ack still says what the connection holds
+        await client.call("unsubscribe", {"candles": first[:1]})
+        assert (await client.call("subscribe", {"candles": more[:1]}))["ok"]
+        await client.close()
+
+
+async def test_address_limit_counts_symbols_and_candle_streams() -> None:
+    limits = {"max_symbols_per_ip": 3, "limit_exempt_ips": []}
+    async with serve(exchange=QuietExchange(SYMBOLS), **limits) as (_, url):
+        a, b = Recorder(), Recorder()
+        await a.connect(url)
+        await b.connect(url)
+        candles = [{"symbol": "BTCUSDT", "interval": "1m"}]
+        assert (await a.call("subscribe", {"symbols": ["BTCUSDT"], "candles": candles}))["ok"]
+        ack = await b.call(
+            "subscribe", {"candles": [{"symbol": "ETHUSDT", "interval": i} for i in ("1m", "1h")]}
+        )
+        assert ack["ok"] is False and "per address" in ack["error"]["message"]
+        await a.call("unsubscribe", {"candles": candles})
+        assert (await b.call("subscribe", {"candles": [{"symbol": "ETHUSDT", "interval": "1m"}]}))[
+            "ok"
+        ]
+        await a.close()
+        await b.close()
+
+
+async def test_invalid_subscribe_never_echoes_the_clients_keys_at_length() -> None:
+    async with serve(exchange=QuietExchange(SYMBOLS)) as (_, url):
+        client = Recorder()
+        await client.connect(url)
+        key = "K" * 8000
+        ack = await client.call("subscribe", {key: 1, "symbols": [key[:3000]]})
+        assert ack["error"]["code"] == "invalid_payload"
+        [error] = await client.wait("error")
+        assert len(orjson.dumps(error)) < 2048 and key[:300] not in orjson.dumps(error).decode()
+        await client.close()
+
+
 async def test_unknown_event_and_ping() -> None:
     async with serve(exchange=QuietExchange(SYMBOLS)) as (_, url):
         client = Recorder()

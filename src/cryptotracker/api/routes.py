@@ -5,11 +5,14 @@ from __future__ import annotations
 import time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request
+import orjson
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from cryptotracker.api.backend import Backend, CandleNotFoundError, CandleUnavailableError
+from cryptotracker.api.candle_cache import MAX_LIMIT
+from cryptotracker.api.guard import client_of, guard_of, rate_limited
 from cryptotracker.metrics import REGISTRY
 from cryptotracker.protocol import (
     SYMBOL_PATTERN,
@@ -39,7 +42,10 @@ async def health(request: Request) -> JSONResponse:
 
 
 @router.get("/metrics", tags=["operations"], response_class=Response)
-async def metrics() -> Response:
+async def metrics(request: Request) -> Response:
+    """Prometheus metrics, for the addresses of `metrics_allow` only (403 for others)."""
+    if not guard_of(request).metrics_allowed(client_of(request)):
+        raise HTTPException(403, "metrics are not served to this address")
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
 
@@ -68,17 +74,25 @@ async def price(request: Request, symbol: SymbolParam) -> dict[str, Any]:
     return dict(update)
 
 
-@router.get("/api/candles/{symbol}", response_model=CandleList, tags=["market"])
+@router.get(
+    "/api/candles/{symbol}",
+    response_model=CandleList,
+    tags=["market"],
+    dependencies=[Depends(rate_limited("candles"))],
+)
 async def candles(
     request: Request,
     symbol: SymbolParam,
     interval: CandleInterval = "1m",
-    limit: Annotated[int, Query(ge=1, le=1000)] = 500,
-) -> dict[str, Any]:
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 500,
+) -> Response:
+    """The newest `limit` candles, oldest first. The rows are wire-shaped already (the market
+    side's normaliser): encoded as they are, not validated again per request."""
     try:
         rows = await _backend(request).candles(symbol, interval, limit)
     except CandleNotFoundError as exc:
         raise HTTPException(404, str(exc)) from exc
     except CandleUnavailableError as exc:
-        raise HTTPException(503, str(exc)) from exc
-    return {"symbol": symbol, "interval": interval, "candles": rows}
+        raise HTTPException(503, str(exc), headers={"Retry-After": "1"}) from exc
+    body = {"symbol": symbol, "interval": interval, "candles": rows}
+    return Response(orjson.dumps(body), media_type="application/json")

@@ -1,11 +1,16 @@
 """Client telemetry: the browser's own measurements (load, time to interactive, FPS, JS heap,
-reconnections, web vitals), validated and exported with the server's Prometheus metrics."""
+reconnections, web vitals), validated and exported with the server's Prometheus metrics.
+Untrusted input: the body is bounded before it is parsed, the schema is fixed and finite, and
+counters are clamped to what one page can report."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.exceptions import RequestValidationError
 from prometheus_client import Counter, Histogram
+from pydantic import ValidationError
 
+from cryptotracker.api.guard import guard_of, rate_limited, read_bounded
 from cryptotracker.metrics import REGISTRY
 from cryptotracker.protocol import TelemetryBatch
 
@@ -67,6 +72,8 @@ CLIENT_BATCHES = Counter(
 TIMED_VITALS = frozenset({"FCP", "LCP", "TTFB", "INP"})
 MAX_FPS = 1000.0
 MAX_HEAP_BYTES = 64 * 1024**3
+# A page reports every 30 s; socket.io-client waits at least 1 s between reconnections.
+MAX_RECONNECTS_PER_REPORT = 60
 
 
 def record(batch: TelemetryBatch) -> None:
@@ -83,7 +90,7 @@ def record(batch: TelemetryBatch) -> None:
         if 0 <= heap <= MAX_HEAP_BYTES:
             CLIENT_HEAP.observe(heap)
     if batch.reconnects:
-        CLIENT_RECONNECTS.inc(batch.reconnects)
+        CLIENT_RECONNECTS.inc(min(batch.reconnects, MAX_RECONNECTS_PER_REPORT))
     for name, value in batch.web_vitals.items():
         if value < 0:
             continue
@@ -93,8 +100,25 @@ def record(batch: TelemetryBatch) -> None:
             CLIENT_CLS.observe(value)
 
 
-@router.post("/api/telemetry", status_code=204, tags=["operations"], response_class=Response)
-async def telemetry(batch: TelemetryBatch) -> Response:
-    """Accept a batch of client measurements (TelemetryBatch); 422 when it does not validate."""
+_BODY = {"content": {"application/json": {"schema": TelemetryBatch.model_json_schema()}}}
+
+
+@router.post(
+    "/api/telemetry",
+    status_code=204,
+    tags=["operations"],
+    response_class=Response,
+    dependencies=[Depends(rate_limited("telemetry"))],
+    openapi_extra={"requestBody": {**_BODY, "required": True}},
+)
+async def telemetry(request: Request) -> Response:
+    """Accept a batch of client measurements (TelemetryBatch): 413 over the size limit, 422 when
+    it does not validate, 429 over the address's rate."""
+    body = await read_bounded(request, guard_of(request).telemetry_max_bytes)
+    try:
+        batch = TelemetryBatch.model_validate_json(body)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False, include_input=False)
+        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in errors]) from None
     record(batch)
     return Response(status_code=204)

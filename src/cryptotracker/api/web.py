@@ -8,6 +8,9 @@ from fastapi import FastAPI, HTTPException
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
+# Server paths, never the web app's: with serve_docs off they are 404, not index.html.
+RESERVED = frozenset({"docs", "docs/oauth2-redirect", "redoc", "openapi.json", "metrics"})
+
 NOT_BUILT = """<!doctype html><title>Crypto Tracker</title>
 <p>The web app is not built. Run <code>make run</code> (it builds <code>web/dist</code>).</p>"""
 
@@ -22,7 +25,7 @@ def mount_web(app: FastAPI, dist: Path) -> None:
 
     @app.get("/{path:path}", include_in_schema=False, response_model=None)
     async def spa(path: str) -> FileResponse | HTMLResponse:
-        if path.startswith(("api/", "socket.io")):
+        if path.startswith(("api/", "socket.io")) or path in RESERVED:
             raise HTTPException(404, "not found")
         if path in files:
             return FileResponse(files[path])

@@ -4,7 +4,8 @@ Pure bookkeeping with an injectable clock; the gateway asks before it does any w
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from enum import Enum
 
@@ -33,6 +34,48 @@ class Bucket:
         return False
 
 
+class AddressBuckets:
+    """One token bucket per client address (the HTTP API's per-address rates). Holds at most
+    `max_addresses`: past that the least recently seen address is forgotten (it starts again
+    with a full burst), so a spray of addresses cannot grow it."""
+
+    def __init__(
+        self,
+        rate: float,
+        burst: int,
+        exempt: Collection[str] = (),
+        clock: Callable[[], float] = time.monotonic,
+        max_addresses: int = 10_000,
+    ) -> None:
+        self.rate = rate
+        self.burst = burst
+        self._exempt = frozenset(exempt)
+        self._clock = clock
+        self._max = max_addresses
+        self._buckets: OrderedDict[str, Bucket] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._buckets)
+
+    def take(self, ip: str) -> bool:
+        """May `ip` make one more request now?"""
+        if self.rate <= 0 or ip in self._exempt:
+            return True
+        now = self._clock()
+        bucket = self._buckets.get(ip)
+        if bucket is None:
+            bucket = self._buckets[ip] = Bucket(self.rate, self.burst, now)
+            if len(self._buckets) > self._max:
+                self._buckets.popitem(last=False)
+        else:
+            self._buckets.move_to_end(ip)
+        return bucket.take(now)
+
+    def retry_after(self) -> int:
+        """Whole seconds until a limited address has a token again."""
+        return max(1, int(1 / self.rate + 0.999)) if self.rate > 0 else 0
+
+
 class Verdict(Enum):
     PASS = "pass"
     LIMITED = "limited"  # answer with a rate_limited error, keep the connection
@@ -44,14 +87,14 @@ class _Conn:
     ip: str
     bucket: Bucket
     strikes: int = 0
-    symbols: int = 0
+    subscriptions: int = 0
 
 
 @dataclass(slots=True)
 class _Address:
     bucket: Bucket
     connections: int = 0
-    symbols: int = 0
+    subscriptions: int = 0
 
 
 class Limits:
@@ -90,7 +133,7 @@ class Limits:
             return
         address = self._addresses[conn.ip]
         address.connections -= 1
-        address.symbols -= conn.symbols
+        address.subscriptions -= conn.subscriptions
         if address.connections <= 0:
             del self._addresses[conn.ip]
 
@@ -109,21 +152,22 @@ class Limits:
         conn.strikes += 1
         return Verdict.FLOOD if conn.strikes >= self._s.flood_disconnect_after else Verdict.LIMITED
 
-    def symbols_allowed(self, eio_sid: str, total: int) -> bool:
-        """Would `total` symbols on this connection keep its address within its limit?"""
+    def subscriptions_allowed(self, eio_sid: str, total: int) -> bool:
+        """Would `total` subscriptions (symbols and candle streams) on this connection keep its
+        address within max_symbols_per_ip?"""
         conn = self._conns.get(eio_sid)
         limit = self._s.max_symbols_per_ip
         if conn is None or limit <= 0 or self.exempt(conn.ip):
             return True
-        others = self._addresses[conn.ip].symbols - conn.symbols
+        others = self._addresses[conn.ip].subscriptions - conn.subscriptions
         return others + total <= limit
 
-    def set_symbols(self, eio_sid: str, total: int) -> None:
+    def set_subscriptions(self, eio_sid: str, total: int) -> None:
         conn = self._conns.get(eio_sid)
         if conn is None:
             return
-        self._addresses[conn.ip].symbols += total - conn.symbols
-        conn.symbols = total
+        self._addresses[conn.ip].subscriptions += total - conn.subscriptions
+        conn.subscriptions = total
 
     def connections(self, ip: str) -> int:
         address = self._addresses.get(ip)

@@ -44,6 +44,8 @@ DemandListener = Callable[[frozenset[str], frozenset[CandleKey]], Awaitable[None
 # Demand changes arrive in bursts (a page subscribing row by row, a reconnect storm): pass them on
 # at most this often so the exchange side gets one diff, not hundreds.
 DEMAND_COALESCE_S = 0.05
+# An error names at most this many of a request's symbols: replies stay small whatever was sent.
+MAX_DETAILS = 20
 
 
 class Gateway:
@@ -224,44 +226,57 @@ class Gateway:
     # ---- client events ---------------------------------------------------------------------
 
     def _subscribe(self, sid: str, data: Any = None) -> dict[str, Any]:
+        """Known symbols and candle streams of known symbols are added, within the connection's
+        and its address's limits, or nothing is (an error says which limit); unknown symbols are
+        named (at most MAX_DETAILS) in one `unknown_symbol` error."""
         MESSAGES_IN.labels("subscribe").inc()
         request = self._parse_subscription(sid, data)
         if isinstance(request, dict):
             return request
         client = self.subs.clients[sid]
         symbols = set(request.symbols)
-        unknown = self._unknown(symbols)
-        symbols -= set(unknown)
-        new = symbols - client.symbols
-        limit = self._settings.max_symbols_per_client
-        if len(client.symbols) + len(new) > limit:
-            return self._reject(
-                sid,
-                ErrorCode.TOO_MANY_SYMBOLS,
-                f"at most {limit} symbols per connection "
-                f"({len(client.symbols)} subscribed, {len(new)} more asked)",
-                request.request_id,
-            )
-        total = len(client.symbols) + len(new)
-        if not self.limits.symbols_allowed(client.eio_sid, total):
-            return self._reject(
-                sid,
-                ErrorCode.TOO_MANY_SYMBOLS,
-                f"at most {self._settings.max_symbols_per_ip} symbols per address "
-                "across its connections",
-                request.request_id,
-            )
         candles: set[CandleKey] = {(c.symbol, c.interval) for c in request.candles}
+        unknown = self._unknown(symbols | {symbol for symbol, _ in candles})
+        symbols -= unknown
+        candles = {c for c in candles if c[0] not in unknown}
+        new = symbols - client.symbols
+        new_candles = candles - client.candles
+        s = self._settings
+        refusal = None
+        if len(client.symbols) + len(new) > s.max_symbols_per_client:
+            refusal = (
+                f"at most {s.max_symbols_per_client} symbols per connection "
+                f"({len(client.symbols)} subscribed, {len(new)} more asked)"
+            )
+        elif len(client.candles) + len(new_candles) > s.max_candles_per_client:
+            refusal = (
+                f"at most {s.max_candles_per_client} candle streams per connection "
+                f"({len(client.candles)} subscribed, {len(new_candles)} more asked)"
+            )
+        elif not self.limits.subscriptions_allowed(
+            client.eio_sid,
+            len(client.symbols) + len(new) + len(client.candles) + len(new_candles),
+        ):
+            refusal = (
+                f"at most {s.max_symbols_per_ip} subscriptions (symbols and candle streams) "
+                "per address across its connections"
+            )
+        if refusal is not None:
+            return self._reject(sid, ErrorCode.TOO_MANY_SYMBOLS, refusal, request.request_id)
         self.subs.subscribe(sid, symbols, candles)
-        self.limits.set_symbols(client.eio_sid, len(client.symbols))
+        self._count(client)
         self._send_snapshot(client, new)
         self._demand_maybe_changed()
         if unknown:
+            named = sorted(unknown)
+            more = (
+                f" ({len(named) - MAX_DETAILS} more not listed)" if len(named) > MAX_DETAILS else ""
+            )
             self._error(
                 sid,
                 ErrorCode.UNKNOWN_SYMBOL,
-                "unknown symbols were not subscribed",
-                sorted(unknown),
+                f"unknown symbols were not subscribed{more}",
+                named[:MAX_DETAILS],
                 request.request_id,
             )
         return _ack(client, request.request_id)
@@ -274,9 +289,12 @@ class Gateway:
         symbols = set(request.symbols)
         candles: set[CandleKey] = {(c.symbol, c.interval) for c in request.candles}
         client = self.subs.unsubscribe(sid, symbols, candles)
-        self.limits.set_symbols(client.eio_sid, len(client.symbols))
+        self._count(client)
         self._demand_maybe_changed()
         return _ack(client, request.request_id)
+
+    def _count(self, client: Client) -> None:
+        self.limits.set_subscriptions(client.eio_sid, len(client.symbols) + len(client.candles))
 
     def _ping(self, sid: str, data: Any = None) -> dict[str, Any]:
         MESSAGES_IN.labels("ping").inc()
@@ -311,11 +329,11 @@ class Gateway:
                 _details(exc),
             )
 
-    def _unknown(self, symbols: set[str]) -> list[str]:
+    def _unknown(self, symbols: set[str]) -> set[str]:
         known = self._known_symbols()
         if not known:
-            return []
-        return [s for s in symbols if s not in known]
+            return set()
+        return {s for s in symbols if s not in known}
 
     def _send_snapshot(self, client: Client, symbols: set[str]) -> None:
         updates = self._store.snapshot(sorted(symbols))
@@ -423,8 +441,10 @@ def _ack(client: Client | None, request_id: str | None) -> dict[str, Any]:
 
 
 def _details(exc: ValidationError) -> list[str]:
+    """Where and what, cut short: a client's own keys never come back at length."""
     return [
-        f"{'.'.join(str(p) for p in e['loc']) or 'payload'}: {e['msg']}" for e in exc.errors()[:10]
+        f"{'.'.join(str(p)[:64] for p in e['loc'][:8]) or 'payload'}: {e['msg']}"[:200]
+        for e in exc.errors(include_url=False, include_input=False)[:10]
     ]
 
 
