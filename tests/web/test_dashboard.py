@@ -343,7 +343,7 @@ def test_reconnects_after_server_restart(page: Page, own_demo: DemoServer, shot:
     shot("01-reconnecting-stale")
 
     own_demo.start()
-    # The client retries on its own (backoff 1 s → 30 s): no reload.
+    # The client retries on its own (backoff 1 s → 5 s while the tab is visible): no reload.
     expect(status).to_have_attribute("data-state", "connected", timeout=60_000)
     expect(page.get_by_test_id("outage-banner")).to_have_count(0)
     expect(page.locator(f"{ROWS}[data-stale=true]")).to_have_count(0, timeout=20_000)
