@@ -18,7 +18,6 @@ interface State {
   error: unknown;
   /** null while the server is being asked which build it has. */
   deployment: Deployment | null;
-  resetKey: string;
 }
 
 /**
@@ -26,16 +25,14 @@ interface State {
  * the chunk again) while this build is still served, Reload once a new one is deployed.
  */
 export class RouteBoundary extends Component<Props, State> {
-  override state: State = { error: null, deployment: null, resetKey: this.props.resetKey };
+  override state: State = { error: null, deployment: null };
 
   static getDerivedStateFromError(error: unknown): Partial<State> {
     return { error, deployment: null };
   }
 
-  static getDerivedStateFromProps(props: Props, state: State): Partial<State> | null {
-    if (props.resetKey === state.resetKey) return null;
-    retryFailedChunks();
-    return { error: null, deployment: null, resetKey: props.resetKey };
+  override componentDidUpdate(prev: Props): void {
+    if (prev.resetKey !== this.props.resetKey && this.state.error !== null) this.retry();
   }
 
   override componentDidCatch(error: unknown, info: ErrorInfo): void {
