@@ -324,6 +324,32 @@ def test_keyboard_opens_symbol_with_live_chart(page: Page, demo: DemoServer, sho
 
 
 @pytest.mark.timeout(240)
+def test_row_click_and_keyboard_open_pairs(page: Page, demo: DemoServer, shot: Shot) -> None:
+    open_markets(page, demo)
+    # The highlight cards name pairs as the table does.
+    card_pair = page.locator("[data-testid=highlight-row] a").first
+    expect(card_pair).to_have_text(re.compile(r"^[A-Z0-9]+/[A-Z]+$"))
+
+    # A click on the price cell, not on the pair text, opens the pair.
+    row = page.locator(ROWS).nth(2)
+    symbol = row.get_attribute("data-symbol")
+    row.get_by_test_id("price").click()
+    expect(page).to_have_url(re.compile(f"/markets/{symbol}$"))
+    expect(page.get_by_test_id("symbol-price")).to_be_visible(timeout=20_000)
+
+    page.go_back()
+    expect(page.locator(ROWS).first).to_be_visible()
+    # Tab reaches the rows (after the search and quote tabs and the sort headers); Enter opens.
+    page.get_by_test_id("sort-volume").focus()
+    page.keyboard.press("Tab")
+    focused = page.locator(f"{ROWS}:focus")
+    expect(focused).to_have_count(1)
+    symbol = focused.get_attribute("data-symbol")
+    shot("01-row-focused")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(f"/markets/{symbol}$"))
+
+
 def test_reconnects_after_server_restart(page: Page, own_demo: DemoServer, shot: Shot) -> None:
     open_markets(page, own_demo)
     page.evaluate("() => { window.__sameDocument = true; }")
@@ -336,6 +362,8 @@ def test_reconnects_after_server_restart(page: Page, own_demo: DemoServer, shot:
     expect(page.get_by_test_id("outage-banner")).to_be_visible()
     expect(page.locator(f"{ROWS}[data-stale=true]").first).to_be_visible()
     expect(page.locator(f"{ROWS}[data-stale=false]")).to_have_count(0)
+    expect(page.locator("[data-testid=highlight-row][data-stale=true]").first).to_be_visible()
+    expect(page.locator("[data-testid=highlight-row][data-stale=false]")).to_have_count(0)
     # Cached prices stay on screen.
     assert all(
         t != "—" for t in page.locator(f"{ROWS} [data-testid=price]").all_text_contents()[:5]
@@ -343,12 +371,14 @@ def test_reconnects_after_server_restart(page: Page, own_demo: DemoServer, shot:
     shot("01-reconnecting-stale")
 
     own_demo.start()
-    # The client retries on its own (backoff 1 s → 30 s): no reload.
+    # The client retries on its own (backoff 1 s → 5 s while the tab is visible): no reload.
     expect(status).to_have_attribute("data-state", "connected", timeout=60_000)
     expect(page.get_by_test_id("outage-banner")).to_have_count(0)
     expect(page.locator(f"{ROWS}[data-stale=true]")).to_have_count(0, timeout=20_000)
+    expect(page.locator("[data-testid=highlight-row][data-stale=true]")).to_have_count(0)
     # The new server session got the page's subscriptions back.
-    page.wait_for_function(SUBSCRIBED_JS, arg=sorted(page.evaluate(RENDERED_JS)), timeout=15_000)
+    # Compared with the rows shown at each check: the fresh prices after the reconnect re-sort them.
+    page.wait_for_function(f"() => ({SUBSCRIBED_JS})(({RENDERED_JS})())", timeout=15_000)
     wait_prices_change(page)
     assert page.evaluate("() => window.__sameDocument === true"), "the page was reloaded"
     shot("02-reconnected")

@@ -1,14 +1,16 @@
-import { lazy, Suspense, useEffect } from "react";
-import { Route, Switch } from "wouter";
+import { Suspense, useEffect } from "react";
+import { Route, Switch, useLocation } from "wouter";
 import { ConnectionBar } from "../components/ConnectionBar";
 import { Header } from "../components/Header";
 import { OutageBanner } from "../components/OutageBanner";
+import { RouteBoundary } from "../components/RouteBoundary";
 import { SourceBanner } from "../components/SourceBanner";
 import { Toasts } from "../components/Toasts";
 import { useAlertsEngine } from "../hooks/useAlertsEngine";
 import { useClockDriver } from "../hooks/useClock";
 import { useMarketConnection } from "../hooks/useMarketConnection";
 import { useThemeDriver } from "../hooks/useTheme";
+import { retryableLazy } from "../lib/chunks";
 import { markInteractive } from "../lib/telemetry";
 import { AlertsPage } from "../pages/AlertsPage";
 import { MarketsPage } from "../pages/MarketsPage";
@@ -17,7 +19,7 @@ import { WatchlistPage } from "../pages/WatchlistPage";
 import { useCryptoStore } from "../store/cryptoStore";
 
 // The chart library is the biggest dependency: only the symbol page loads it.
-const SymbolPage = lazy(() => import("../pages/SymbolPage"));
+const SymbolPage = retryableLazy(() => import("../pages/SymbolPage"));
 
 function useInteractiveMark(): void {
   useEffect(
@@ -35,6 +37,7 @@ export function App() {
   useThemeDriver();
   useAlertsEngine();
   useInteractiveMark();
+  const [location] = useLocation();
 
   return (
     <div className="flex h-dvh flex-col">
@@ -43,20 +46,22 @@ export function App() {
       <SourceBanner />
       <OutageBanner />
       <main className="flex min-h-0 flex-1 flex-col overflow-y-auto">
-        <Suspense fallback={<div className="p-8 text-center text-sm text-muted">Loading…</div>}>
-          <Switch>
-            <Route path="/" component={MarketsPage} />
-            <Route path="/markets/:symbol">
-              {(params) => <SymbolPage symbol={params.symbol} />}
-            </Route>
-            <Route path="/watchlist" component={WatchlistPage} />
-            <Route path="/portfolio" component={PortfolioPage} />
-            <Route path="/alerts" component={AlertsPage} />
-            <Route>
-              <div className="p-8 text-center text-muted">Page not found.</div>
-            </Route>
-          </Switch>
-        </Suspense>
+        <RouteBoundary resetKey={location}>
+          <Suspense fallback={<div className="p-8 text-center text-sm text-muted">Loading…</div>}>
+            <Switch>
+              <Route path="/" component={MarketsPage} />
+              <Route path="/markets/:symbol">
+                {(params) => <SymbolPage symbol={params.symbol} />}
+              </Route>
+              <Route path="/watchlist" component={WatchlistPage} />
+              <Route path="/portfolio" component={PortfolioPage} />
+              <Route path="/alerts" component={AlertsPage} />
+              <Route>
+                <div className="p-8 text-center text-muted">Page not found.</div>
+              </Route>
+            </Switch>
+          </Suspense>
+        </RouteBoundary>
       </main>
       <Toasts />
     </div>

@@ -1,4 +1,4 @@
-import { useEffect, useState } from "react";
+import { useEffect, useMemo, useState } from "react";
 import { useCryptoStore, type PriceEntry } from "../store/cryptoStore";
 import { HighlightCard } from "./HighlightCard";
 
@@ -25,6 +25,8 @@ function pick(prices: Record<string, PriceEntry>): Picks {
 /** Top movers and volume, recomputed every few seconds (not per tick). */
 export function Highlights() {
   const [picks, setPicks] = useState<Picks>(() => pick(useCryptoStore.getState().prices));
+  const symbols = useCryptoStore((s) => s.symbols);
+  const infos = useMemo(() => new Map(symbols.map((s) => [s.symbol, s])), [symbols]);
   useEffect(() => {
     const id = setInterval(() => setPicks(pick(useCryptoStore.getState().prices)), 3000);
     const unsubscribe = useCryptoStore.subscribe((s, prev) => {
@@ -40,9 +42,9 @@ export function Highlights() {
   if (picks.gainers.length === 0) return null;
   return (
     <div className="hidden gap-3 md:grid md:grid-cols-3">
-      <HighlightCard title="Top gainers (24h)" rows={picks.gainers} show="change" />
-      <HighlightCard title="Top losers (24h)" rows={picks.losers} show="change" />
-      <HighlightCard title="Highest volume (24h)" rows={picks.volume} show="volume" />
+      <HighlightCard title="Top gainers (24h)" rows={picks.gainers} show="change" infos={infos} />
+      <HighlightCard title="Top losers (24h)" rows={picks.losers} show="change" infos={infos} />
+      <HighlightCard title="Highest volume (24h)" rows={picks.volume} show="volume" infos={infos} />
     </div>
   );
 }

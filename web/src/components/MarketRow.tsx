@@ -1,4 +1,4 @@
-import { memo, type MouseEvent } from "react";
+import { memo, type KeyboardEvent, type MouseEvent } from "react";
 import type { SymbolInfo } from "../protocol";
 import { usePrice } from "../hooks/usePrice";
 import { useStale } from "../hooks/useStale";
@@ -12,6 +12,7 @@ import {
 } from "../lib/format";
 import { priceAge, useCryptoStore } from "../store/cryptoStore";
 import { FlashValue } from "./FlashValue";
+import { PairName } from "./PairName";
 import { SourceBadge } from "./SourceBadge";
 import { StarButton } from "./StarButton";
 
@@ -31,7 +32,8 @@ interface Props {
   onSelect(index: number): void;
 }
 
-/** One market. Subscribes to its own symbol only and re-renders at most every 100 ms. */
+/** One market. Subscribes to its own symbol only and re-renders at most every 100 ms. A click
+ * anywhere on it (or Enter while it has focus) opens the pair. */
 export const MarketRow = memo(function MarketRow(props: Props) {
   const { info, index, top, selected, starred, onOpen, onStar, onSelect } = props;
   const entry = usePrice(info.symbol, 100);
@@ -59,10 +61,19 @@ export const MarketRow = memo(function MarketRow(props: Props) {
       data-stale={stale ? "true" : "false"}
       data-source={entry?.source ?? ""}
       onMouseEnter={showAge}
-      onClick={() => onSelect(index)}
-      onDoubleClick={() => onOpen(info.symbol)}
+      tabIndex={0}
+      onClick={() => onOpen(info.symbol)}
+      onKeyDown={(e: KeyboardEvent<HTMLDivElement>) => {
+        if (e.key !== "Enter" || e.target !== e.currentTarget) return;
+        // Handled: the table's own Enter (open the selected row) must not open another.
+        e.preventDefault();
+        onOpen(info.symbol);
+      }}
+      onFocus={(e) => {
+        if (e.target === e.currentTarget) onSelect(index);
+      }}
       style={{ height: ROW_HEIGHT, transform: `translateY(${top}px)` }}
-      className={`${GRID} absolute left-0 top-0 w-full cursor-pointer border-b border-line/60 text-sm transition-colors hover:bg-panel-2 ${
+      className={`${GRID} absolute left-0 top-0 w-full cursor-pointer border-b border-line/60 text-sm transition-colors hover:bg-panel-2 focus-visible:outline focus-visible:outline-2 focus-visible:-outline-offset-2 focus-visible:outline-brand ${
         selected ? "bg-panel-2 outline outline-1 -outline-offset-1 outline-brand/60" : ""
       } ${stale ? "opacity-60" : ""}`}
     >
@@ -72,6 +83,8 @@ export const MarketRow = memo(function MarketRow(props: Props) {
       <div role="cell" className="flex min-w-0 items-center gap-1.5">
         <a
           href={`/markets/${info.symbol}`}
+          // The row itself takes focus and opens; one tab stop per row, not two.
+          tabIndex={-1}
           onClick={(e) => {
             e.preventDefault();
             e.stopPropagation();
@@ -79,8 +92,7 @@ export const MarketRow = memo(function MarketRow(props: Props) {
           }}
           className="min-w-0 truncate font-semibold hover:text-brand"
         >
-          {info.baseAsset}
-          <span className="font-normal text-muted">/{info.quoteAsset}</span>
+          <PairName {...info} />
         </a>
         {entry && <SourceBadge source={entry.source} />}
         {stale && (

@@ -126,4 +126,34 @@ describe("MarketsTable", () => {
     expect(document.activeElement).toBe(screen.getByTestId("search"));
     vi.useRealTimers();
   });
+
+  it("opens a pair on a click anywhere on its row", () => {
+    const { history } = renderTable();
+    const row = screen.getAllByTestId("market-row").find((r) => r.dataset.symbol === "C002USDT");
+    const price = row?.querySelector<HTMLElement>("[data-testid=price]");
+    if (!price) throw new Error("no price cell");
+    fireEvent.click(price);
+    expect(history()?.at(-1)).toBe("/markets/C002USDT");
+    vi.useRealTimers();
+  });
+
+  it("makes rows tab stops that open with Enter, and Enter on the star does not open the row", () => {
+    const { history } = renderTable();
+    const row = screen.getAllByTestId("market-row").find((r) => r.dataset.symbol === "C003USDT");
+    if (!row) throw new Error("no row");
+    expect(row.tabIndex).toBe(0);
+    // One tab stop per row: the pair link inside is not another.
+    expect(row.querySelector("a")?.tabIndex).toBe(-1);
+    act(() => row.focus());
+    expect(row.getAttribute("aria-selected")).toBe("true");
+
+    const star = row.querySelector<HTMLElement>("[data-testid=star]");
+    if (!star) throw new Error("no star");
+    fireEvent.keyDown(star, { key: "Enter" });
+    expect(history()).toEqual(["/"]);
+
+    fireEvent.keyDown(row, { key: "Enter" });
+    expect(history()).toEqual(["/", "/markets/C003USDT"]);
+    vi.useRealTimers();
+  });
 });

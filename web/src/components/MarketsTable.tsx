@@ -187,7 +187,7 @@ export function MarketsTable({ owner, only, empty }: Props) {
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
-      if (e.metaKey || e.ctrlKey || e.altKey) return;
+      if (e.defaultPrevented || e.metaKey || e.ctrlKey || e.altKey) return;
       if (isTyping(e.target)) {
         if (e.key === "Escape") (e.target as HTMLElement).blur();
         if (e.key === "ArrowDown" && e.target === searchRef.current) {
@@ -225,6 +225,8 @@ export function MarketsTable({ owner, only, empty }: Props) {
           move(current < 0 ? 0 : -1, current < 0);
           break;
         case "Enter":
+          // Enter on a focused button or link is that control's own.
+          if ((e.target as HTMLElement | null)?.closest?.("button, a")) break;
           if (selectedRef.current) open(selectedRef.current);
           break;
         case "s":

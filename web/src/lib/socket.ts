@@ -1,6 +1,7 @@
 /**
  * The one Socket.IO connection of the page: own reconnect loop (capped exponential backoff whose
- * attempt number and next-retry time are visible to the UI), an app-level heartbeat, and the
+ * attempt number and next-retry time are visible to the UI; a short cap while the tab is seen, and
+ * a retry at once when the network or the tab comes back), an app-level heartbeat, and the
  * subscriptions every part of the page asked for, replayed after each reconnect.
  *
  * It knows the wire protocol but no store: callers pass handlers (see lib/market.ts).
@@ -64,6 +65,8 @@ export interface MarketClientOptions {
   path?: string;
   baseDelayMs?: number;
   maxDelayMs?: number;
+  /** Cap while the tab is visible: someone is watching, so a restored server shows up soon. */
+  visibleMaxDelayMs?: number;
   jitter?: number;
   heartbeatMs?: number;
   ackTimeoutMs?: number;
@@ -71,6 +74,7 @@ export interface MarketClientOptions {
   debounceMs?: number;
   random?: () => number;
   now?: () => number;
+  isVisible?: () => boolean;
 }
 
 type CandleKey = `${string}|${CandleInterval}`;
@@ -119,12 +123,14 @@ export class MarketClient {
     this.opts = {
       baseDelayMs: options.baseDelayMs ?? 1000,
       maxDelayMs: options.maxDelayMs ?? 30000,
+      visibleMaxDelayMs: options.visibleMaxDelayMs ?? 5000,
       jitter: options.jitter ?? 0.2,
       heartbeatMs: options.heartbeatMs ?? 30000,
       ackTimeoutMs: options.ackTimeoutMs ?? 10000,
       debounceMs: options.debounceMs ?? 150,
       random: options.random ?? Math.random,
       now: options.now ?? Date.now,
+      isVisible: options.isVisible ?? pageVisible,
     };
     const socketOptions = {
       path: options.path ?? "/socket.io",
@@ -157,6 +163,10 @@ export class MarketClient {
     this.socket.on("disconnect", this.onDisconnect);
     this.socket.on("connect_error", this.onConnectError);
     this.socket.onAny(this.onMessage);
+    if (typeof window !== "undefined") {
+      window.addEventListener("online", this.onOnline);
+      document.addEventListener("visibilitychange", this.onVisibility);
+    }
     this.setStatus({ state: "connecting", attempt: 0, downSince: null, reason: null });
     this.socket.connect();
   }
@@ -170,6 +180,10 @@ export class MarketClient {
     this.socket.off("connect", this.onConnect);
     this.socket.off("disconnect", this.onDisconnect);
     this.socket.off("connect_error", this.onConnectError);
+    if (typeof window !== "undefined") {
+      window.removeEventListener("online", this.onOnline);
+      document.removeEventListener("visibilitychange", this.onVisibility);
+    }
     this.socket.disconnect();
     this.setStatus({ state: "disconnected", nextRetryAt: null, reason: "stopped" });
   }
@@ -243,6 +257,22 @@ export class MarketClient {
     this.down(`connect failed: ${err.message}`);
   };
 
+  private onOnline = (): void => this.retryWaiting();
+
+  private onVisibility = (): void => {
+    if (this.opts.isVisible()) this.retryWaiting();
+  };
+
+  /** The network or the tab is back: the scheduled wait is stale, try now (an attempt in flight
+   * is left alone; a failure schedules the next one from the same attempt count). */
+  private retryWaiting(): void {
+    if (!this.started || this.socket.connected || !this.retryTimer) return;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    this.setStatus({ nextRetryAt: null });
+    this.socket.connect();
+  }
+
   private down(reason: string): void {
     this.stopHeartbeat();
     if (!this.started) return;
@@ -251,7 +281,9 @@ export class MarketClient {
     const attempt = this.status.attempt + 1;
     const delay = backoffDelay(attempt, {
       baseMs: this.opts.baseDelayMs,
-      maxMs: this.opts.maxDelayMs,
+      maxMs: this.opts.isVisible()
+        ? Math.min(this.opts.maxDelayMs, this.opts.visibleMaxDelayMs)
+        : this.opts.maxDelayMs,
       jitter: this.opts.jitter,
       random: this.opts.random,
     });
@@ -447,6 +479,10 @@ function isAck(v: unknown): v is Ack {
     (v.symbols === undefined || Array.isArray(v.symbols)) &&
     (v.candles === undefined || Array.isArray(v.candles))
   );
+}
+
+function pageVisible(): boolean {
+  return typeof document === "undefined" || document.visibilityState !== "hidden";
 }
 
 function sameSet<T>(a: ReadonlySet<T>, b: ReadonlySet<T>): boolean {
