@@ -388,6 +388,9 @@ class Server:
             HttpLimits(
                 header_timeout_s=settings.http_header_timeout_s,
                 keepalive_s=settings.http_keepalive_s,
+                # The largest body any route takes (telemetry): a bigger one is refused from
+                # its Content-Length (or as it streams in), before the app reads it.
+                max_body=settings.telemetry_max_bytes,
             ),
         )
 

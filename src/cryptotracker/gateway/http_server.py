@@ -61,6 +61,10 @@ class Forwarded:
         return hops[0] if hops else peer
 
 
+# How long a refused request's connection reads and drops what the client still sends.
+LINGER_S = 2.0
+
+
 class _RefusedError(Exception):
     def __init__(self, status: int) -> None:
         self.status = status
@@ -88,6 +92,7 @@ class HttpConnection(asyncio.Protocol):
         self._timer: asyncio.TimerHandle | None = None
         self._on_lost: Callable[[], None] | None = None
         self._lost: asyncio.Future[None] | None = None
+        self._discarding = False
         self.closed = False
 
     # ---- asyncio ---------------------------------------------------------------------------
@@ -112,6 +117,8 @@ class HttpConnection(asyncio.Protocol):
             self._lost.set_result(None)
 
     def data_received(self, data: bytes) -> None:
+        if self._discarding:
+            return
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserUpgrade as upgrade:
@@ -225,11 +232,23 @@ class HttpConnection(asyncio.Protocol):
         self.server.engine.handle_upgrade(request, self, rest)
 
     def _refuse(self, status: int) -> None:
-        if self.transport.is_closing():
+        if self.transport.is_closing() or self._discarding:
             return
         self._busy = True
         HTTP_REFUSED.labels(str(status)).inc()
-        self.respond(status, [], HTTPStatus(status).phrase.encode(), close=True)
+        body = HTTPStatus(status).phrase.encode()
+        self.write_head(status, [], len(body), close=True)
+        self.transport.write(body)
+        if not self.transport.can_write_eof():
+            self.transport.close()
+            return
+        # The client may still be sending what we refused: end our side, then read and drop
+        # until it ends its side (or LINGER_S), since closing with its data unread would
+        # reset the connection and lose the answer.
+        self.transport.write_eof()
+        self._discarding = True
+        self._disarm()
+        self._timer = asyncio.get_running_loop().call_later(LINGER_S, self.transport.close)
 
     # ---- answers (engine.Responder and the ASGI bridge) ------------------------------------
 
