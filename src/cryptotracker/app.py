@@ -22,6 +22,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from cryptotracker.api import guard
 from cryptotracker.api.backend import CandleNotFoundError, CandleUnavailableError
 from cryptotracker.api.candle_cache import CandleCache
+from cryptotracker.api.headers import HardenedHttp
 from cryptotracker.api.routes import router
 from cryptotracker.api.web import mount_web
 from cryptotracker.gateway.asgi import Lifespan
@@ -370,6 +371,8 @@ def create_app(settings: Settings, tracker: Tracker) -> FastAPI:
 
         api.include_router(telemetry_router)
     mount_web(api, Path(settings.web_dist))
+    # Outermost of ours: HEAD reaches every GET route, and every answer is hardened.
+    api.add_middleware(HardenedHttp)
     return api
 
 

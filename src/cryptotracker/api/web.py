@@ -1,4 +1,5 @@
-"""The built web app (web/dist) at `/`, with index.html for client-side routes."""
+"""The built web app (web/dist) at `/`, with index.html for client-side routes; /assets are
+long-cached by api/headers.py, everything else here is revalidated."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from pathlib import Path
 from fastapi import FastAPI, HTTPException
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
+
+from cryptotracker.api.headers import NO_CACHE
 
 # Server paths, never the web app's: with serve_docs off they are 404, not index.html.
 RESERVED = frozenset({"docs", "docs/oauth2-redirect", "redoc", "openapi.json", "metrics"})
@@ -27,8 +30,9 @@ def mount_web(app: FastAPI, dist: Path) -> None:
     async def spa(path: str) -> FileResponse | HTMLResponse:
         if path.startswith(("api/", "socket.io")) or path in RESERVED:
             raise HTTPException(404, "not found")
+        # Not under /assets, so not named by content: revalidate every time.
         if path in files:
-            return FileResponse(files[path])
+            return FileResponse(files[path], headers={"Cache-Control": NO_CACHE})
         if "index.html" in files:
-            return FileResponse(index, headers={"Cache-Control": "no-cache"})
+            return FileResponse(index, headers={"Cache-Control": NO_CACHE})
         return HTMLResponse(NOT_BUILT, status_code=503)
