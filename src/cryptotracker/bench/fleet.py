@@ -42,7 +42,7 @@ class FleetSpec:
     control: int = 0  # official python-socketio clients
     observe: bool = True  # one client per process subscribed to the union (lost batches)
     name: str = "loadgen"
-    probe_every: int = 10
+    probes: int = 50  # per process: clients that parse every message in full
 
 
 class Fleet:
@@ -64,7 +64,7 @@ class Fleet:
                     "port": spec.port,
                     "subs": part,
                     "deadline_ms": spec.deadline_ms,
-                    "probe_every": spec.probe_every,
+                    "probes": spec.probes,
                     "observer_symbols": union if spec.observe and union else None,
                 }
             )
