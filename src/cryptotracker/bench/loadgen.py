@@ -339,7 +339,8 @@ class LoadGen:
         gate = asyncio.Semaphore(self.concurrency)
         started = time.time()
         times = await asyncio.gather(*(self._open(c, gate) for c in clients))
-        took = time.time() - started
+        ended = time.time()
+        took = ended - started
         hist = Histogram()
         hist.add_many(t * 1000 for t in times if t is not None)
         errors = sorted({c.error for c in clients if c.state != _READY and c.error})[:5]
@@ -348,6 +349,10 @@ class LoadGen:
             "clients": len(counted),
             "connected": sum(1 for t in counted if t is not None),
             "took_s": took,
+            # Wall-clock bounds, so the orchestrator can span processes: first connect
+            # attempt, last client ready (CONNECT ack, or subscribe ack when subscribing).
+            "first_at": started,
+            "last_at": max((c.ready_at for c in clients if c.state == _READY), default=ended),
             "per_client": hist.to_json(),
             "errors": errors,
         }
@@ -415,6 +420,8 @@ class LoadGen:
             await asyncio.sleep(0.02)
         back = [c.ready_at - dropped_at for c in self.clients if c.state == _READY]
         receiving = [c.first_batch_at - dropped_at for c in self.clients if c.first_batch_at]
+        receiving_ms = Histogram()
+        receiving_ms.add_many(t * 1000 for t in receiving)
         return {
             **opened,
             "dropped": len(self.clients),
@@ -422,6 +429,7 @@ class LoadGen:
             "all_receiving_s": max(receiving) if len(receiving) == len(self.clients) else None,
             "back": len(back),
             "receiving": len(receiving),
+            "receiving_ms": receiving_ms.to_json(),
         }
 
     async def close(self, _: dict[str, Any]) -> dict[str, Any]:

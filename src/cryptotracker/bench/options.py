@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-SCENARIOS = ("ingest", "fanout", "idle", "redis", "storm")
+SCENARIOS = ("ingest", "fanout", "handshake", "idle", "redis", "storm")
 
 
 @dataclass(slots=True)

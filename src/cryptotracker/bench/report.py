@@ -12,6 +12,8 @@ INGEST_TARGET = 50_000  # updates/s on one core
 FLOOR_RATIO_TARGET = 1.5  # server CPU per message vs the floor
 IDLE_KB_TARGET = 20.0  # per idle connection
 LATENCY_SLACK_MS = 25.0  # p99 <= batch interval + this
+HANDSHAKE_TARGET = 2_000  # new Socket.IO connections per second on one core
+STORM_TARGET_S = 3.0  # every dropped client back, resubscribed and receiving
 
 
 def _num(value: Any, digits: int = 1) -> str:
@@ -181,6 +183,40 @@ def render(results: dict[str, Any]) -> str:
                     ],
                 ),
             ]
+    if "handshake" in scen:
+        parts += [
+            "",
+            "handshake rate (no subscriptions, market quiet; first connect -> last CONNECT ack)",
+            table(
+                [
+                    "C",
+                    "connected",
+                    "span s",
+                    "per s",
+                    "server CPU%",
+                    "us/handshake",
+                    "per CPU-s",
+                    "loadgen CPU%",
+                    "p50 ms",
+                    "p99 ms",
+                ],
+                [
+                    [
+                        r["clients"],
+                        r["connected"],
+                        r["span_s"],
+                        r["per_s"],
+                        r["server_cpu_percent"],
+                        r["server_cpu_us_per_handshake"],
+                        r["per_cpu_s"],
+                        r["loadgen_cpu_percent"],
+                        r["per_client"]["p50_ms"],
+                        r["per_client"]["p99_ms"],
+                    ]
+                    for r in scen["handshake"]
+                ],
+            ),
+        ]
     if "idle" in scen:
         parts += [
             "",
@@ -256,6 +292,8 @@ def render(results: dict[str, Any]) -> str:
                     "receiving",
                     "all back s",
                     "all receiving s",
+                    "p50 s",
+                    "p99 s",
                     "server CPU%",
                     "bystander p99",
                     "bystander max",
@@ -268,6 +306,8 @@ def render(results: dict[str, Any]) -> str:
                         st["receiving"],
                         st["all_back_s"],
                         st["all_receiving_s"],
+                        st.get("receiving_ms", {}).get("p50_ms", math.nan) / 1000,
+                        st.get("receiving_ms", {}).get("p99_ms", math.nan) / 1000,
                         st["server_cpu_percent"],
                         by["latency"]["p99_ms"],
                         by["latency"]["max_ms"],
@@ -348,6 +388,22 @@ def targets(results: dict[str, Any], interval_ms: int) -> list[dict[str, str]]:
             f"p99 <= {limit:g} ms, none lost (C={r['clients']}, {r['rate']:g}/s)",
             f"p99 {p99:.1f} ms, lost {r['lost_batches']}, ready {r['clients_ready']}",
             ok,
+        )
+    for r in scen.get("handshake", []):
+        add(
+            f"handshakes >= {HANDSHAKE_TARGET:,}/s on one core (C={r['clients']})",
+            f"{r['per_s']:,.0f}/s at {r['server_cpu_percent']:.0f} % server CPU"
+            f" ({_num(r['per_cpu_s'], 0)} per CPU-s), {r['connected']} connected",
+            r["per_s"] >= HANDSHAKE_TARGET and r["connected"] == r["clients"],
+        )
+    if "storm" in scen:
+        st = scen["storm"]
+        back = st["all_receiving_s"]
+        lost = st["bystanders"]["lost_batches"]
+        add(
+            f"storm of {st['dropped']:,}: all receiving <= {STORM_TARGET_S:g} s, none lost",
+            f"{_num(back, 2)} s, bystanders lost {lost}",
+            back is not None and back <= STORM_TARGET_S and lost == 0,
         )
     for r in scen.get("idle", []):
         if r["server"] == "tracker":
