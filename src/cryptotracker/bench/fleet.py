@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import resource
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,7 +38,7 @@ _SUMMED = (
 class FleetSpec:
     port: int
     subs: Sequence[Sequence[str]]
-    per_process: int = 2500
+    per_process: int = 5000
     deadline_ms: float = 125.0
     control: int = 0  # official python-socketio clients
     observe: bool = True  # one client per process subscribed to the union (lost batches)
@@ -56,7 +57,7 @@ class Fleet:
     @classmethod
     async def start(cls, procs: Processes, logs: Path, cores: str | None, spec: FleetSpec) -> Fleet:
         subs = [list(s) for s in spec.subs]
-        chunks = max(1, math.ceil(len(subs) / spec.per_process))
+        chunks = max(1, math.ceil(len(subs) / min(spec.per_process, _fd_room())))
         size = math.ceil(len(subs) / chunks) if subs else 0
         configs = []
         for i in range(chunks):
@@ -174,6 +175,12 @@ class Fleet:
 
     async def close(self) -> None:
         await asyncio.gather(*(p.call("close") for p in self.everyone if p.alive()))
+
+
+def _fd_room() -> int:
+    """Clients one load generator can hold: its open-file limit (raised to the hard limit at
+    start), less room for the rest of the process."""
+    return max(100, resource.getrlimit(resource.RLIMIT_NOFILE)[1] - 256)
 
 
 async def _start(

@@ -369,16 +369,18 @@ class LoadGen:
         return {"stable": sum(1 for c in self.clients if c.stable)}
 
     async def report(self, command: dict[str, Any]) -> dict[str, Any]:
-        """Counters of the window; lost batches leave out the last `grace_ms` (in flight)."""
+        """Counters of the window. Lost batches count those made inside it: from the `mark` (a
+        batch made before it may have reached some clients before it and the rest after) to
+        `grace_ms` before now (a later one may still be in flight)."""
         w = self.window
         ended = time.time()
         w.fold()
         grace_ms = float(command.get("grace_ms", 1000))
-        cutoff = ended * 1000 - grace_ms
+        first, cutoff = w.started * 1000, ended * 1000 - grace_ms
         expected = received = 0
         stable = [frozenset(c.symbols) for c in self.clients if c.stable]
         for ts, changed in w.batches.items():
-            if ts > cutoff:
+            if not first <= ts <= cutoff:
                 continue
             expected += sum(1 for s in stable if not s.isdisjoint(changed))
             received += w.receipts.get(ts, 0)

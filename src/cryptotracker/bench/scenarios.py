@@ -366,8 +366,10 @@ async def storm(opts: Options, logs: Path) -> dict[str, Any]:
         before = tracker.proc.cpu()
         result = await stormers.storm(timeout_s=60)
         after = tracker.proc.cpu()
-        # Bystanders' window covers the storm; batches still in flight are not counted lost.
-        seen = await bystanders.report(grace_ms=0)
+        # Bystanders' window covers the storm and a second more, so that every batch made
+        # during it is checked (report leaves out the last second's, possibly in flight).
+        await asyncio.sleep(1.0)
+        seen = await bystanders.report()
         await stormers.close()
         await bystanders.close()
     wall = max(after.at - before.at, 1e-9)
