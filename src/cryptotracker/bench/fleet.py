@@ -132,12 +132,14 @@ class Fleet:
         )
         out: dict[str, Any] = {key: sum(int(r[key]) for r in replies) for key in _SUMMED}
         out["duration_s"] = min(r["duration_s"] for r in replies)
-        latency, delivery = Histogram(), Histogram()
+        latency, delivery, lag = Histogram(), Histogram(), Histogram()
         for r in replies:
             latency.merge(Histogram.from_json(r["latency"]))
             delivery.merge(Histogram.from_json(r["delivery"]))
+            lag.merge(Histogram.from_json(r["lag"]))
         out["latency"] = latency
         out["delivery"] = delivery
+        out["lag"] = lag
         out["changes"] = replies[0].get("changes", []) if replies else []
         if self.control is not None:
             c = await self.control.call("report")

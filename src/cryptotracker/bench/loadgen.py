@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from cryptotracker.bench import wire
+from cryptotracker.bench.stamped import StampedTransport, kernel_stamps_supported
 from cryptotracker.bench.stats import Histogram
 from cryptotracker.bench.worker import load_config, reply, run, serve_commands
 
@@ -48,8 +49,10 @@ class Window:
     late_messages: int = 0
     latency: Histogram = field(default_factory=Histogram)  # per update, probes only
     delivery: Histogram = field(default_factory=Histogram)  # per message, probes only
+    lag: Histogram = field(default_factory=Histogram)  # probes: kernel arrival -> read here
     latencies: list[float] = field(default_factory=list)  # not yet binned into `latency`
     deliveries: list[float] = field(default_factory=list)  # not yet binned into `delivery`
+    lags: list[float] = field(default_factory=list)  # not yet binned into `lag`
     arrivals: list[int] = field(default_factory=list)  # batch ts per stable receipt, untallied
     receipts: Counter[int] = field(default_factory=Counter)  # batch ts -> stable receivers
     batches: dict[int, frozenset[str]] = field(default_factory=dict)  # observer's log
@@ -62,14 +65,17 @@ class Window:
         self.latencies.clear()
         self.delivery.add_many(self.deliveries)
         self.deliveries.clear()
+        self.lag.add_many(self.lags)
+        self.lags.clear()
 
     def reset(self) -> None:
         self.started = time.time()
         self.messages = self.bytes = self.snapshots = self.other_events = 0
         self.probe_messages = self.late_messages = 0
-        self.latency, self.delivery = Histogram(), Histogram()
+        self.latency, self.delivery, self.lag = Histogram(), Histogram(), Histogram()
         self.latencies.clear()
         self.deliveries.clear()
+        self.lags.clear()
         self.arrivals.clear()
         self.receipts.clear()
         self.batches.clear()
@@ -81,6 +87,7 @@ _FOLD_AT = 100_000
 
 class Client(asyncio.Protocol):
     __slots__ = (
+        "arrived",
         "buf",
         "counting",
         "error",
@@ -117,6 +124,7 @@ class Client(asyncio.Protocol):
         self.error = ""
         self.key = b""
         self.window = gen.window
+        self.arrived = 0.0  # kernel arrival of the data being read (stamped probes only)
         # Ready, not a probe, no partial frame held: every read goes through the cheap path.
         self.counting = False
 
@@ -266,6 +274,8 @@ class LoadGen:
         self.deadline_ms: float = float(config.get("deadline_ms", 125.0))
         self.concurrency: int = int(config.get("concurrency", 200))
         self.connect_timeout_s: float = float(config.get("connect_timeout_s", 60.0))
+        # Probes read their sockets themselves, for the kernel's arrival time (bench.stamped).
+        self.stamped = bool(config.get("kernel_stamps", True)) and kernel_stamps_supported()
         subs: list[list[str]] = config["subs"]
         # A few probes parse in full; the rest only count (see the module's docstring).
         probe_every = max(1, len(subs) // max(1, int(config.get("probes", 50))))
@@ -297,16 +307,22 @@ class LoadGen:
         self._probe(client, p)
 
     def _probe(self, client: Client, p: bytes) -> None:
-        """Full parse: each update's age at receipt, the message's delivery time, lateness."""
+        """Full parse: each update's age on arrival, the message's delivery time, lateness.
+        Arrival is the kernel's receive time where the probe's socket is stamped, else now."""
         w = self.window
         now = time.time() * 1000.0
+        if client.arrived:
+            at = client.arrived * 1000.0
+            w.lags.append(now - at)
+        else:
+            at = now
         data = wire.split_event(p)[1]["data"]
         ts: int = data["timestamp"]
         times = [u["lastUpdateTime"] for u in data["updates"]]
-        w.latencies.extend([now - t for t in times])
-        w.deliveries.append(now - ts)
+        w.latencies.extend([at - t for t in times])
+        w.deliveries.append(at - ts)
         w.probe_messages += 1
-        if times and now - min(times) > self.deadline_ms:
+        if times and at - min(times) > self.deadline_ms:
             w.late_messages += 1
         if client.stable:
             w.arrivals.append(ts)
@@ -327,7 +343,10 @@ class LoadGen:
             ready = client.begin()
             try:
                 async with asyncio.timeout(self.connect_timeout_s):
-                    await loop.create_connection(lambda: client, self.host, self.port)
+                    if client.probe and self.stamped:
+                        await StampedTransport.connect(self.host, self.port, client)
+                    else:
+                        await loop.create_connection(lambda: client, self.host, self.port)
                     await ready
             except (OSError, ConnectionError, TimeoutError) as exc:
                 client.error = client.error or f"{type(exc).__name__}: {exc}"
@@ -400,6 +419,7 @@ class LoadGen:
             "received_batches": received,
             "latency": w.latency.to_json(),
             "delivery": w.delivery.to_json(),
+            "lag": w.lag.to_json(),
             # The observer's log, in batch order: what the references replay.
             "changes": [sorted(w.batches[ts]) for ts in sorted(w.batches)]
             if command.get("changes")

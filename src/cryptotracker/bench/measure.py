@@ -85,6 +85,8 @@ def figures(
         "bytes_per_s": int(load["bytes"]) / wall,
         "latency": latency.summary(),
         "delivery": delivery.summary(),
+        # The load generator's own queue: kernel arrival -> read, on its probes.
+        "loadgen_lag": load["lag"].summary() if "lag" in load else None,
         "probe_messages": int(load["probe_messages"]),
         "late_messages": int(load["late_messages"]),
         "expected_batches": int(load["expected_batches"]),

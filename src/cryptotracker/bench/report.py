@@ -106,6 +106,7 @@ def render(results: dict[str, Any]) -> str:
                     "us/msg",
                     "RSS MB",
                     "KB/conn",
+                    "lg lag p99",
                 ],
                 [
                     [
@@ -127,6 +128,7 @@ def render(results: dict[str, Any]) -> str:
                         r["cpu_us_per_message"],
                         r["rss_mb"],
                         r["rss_kb_per_connection"],
+                        (r.get("loadgen_lag") or {}).get("p99_ms"),
                     ]
                     for r in scen["fanout"]
                 ],
