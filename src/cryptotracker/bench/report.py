@@ -106,6 +106,7 @@ def render(results: dict[str, Any]) -> str:
                     "us/msg",
                     "RSS MB",
                     "KB/conn",
+                    "load CPU%",
                     "lg lag p99",
                 ],
                 [
@@ -128,6 +129,7 @@ def render(results: dict[str, Any]) -> str:
                         r["cpu_us_per_message"],
                         r["rss_mb"],
                         r["rss_kb_per_connection"],
+                        r.get("load_cpu_percent"),
                         (r.get("loadgen_lag") or {}).get("p99_ms"),
                     ]
                     for r in scen["fanout"]
