@@ -48,6 +48,17 @@ def test_batch_receipt_declines_what_the_full_parse_must_handle() -> None:
         assert wire.batch_receipt(data) == -1, why
 
 
+def test_batch_timestamp_is_the_batchs_own_whatever_the_envelopes_key_order() -> None:
+    data = {"updates": [], "timestamp": TS, "snapshot": False}
+    envelope_last = orjson.dumps(["batch_update", {"data": data, "timestamp": TS + 7}])
+    envelope_first = orjson.dumps(["batch_update", {"timestamp": TS + 7, "data": data}])
+    for packet in (b"42" + envelope_last, b"42" + envelope_first):
+        assert wire.batch_timestamp(packet) == TS
+        assert wire.batch_receipt(wire.server_frame(packet)) == TS
+    other_key = b"42" + orjson.dumps(["batch_update", {"data": {"n": 5, "snapshot": False}}])
+    assert wire.batch_timestamp(other_key) == -1
+
+
 def test_frame_parser_is_empty_only_between_whole_messages() -> None:
     frame = wire.server_frame(_batch())
     parser = wire.FrameParser()

@@ -297,9 +297,8 @@ class LoadGen:
         if not client.first_batch_at:
             client.first_batch_at = time.time()
         if not client.probe:
-            try:
-                ts = wire.batch_timestamp(p)
-            except (wire.ProtocolError, ValueError):
+            ts = wire.batch_timestamp(p)
+            if ts < 0:
                 ts = int(wire.split_event(p)[1]["data"]["timestamp"])
             if client.stable:
                 w.arrivals.append(ts)

@@ -89,7 +89,7 @@ class StampedTransport:
             self._lost(ConnectionError("send buffer full"))
 
     def get_extra_info(self, name: str, default: Any = None) -> Any:
-        return self._sock if name == "socket" else default
+        return self._sock if name == "socket" and not self._closed else default
 
     def is_closing(self) -> bool:
         return self._closed

@@ -273,20 +273,28 @@ BATCH_PREFIX = b'42["batch_update",'
 _TS = b'"timestamp":'
 
 
-def batch_timestamp(text: bytes) -> int:
-    """The batch's own `data.timestamp` of a `batch_update` packet without parsing the JSON:
-    the envelope ends `..."timestamp":T,"snapshot":B},"timestamp":T2}]` (requestId absent)."""
-    envelope_ts = text.rfind(_TS)
-    i = text.rfind(_TS, 0, envelope_ts)
-    if i < 0:
-        raise ProtocolError("no batch timestamp")
-    start = i + len(_TS)
-    stop = text.index(b",", start)
-    return int(text[start:stop])
-
-
 _NOT_SNAPSHOT = b',"snapshot":false}'
-_TAIL_SEARCH = 64  # the batch's own timestamp lies within this many bytes of the frame's end
+_TAIL_SEARCH = 64  # the batch's own timestamp lies within this many bytes of the packet's end
+
+
+def _tail_timestamp(text: bytes, start: int, end: int) -> int:
+    """`T` of `"timestamp":T,"snapshot":false}` in the last 64 bytes of `text[start:end]`: the
+    batch's own `data.timestamp` (the envelope's comes after it or before `data`); -1 when
+    that is not there."""
+    stop = text.rfind(_NOT_SNAPSHOT, max(start, end - _TAIL_SEARCH), end)
+    if stop < 0:
+        return -1
+    colon = text.rfind(b":", stop - 20, stop)
+    digits = text[colon + 1 : stop]
+    if colon < 0 or not digits.isdigit() or not text.startswith(_TS, colon + 1 - len(_TS)):
+        return -1
+    return int(digits)
+
+
+def batch_timestamp(text: bytes) -> int:
+    """The batch's own `data.timestamp` of a non-snapshot `batch_update` packet without parsing
+    the JSON; -1 when it is not where the tracker puts it (the caller parses in full)."""
+    return _tail_timestamp(text, 0, len(text))
 
 
 def batch_receipt(data: bytes) -> int:
@@ -307,13 +315,7 @@ def batch_receipt(data: bytes) -> int:
         return -1
     if head + length != n or not data.startswith(BATCH_PREFIX, head):
         return -1
-    # The envelope ends `..."timestamp":T,"snapshot":false},"timestamp":T2}]`.
-    stop = data.rfind(_NOT_SNAPSHOT, n - _TAIL_SEARCH)
-    if stop < 0:
-        return -1
-    start = data.rfind(b":", stop - 20, stop) + 1
-    digits = data[start:stop]
-    return int(digits) if start and digits.isdigit() else -1
+    return _tail_timestamp(data, head, n)
 
 
 def is_snapshot(text: bytes) -> bool:
