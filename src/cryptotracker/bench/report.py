@@ -64,6 +64,12 @@ def ratios(fanout: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def _late_percent(row: dict[str, Any]) -> float | None:
+    """Late probe messages as a share of probe messages (the count depends on how many probes)."""
+    probes = row.get("probe_messages")
+    return 100 * row["late_messages"] / probes if probes else None
+
+
 def render(results: dict[str, Any]) -> str:
     parts = [
         f"cryptotracker bench  {results['started']}  ({results['command']})",
@@ -100,7 +106,7 @@ def render(results: dict[str, Any]) -> str:
                     "p95",
                     "p99",
                     "max",
-                    "late",
+                    "late %",
                     "lost",
                     "CPU%",
                     "us/msg",
@@ -123,7 +129,7 @@ def render(results: dict[str, Any]) -> str:
                         r["latency"]["p95_ms"],
                         r["latency"]["p99_ms"],
                         r["latency"]["max_ms"],
-                        r["late_messages"],
+                        _late_percent(r),
                         r["lost_batches"],
                         r["cpu_percent"],
                         r["cpu_us_per_message"],
