@@ -285,7 +285,7 @@ def render(results: dict[str, Any]) -> str:
                     for x in red["instances"]
                 ],
             ),
-            "added by crossing instances (delivery: batch time -> receipt): "
+            "added by crossing instances (delivery: batch time -> arrival, probes): "
             f"p50 {_num(red.get('added_p50_ms'))} ms, "
             f"p99 {_num(red.get('added_p99_ms'))} ms",
         ]
