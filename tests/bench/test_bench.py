@@ -23,7 +23,7 @@ FANOUT_FIELDS = {
 def _run_bench(out: Path) -> str:
     proc = subprocess.Popen(
         [sys.executable, "-m", "cryptotracker", "bench", "--quick",
-         "--scenarios", "ingest,fanout", "--out", str(out)],
+         "--scenarios", "ingest,fanout,handshake,storm", "--out", str(out)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     try:
@@ -57,3 +57,14 @@ def test_quick_bench_writes_every_reported_figure(tmp_path: Path) -> None:
     assert tracker["connect"]["connected"] == tracker["clients"]
     assert {"vs_floor", "vs_websockets"} <= set(results["ratios"][0])
     assert "CPU per delivered message vs references" in output
+
+    (handshake,) = results["scenarios"]["handshake"]
+    assert handshake["connected"] == handshake["clients"]
+    assert handshake["per_s"] > 0
+    assert {"span_s", "server_cpu_percent", "per_cpu_s", "loadgen_cpu_percent"} <= set(handshake)
+    storm = results["scenarios"]["storm"]
+    assert storm["receiving"] == storm["dropped"]
+    assert storm["all_receiving_s"] is not None
+    assert set(storm["receiving_ms"]) >= LATENCY_FIELDS
+    assert "lost_batches" in storm["bystanders"]
+    assert "handshake rate" in output and "reconnect storm" in output

@@ -3,11 +3,13 @@ Socket.IO v5 over raw WebSocket frames on asyncio protocols (no task, no library
 
     python -m cryptotracker.bench.loadgen CONFIG.json   # then JSON commands on stdin
 
-Every client counts what it receives and measures delivery (client receipt - the batch's
-timestamp); "probe" clients also parse every message and measure each update's exchange event
-time to receipt. One "observer" client subscribed to every symbol records which symbols each
-batch changed, so lost batches can be counted exactly (a client must get every batch that
-changed one of its symbols)."""
+It shares a core with the simulator, so a client's work per message is kept to the least that
+keeps the counts exact: most clients only count messages and bytes and note each batch's
+timestamp, read from the end of the frame without parsing the JSON (`wire.batch_receipt`). A few
+"probe" clients per process parse every message and measure each update's exchange event time to
+receipt. One "observer" client subscribed to every symbol records which symbols each batch
+changed, so lost batches can be counted exactly (a client must get every batch that changed one
+of its symbols). Raw figures go into lists during a window and are binned when it is reported."""
 
 from __future__ import annotations
 
@@ -16,10 +18,12 @@ import socket
 import struct
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, cast
 
 from cryptotracker.bench import wire
+from cryptotracker.bench.stamped import StampedTransport, kernel_stamps_supported
 from cryptotracker.bench.stats import Histogram
 from cryptotracker.bench.worker import load_config, reply, run, serve_commands
 
@@ -33,24 +37,59 @@ _LINGER_RST = struct.pack("ii", 1, 0)
 
 @dataclass(slots=True)
 class Window:
-    """What every client of this process received since the last `mark`."""
+    """What every client of this process received since the last `mark`. Clients keep a
+    reference to it, so it is reset in place."""
 
     started: float = field(default_factory=time.time)
     messages: int = 0
-    bytes: int = 0
+    bytes: int = 0  # WebSocket frame bytes of batch_update messages, headers included
     snapshots: int = 0
     other_events: int = 0
     probe_messages: int = 0
     late_messages: int = 0
     latency: Histogram = field(default_factory=Histogram)  # per update, probes only
-    delivery: Histogram = field(default_factory=Histogram)  # per message, every client
-    receipts: dict[int, int] = field(default_factory=dict)  # batch ts -> stable receivers
+    delivery: Histogram = field(default_factory=Histogram)  # per message, probes only
+    lag: Histogram = field(default_factory=Histogram)  # probes: kernel arrival -> read here
+    latencies: list[float] = field(default_factory=list)  # not yet binned into `latency`
+    deliveries: list[float] = field(default_factory=list)  # not yet binned into `delivery`
+    lags: list[float] = field(default_factory=list)  # not yet binned into `lag`
+    arrivals: list[int] = field(default_factory=list)  # batch ts per stable receipt, untallied
+    receipts: Counter[int] = field(default_factory=Counter)  # batch ts -> stable receivers
     batches: dict[int, frozenset[str]] = field(default_factory=dict)  # observer's log
+
+    def fold(self) -> None:
+        """Bin the raw lists (C-speed for the receipts; at report time for the rest)."""
+        self.receipts.update(self.arrivals)
+        self.arrivals.clear()
+        self.latency.add_many(self.latencies)
+        self.latencies.clear()
+        self.delivery.add_many(self.deliveries)
+        self.deliveries.clear()
+        self.lag.add_many(self.lags)
+        self.lags.clear()
+
+    def reset(self) -> None:
+        self.started = time.time()
+        self.messages = self.bytes = self.snapshots = self.other_events = 0
+        self.probe_messages = self.late_messages = 0
+        self.latency, self.delivery, self.lag = Histogram(), Histogram(), Histogram()
+        self.latencies.clear()
+        self.deliveries.clear()
+        self.lags.clear()
+        self.arrivals.clear()
+        self.receipts.clear()
+        self.batches.clear()
+
+
+# Arrivals tallied (by the observer, ten times a second) past this many: bounded memory.
+_FOLD_AT = 100_000
 
 
 class Client(asyncio.Protocol):
     __slots__ = (
+        "arrived",
         "buf",
+        "counting",
         "error",
         "first_batch_at",
         "gen",
@@ -65,6 +104,7 @@ class Client(asyncio.Protocol):
         "state",
         "symbols",
         "transport",
+        "window",
     )  # fmt: skip
 
     def __init__(self, gen: LoadGen, symbols: list[str], probe: bool, observer: bool = False):
@@ -83,6 +123,10 @@ class Client(asyncio.Protocol):
         self.stable = False
         self.error = ""
         self.key = b""
+        self.window = gen.window
+        self.arrived = 0.0  # kernel arrival of the data being read (stamped probes only)
+        # Ready, not a probe, no partial frame held: every read goes through the cheap path.
+        self.counting = False
 
     # ---- life cycle ----------------------------------------------------------------------
 
@@ -90,6 +134,7 @@ class Client(asyncio.Protocol):
         self.parser = wire.FrameParser()
         self.buf = b""
         self.state = _HTTP
+        self.counting = False
         self.error = ""
         self.started = time.time()
         self.ready_at = self.first_batch_at = 0.0
@@ -112,7 +157,7 @@ class Client(asyncio.Protocol):
         if self.state != _READY and not self.error:
             self.error = f"closed in state {self.state}: {exc}"
         self.state = _CLOSED
-        self.stable = False
+        self.counting = self.stable = False
         self.transport = None
         self._settle()
 
@@ -133,12 +178,29 @@ class Client(asyncio.Protocol):
 
     def _fail(self, why: str) -> None:
         self.error = why
+        self.counting = False
         if self.transport is not None:
             self.transport.close()
 
     # ---- bytes in ------------------------------------------------------------------------
 
     def data_received(self, data: bytes) -> None:
+        if self.counting:
+            ts = wire.batch_receipt(data)
+            if ts >= 0:
+                w = self.window
+                w.messages += 1
+                w.bytes += len(data)
+                if self.stable:
+                    w.arrivals.append(ts)
+                if not self.first_batch_at:
+                    self.first_batch_at = time.time()
+                return
+        self._read(data)
+        self.counting = self.state == _READY and not self.probe and self.parser.empty
+
+    def _read(self, data: bytes) -> None:
+        """Anything but one whole batch frame: the handshake, acks, pings, split frames."""
         if self.state == _HTTP:
             self.buf += data
             end = self.buf.find(b"\r\n\r\n")
@@ -212,45 +274,62 @@ class LoadGen:
         self.deadline_ms: float = float(config.get("deadline_ms", 125.0))
         self.concurrency: int = int(config.get("concurrency", 200))
         self.connect_timeout_s: float = float(config.get("connect_timeout_s", 60.0))
-        probe_every = max(1, int(config.get("probe_every", 10)))
+        # Probes read their sockets themselves, for the kernel's arrival time (bench.stamped).
+        self.stamped = bool(config.get("kernel_stamps", True)) and kernel_stamps_supported()
         subs: list[list[str]] = config["subs"]
+        # A few probes parse in full; the rest only count (see the module's docstring).
+        probe_every = max(1, len(subs) // max(1, int(config.get("probes", 50))))
+        self.window = Window()
         self.clients = [Client(self, s, probe=i % probe_every == 0) for i, s in enumerate(subs)]
         observe: list[str] | None = config.get("observer_symbols")
         self.observer = Client(self, observe, probe=True, observer=True) if observe else None
-        self.window = Window()
         self.recording = False
 
-    # ---- hot path: one call per batch_update received ---------------------------------------
+    # ---- every batch_update the cheap path did not take ------------------------------------
 
     def on_batch(self, client: Client, p: bytes) -> None:
         w = self.window
-        now = time.time() * 1000.0
         w.messages += 1
-        w.bytes += len(p)
-        if b'"snapshot":t' in p[-64:]:
+        w.bytes += len(p) + wire.frame_header_size(len(p))
+        if wire.is_snapshot(p):
             w.snapshots += 1
             return
-        ts = wire.batch_timestamp(p)
-        w.delivery.add(now - ts)
         if not client.first_batch_at:
-            client.first_batch_at = now / 1000.0
+            client.first_batch_at = time.time()
+        if not client.probe:
+            ts = wire.batch_timestamp(p)
+            if ts < 0:
+                ts = int(wire.split_event(p)[1]["data"]["timestamp"])
+            if client.stable:
+                w.arrivals.append(ts)
+            return
+        self._probe(client, p)
+
+    def _probe(self, client: Client, p: bytes) -> None:
+        """Full parse: each update's age on arrival, the message's delivery time, lateness.
+        Arrival is the kernel's receive time where the probe's socket is stamped, else now."""
+        w = self.window
+        now = time.time() * 1000.0
+        if client.arrived:
+            at = client.arrived * 1000.0
+            w.lags.append(now - at)
+        else:
+            at = now
+        data = wire.split_event(p)[1]["data"]
+        ts: int = data["timestamp"]
+        times = [u["lastUpdateTime"] for u in data["updates"]]
+        w.latencies.extend([at - t for t in times])
+        w.deliveries.append(at - ts)
+        w.probe_messages += 1
+        if times and at - min(times) > self.deadline_ms:
+            w.late_messages += 1
         if client.stable:
-            w.receipts[ts] = w.receipts.get(ts, 0) + 1
-        if client.probe:
-            _, env = wire.split_event(p)
-            updates = env["data"]["updates"]
-            oldest = now
-            add = w.latency.add
-            for u in updates:
-                t = u["lastUpdateTime"]
-                add(now - t)
-                if t < oldest:
-                    oldest = t
-            w.probe_messages += 1
-            if now - oldest > self.deadline_ms:
-                w.late_messages += 1
-            if client.observer and self.recording:
-                w.batches[ts] = frozenset(u["symbol"] for u in updates)
+            w.arrivals.append(ts)
+        if client.observer and self.recording:
+            w.batches[ts] = frozenset(u["symbol"] for u in data["updates"])
+            if len(w.arrivals) > _FOLD_AT:
+                w.receipts.update(w.arrivals)
+                w.arrivals.clear()
 
     # ---- commands ------------------------------------------------------------------------
 
@@ -263,7 +342,10 @@ class LoadGen:
             ready = client.begin()
             try:
                 async with asyncio.timeout(self.connect_timeout_s):
-                    await loop.create_connection(lambda: client, self.host, self.port)
+                    if client.probe and self.stamped:
+                        await StampedTransport.connect(self.host, self.port, client)
+                    else:
+                        await loop.create_connection(lambda: client, self.host, self.port)
                     await ready
             except (OSError, ConnectionError, TimeoutError) as exc:
                 client.error = client.error or f"{type(exc).__name__}: {exc}"
@@ -275,7 +357,8 @@ class LoadGen:
         gate = asyncio.Semaphore(self.concurrency)
         started = time.time()
         times = await asyncio.gather(*(self._open(c, gate) for c in clients))
-        took = time.time() - started
+        ended = time.time()
+        took = ended - started
         hist = Histogram()
         hist.add_many(t * 1000 for t in times if t is not None)
         errors = sorted({c.error for c in clients if c.state != _READY and c.error})[:5]
@@ -284,6 +367,10 @@ class LoadGen:
             "clients": len(counted),
             "connected": sum(1 for t in counted if t is not None),
             "took_s": took,
+            # Wall-clock bounds, so the orchestrator can span processes: first connect
+            # attempt, last client ready (CONNECT ack, or subscribe ack when subscribing).
+            "first_at": started,
+            "last_at": max((c.ready_at for c in clients if c.state == _READY), default=ended),
             "per_client": hist.to_json(),
             "errors": errors,
         }
@@ -293,22 +380,25 @@ class LoadGen:
         return await self._open_all(todo)
 
     async def mark(self, _: dict[str, Any]) -> dict[str, Any]:
-        self.window = Window()
+        self.window.reset()
         self.recording = True
         for client in self.clients:
             client.stable = client.state == _READY
         return {"stable": sum(1 for c in self.clients if c.stable)}
 
     async def report(self, command: dict[str, Any]) -> dict[str, Any]:
-        """Counters of the window; lost batches leave out the last `grace_ms` (in flight)."""
+        """Counters of the window. Lost batches count those made inside it: from the `mark` (a
+        batch made before it may have reached some clients before it and the rest after) to
+        `grace_ms` before now (a later one may still be in flight)."""
         w = self.window
         ended = time.time()
+        w.fold()
         grace_ms = float(command.get("grace_ms", 1000))
-        cutoff = ended * 1000 - grace_ms
+        first, cutoff = w.started * 1000, ended * 1000 - grace_ms
         expected = received = 0
         stable = [frozenset(c.symbols) for c in self.clients if c.stable]
         for ts, changed in w.batches.items():
-            if ts > cutoff:
+            if not first <= ts <= cutoff:
                 continue
             expected += sum(1 for s in stable if not s.isdisjoint(changed))
             received += w.receipts.get(ts, 0)
@@ -328,6 +418,7 @@ class LoadGen:
             "received_batches": received,
             "latency": w.latency.to_json(),
             "delivery": w.delivery.to_json(),
+            "lag": w.lag.to_json(),
             # The observer's log, in batch order: what the references replay.
             "changes": [sorted(w.batches[ts]) for ts in sorted(w.batches)]
             if command.get("changes")
@@ -350,6 +441,8 @@ class LoadGen:
             await asyncio.sleep(0.02)
         back = [c.ready_at - dropped_at for c in self.clients if c.state == _READY]
         receiving = [c.first_batch_at - dropped_at for c in self.clients if c.first_batch_at]
+        receiving_ms = Histogram()
+        receiving_ms.add_many(t * 1000 for t in receiving)
         return {
             **opened,
             "dropped": len(self.clients),
@@ -357,6 +450,7 @@ class LoadGen:
             "all_receiving_s": max(receiving) if len(receiving) == len(self.clients) else None,
             "back": len(back),
             "receiving": len(receiving),
+            "receiving_ms": receiving_ms.to_json(),
         }
 
     async def close(self, _: dict[str, Any]) -> dict[str, Any]:

@@ -25,13 +25,18 @@ class Sample:
     updates: float = 0.0  # tracker: exchange updates so far
     batches: float = 0.0
     trades: int = 0  # simulator: trades sent so far
+    load_cpu_s: float = 0.0  # load generators (and the simulator, when given) so far
 
 
 async def sample(
-    proc: Process, tracker: Tracker | None = None, sim: Simulator | None = None
+    proc: Process,
+    tracker: Tracker | None = None,
+    sim: Simulator | None = None,
+    fleets: Sequence[Fleet] = (),
 ) -> Sample:
     metrics = await tracker.metrics() if tracker is not None else {}
     trades = await sim.trades() if sim is not None else 0
+    load_cpu = sum(f.cpu_s() for f in fleets) + (sim.proc.cpu().total_s if sim else 0.0)
     return Sample(
         at=time.monotonic(),
         cpu_s=proc.cpu().total_s,
@@ -39,6 +44,7 @@ async def sample(
         updates=metric_sum(metrics, "cryptotracker_exchange_updates_total"),
         batches=metric_sum(metrics, "cryptotracker_batches_total"),
         trades=trades,
+        load_cpu_s=load_cpu,
     )
 
 
@@ -51,11 +57,11 @@ async def window(
     changes: bool = False,
 ) -> tuple[Sample, Sample, list[dict[str, Any]]]:
     """Mark every fleet, wait, report: the server's samples around the clients' window."""
-    before = await sample(server, tracker, sim)
+    before = await sample(server, tracker, sim, fleets)
     await asyncio.gather(*(f.mark() for f in fleets))
     await asyncio.sleep(seconds)
+    after = await sample(server, tracker, sim, fleets)  # before the reports' own work
     loads = list(await asyncio.gather(*(f.report(changes=changes) for f in fleets)))
-    after = await sample(server, tracker, sim)
     return before, after, loads
 
 
@@ -85,11 +91,16 @@ def figures(
         "bytes_per_s": int(load["bytes"]) / wall,
         "latency": latency.summary(),
         "delivery": delivery.summary(),
+        # The load generator's own queue: kernel arrival -> read, on its probes.
+        "loadgen_lag": load["lag"].summary() if "lag" in load else None,
         "probe_messages": int(load["probe_messages"]),
         "late_messages": int(load["late_messages"]),
         "expected_batches": int(load["expected_batches"]),
         "lost_batches": int(load["expected_batches"]) - int(load["received_batches"]),
         "cpu_percent": 100 * cpu / wall,
+        # The load core: load generators plus the simulator (tracker runs), to show it is not
+        # what limits the run.
+        "load_cpu_percent": 100 * (after.load_cpu_s - before.load_cpu_s) / wall,
         "cpu_us_per_message": 1e6 * charged / messages if messages else None,
         "rss_mb": after.rss / MB,
         "rss_kb_per_connection": (

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-SCENARIOS = ("ingest", "fanout", "idle", "redis", "storm")
+SCENARIOS = ("ingest", "fanout", "handshake", "idle", "redis", "storm")
 
 
 @dataclass(slots=True)
@@ -20,7 +20,9 @@ class Options:
     warmup_s: float = 2.0
     references: bool = True
     control_clients: int = 5
-    per_process: int = 2500  # load-generator clients per process (fd limit is per process)
+    # Load-generator clients per process (fewer processes on the load core: fewer switches
+    # and probes); capped below the file-descriptor limit, which is per process.
+    per_process: int = 5000
     idle_clients: int = 10000
     storm_clients: int = 2000
     bystanders: int = 200

@@ -117,6 +117,7 @@ class Floor(Reference):
     def __init__(self, config: dict[str, Any]) -> None:
         super().__init__(config)
         self.groups: dict[frozenset[str], list[socket.socket]] = {}
+        self.order: dict[frozenset[str], tuple[str, ...]] = {}  # each group's symbols, sorted
         self.pending: dict[socket.socket, bytes] = {}
 
     async def serve(self) -> None:
@@ -160,7 +161,9 @@ class Floor(Reference):
                         elif frame.payload.startswith(b"42"):
                             ack_id, symbols = _subscription(frame.payload)
                             await loop.sock_sendall(sock, wire.server_frame(_ack(ack_id, symbols)))
-                            self.groups.setdefault(frozenset(symbols), []).append(sock)
+                            key = frozenset(symbols)
+                            self.groups.setdefault(key, []).append(sock)
+                            self.order.setdefault(key, tuple(sorted(key)))
                             self.clients += 1
                             return
                     chunk = await loop.sock_recv(sock, 65536)
@@ -172,10 +175,10 @@ class Floor(Reference):
 
     def tick(self) -> None:
         changed, ts = self.next_batch()
+        batch = self.payloads.of(changed, ts)
+        order = self.order
         frames = [
-            (wire.server_frame(self.payloads.batch(sorted(key & changed), ts)), socks)
-            for key, socks in self.groups.items()
-            if not key.isdisjoint(changed)
+            (f, socks) for key, socks in self.groups.items() if (f := batch.frame(order[key]))
         ]
         pending = self.pending
         gone: list[socket.socket] = []
@@ -222,6 +225,7 @@ class Floor(Reference):
                 self.groups[key] = kept
             else:
                 del self.groups[key]
+                del self.order[key]
         for sock in gone:
             self.pending.pop(sock, None)
             self.clients -= 1
@@ -273,12 +277,13 @@ class RawWebsockets(Reference):
 
         changed, ts = self.next_batch()
         started = time.thread_time()
+        batch = self.payloads.of(changed, ts)
         sends = 0
         for key, conns in self.groups.items():
-            if key.isdisjoint(changed):
-                continue
-            broadcast(conns, self.payloads.batch(sorted(key & changed), ts).decode())
-            sends += len(conns)
+            packet = batch.packet(sorted(key & changed))
+            if packet:
+                broadcast(conns, packet.decode())
+                sends += len(conns)
         self.send_cpu_s += time.thread_time() - started
         self.sends += sends
 

@@ -12,6 +12,8 @@ INGEST_TARGET = 50_000  # updates/s on one core
 FLOOR_RATIO_TARGET = 1.5  # server CPU per message vs the floor
 IDLE_KB_TARGET = 20.0  # per idle connection
 LATENCY_SLACK_MS = 25.0  # p99 <= batch interval + this
+HANDSHAKE_TARGET = 2_000  # new Socket.IO connections per second on one core
+STORM_TARGET_S = 3.0  # every dropped client back, resubscribed and receiving
 
 
 def _num(value: Any, digits: int = 1) -> str:
@@ -62,6 +64,12 @@ def ratios(fanout: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def _late_percent(row: dict[str, Any]) -> float | None:
+    """Late probe messages as a share of probe messages (the count depends on how many probes)."""
+    probes = row.get("probe_messages")
+    return 100 * row["late_messages"] / probes if probes else None
+
+
 def render(results: dict[str, Any]) -> str:
     parts = [
         f"cryptotracker bench  {results['started']}  ({results['command']})",
@@ -98,12 +106,14 @@ def render(results: dict[str, Any]) -> str:
                     "p95",
                     "p99",
                     "max",
-                    "late",
+                    "late %",
                     "lost",
                     "CPU%",
                     "us/msg",
                     "RSS MB",
                     "KB/conn",
+                    "load CPU%",
+                    "lg lag p99",
                 ],
                 [
                     [
@@ -119,12 +129,14 @@ def render(results: dict[str, Any]) -> str:
                         r["latency"]["p95_ms"],
                         r["latency"]["p99_ms"],
                         r["latency"]["max_ms"],
-                        r["late_messages"],
+                        _late_percent(r),
                         r["lost_batches"],
                         r["cpu_percent"],
                         r["cpu_us_per_message"],
                         r["rss_mb"],
                         r["rss_kb_per_connection"],
+                        r.get("load_cpu_percent"),
+                        (r.get("loadgen_lag") or {}).get("p99_ms"),
                     ]
                     for r in scen["fanout"]
                 ],
@@ -181,6 +193,40 @@ def render(results: dict[str, Any]) -> str:
                     ],
                 ),
             ]
+    if "handshake" in scen:
+        parts += [
+            "",
+            "handshake rate (no subscriptions, market quiet; first connect -> last CONNECT ack)",
+            table(
+                [
+                    "C",
+                    "connected",
+                    "span s",
+                    "per s",
+                    "server CPU%",
+                    "us/handshake",
+                    "per CPU-s",
+                    "loadgen CPU%",
+                    "p50 ms",
+                    "p99 ms",
+                ],
+                [
+                    [
+                        r["clients"],
+                        r["connected"],
+                        r["span_s"],
+                        r["per_s"],
+                        r["server_cpu_percent"],
+                        r["server_cpu_us_per_handshake"],
+                        r["per_cpu_s"],
+                        r["loadgen_cpu_percent"],
+                        r["per_client"]["p50_ms"],
+                        r["per_client"]["p99_ms"],
+                    ]
+                    for r in scen["handshake"]
+                ],
+            ),
+        ]
     if "idle" in scen:
         parts += [
             "",
@@ -239,7 +285,7 @@ def render(results: dict[str, Any]) -> str:
                     for x in red["instances"]
                 ],
             ),
-            "added by crossing instances (delivery: batch time -> receipt): "
+            "added by crossing instances (delivery: batch time -> arrival, probes): "
             f"p50 {_num(red.get('added_p50_ms'))} ms, "
             f"p99 {_num(red.get('added_p99_ms'))} ms",
         ]
@@ -256,6 +302,8 @@ def render(results: dict[str, Any]) -> str:
                     "receiving",
                     "all back s",
                     "all receiving s",
+                    "p50 s",
+                    "p99 s",
                     "server CPU%",
                     "bystander p99",
                     "bystander max",
@@ -268,6 +316,8 @@ def render(results: dict[str, Any]) -> str:
                         st["receiving"],
                         st["all_back_s"],
                         st["all_receiving_s"],
+                        st.get("receiving_ms", {}).get("p50_ms", math.nan) / 1000,
+                        st.get("receiving_ms", {}).get("p99_ms", math.nan) / 1000,
                         st["server_cpu_percent"],
                         by["latency"]["p99_ms"],
                         by["latency"]["max_ms"],
@@ -348,6 +398,22 @@ def targets(results: dict[str, Any], interval_ms: int) -> list[dict[str, str]]:
             f"p99 <= {limit:g} ms, none lost (C={r['clients']}, {r['rate']:g}/s)",
             f"p99 {p99:.1f} ms, lost {r['lost_batches']}, ready {r['clients_ready']}",
             ok,
+        )
+    for r in scen.get("handshake", []):
+        add(
+            f"handshakes >= {HANDSHAKE_TARGET:,}/s on one core (C={r['clients']})",
+            f"{r['per_s']:,.0f}/s at {r['server_cpu_percent']:.0f} % server CPU"
+            f" ({_num(r['per_cpu_s'], 0)} per CPU-s), {r['connected']} connected",
+            r["per_s"] >= HANDSHAKE_TARGET and r["connected"] == r["clients"],
+        )
+    if "storm" in scen:
+        st = scen["storm"]
+        back = st["all_receiving_s"]
+        lost = st["bystanders"]["lost_batches"]
+        add(
+            f"storm of {st['dropped']:,}: all receiving <= {STORM_TARGET_S:g} s, none lost",
+            f"{_num(back, 2)} s, bystanders lost {lost}",
+            back is not None and back <= STORM_TARGET_S and lost == 0,
         )
     for r in scen.get("idle", []):
         if r["server"] == "tracker":

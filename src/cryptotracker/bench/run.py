@@ -58,7 +58,8 @@ async def run(opts: Options, command: str) -> dict[str, Any]:
     }
     started = time.monotonic()
     runners = {
-        "ingest": scenarios.ingest, "fanout": scenarios.fanout, "idle": scenarios.idle,
+        "ingest": scenarios.ingest, "fanout": scenarios.fanout,
+        "handshake": scenarios.handshake, "idle": scenarios.idle,
         "redis": scenarios.redis, "storm": scenarios.storm,
     }  # fmt: skip
     chosen = [s for s in opts.scenarios if s in runners]

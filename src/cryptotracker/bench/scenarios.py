@@ -169,6 +169,57 @@ async def _reference(
     return rows
 
 
+# ---- handshake rate -------------------------------------------------------------------------
+
+
+async def handshake(opts: Options, logs: Path) -> list[dict[str, Any]]:
+    """New Socket.IO connections per second the tracker accepts on its core: for each client
+    count, that many clients connect as fast as the load generator can (no subscriptions, the
+    market quiet); first connect attempt to last CONNECT ack, and the server's CPU meanwhile."""
+    rows = []
+    for clients in opts.clients:
+        async with _market(opts, logs, 0.0) as (procs, sim, _):
+            tracker = await Tracker.start(procs, logs, _cores(opts), sim)
+            await asyncio.sleep(SETTLE_S)
+            fleet = await Fleet.start(
+                procs,
+                logs,
+                opts.load_cores,
+                _spec(
+                    opts,
+                    tracker.port,
+                    [[] for _ in range(clients)],
+                    observe=False,
+                    name="handshake",
+                ),
+            )
+            _log(f"handshake: {clients} clients -> tracker")
+            server_before, load_before = tracker.proc.cpu(), fleet.cpu_s()
+            connect = await fleet.connect()
+            server_after, load_after = tracker.proc.cpu(), fleet.cpu_s()
+            await fleet.close()
+        wall = max(server_after.at - server_before.at, 1e-9)
+        server_cpu = server_after.total_s - server_before.total_s
+        connected = int(connect["connected"])
+        span = max(float(connect["span_s"]), 1e-9)
+        rows.append(
+            {
+                "clients": clients,
+                "connected": connected,
+                "span_s": span,
+                "per_s": connected / span,
+                "server_cpu_percent": 100 * server_cpu / wall,
+                "server_cpu_us_per_handshake": 1e6 * server_cpu / connected if connected else None,
+                # What one core would accept if the server had nothing else to do.
+                "per_cpu_s": connected / server_cpu if server_cpu > 0 else None,
+                "loadgen_cpu_percent": 100 * (load_after - load_before) / wall,
+                "per_client": connect["per_client"],
+                "errors": connect["errors"],
+            }
+        )
+    return rows
+
+
 # ---- idle connections -----------------------------------------------------------------------
 
 
@@ -315,8 +366,10 @@ async def storm(opts: Options, logs: Path) -> dict[str, Any]:
         before = tracker.proc.cpu()
         result = await stormers.storm(timeout_s=60)
         after = tracker.proc.cpu()
-        # Bystanders' window covers the storm; batches still in flight are not counted lost.
-        seen = await bystanders.report(grace_ms=0)
+        # Bystanders' window covers the storm and a second more, so that every batch made
+        # during it is checked (report leaves out the last second's, possibly in flight).
+        await asyncio.sleep(1.0)
+        seen = await bystanders.report()
         await stormers.close()
         await bystanders.close()
     wall = max(after.at - before.at, 1e-9)

@@ -89,6 +89,11 @@ def _length_header(first: int, length: int, mask_bit: int) -> bytes:
     return bytes((first, mask_bit | 127)) + length.to_bytes(8, "big")
 
 
+def frame_header_size(length: int) -> int:
+    """Bytes of an unmasked frame's header for a payload of `length` bytes."""
+    return 2 if length < 126 else 4 if length < 1 << 16 else 10
+
+
 def server_frame(payload: bytes, opcode: int = OP_TEXT) -> bytes:
     """An unmasked, final frame as a server writes it."""
     return _length_header(0x80 | opcode, len(payload), 0) + payload
@@ -125,6 +130,11 @@ class FrameParser:
         self._buf = b""
         self._parts: list[bytes] = []
         self._op = 0
+
+    @property
+    def empty(self) -> bool:
+        """Nothing held back: no partial frame, no fragments of a message."""
+        return not self._buf and not self._parts
 
     def feed(self, data: bytes) -> list[Frame]:
         buf = self._buf + data if self._buf else data
@@ -263,16 +273,49 @@ BATCH_PREFIX = b'42["batch_update",'
 _TS = b'"timestamp":'
 
 
+_NOT_SNAPSHOT = b',"snapshot":false}'
+_TAIL_SEARCH = 64  # the batch's own timestamp lies within this many bytes of the packet's end
+
+
+def _tail_timestamp(text: bytes, start: int, end: int) -> int:
+    """`T` of `"timestamp":T,"snapshot":false}` in the last 64 bytes of `text[start:end]`: the
+    batch's own `data.timestamp` (the envelope's comes after it or before `data`); -1 when
+    that is not there."""
+    stop = text.rfind(_NOT_SNAPSHOT, max(start, end - _TAIL_SEARCH), end)
+    if stop < 0:
+        return -1
+    colon = text.rfind(b":", stop - 20, stop)
+    digits = text[colon + 1 : stop]
+    if colon < 0 or not digits.isdigit() or not text.startswith(_TS, colon + 1 - len(_TS)):
+        return -1
+    return int(digits)
+
+
 def batch_timestamp(text: bytes) -> int:
-    """The batch's own `data.timestamp` of a `batch_update` packet without parsing the JSON:
-    the envelope ends `..."timestamp":T,"snapshot":B},"timestamp":T2}]` (requestId absent)."""
-    envelope_ts = text.rfind(_TS)
-    i = text.rfind(_TS, 0, envelope_ts)
-    if i < 0:
-        raise ProtocolError("no batch timestamp")
-    start = i + len(_TS)
-    stop = text.index(b",", start)
-    return int(text[start:stop])
+    """The batch's own `data.timestamp` of a non-snapshot `batch_update` packet without parsing
+    the JSON; -1 when it is not where the tracker puts it (the caller parses in full)."""
+    return _tail_timestamp(text, 0, len(text))
+
+
+def batch_receipt(data: bytes) -> int:
+    """The batch timestamp when `data` is exactly one whole, unfragmented text frame holding a
+    non-snapshot `batch_update` packet (what nearly every read of a keeping-up client is);
+    -1 for anything else, which the caller parses in full. No JSON parse and one allocation:
+    the cheap path of a load-generator client that only counts what it receives."""
+    n = len(data)
+    if n < 4 or data[0] != 0x81:  # FIN + text
+        return -1
+    length = data[1]  # a set mask bit (a server must not mask) makes this >= 128
+    if length == 126:
+        head = 4
+        length = (data[2] << 8) | data[3]
+    elif length < 126:
+        head = 2
+    else:
+        return -1
+    if head + length != n or not data.startswith(BATCH_PREFIX, head):
+        return -1
+    return _tail_timestamp(data, head, n)
 
 
 def is_snapshot(text: bytes) -> bool:
