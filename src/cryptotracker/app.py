@@ -9,6 +9,7 @@ import dataclasses
 import gc
 import os
 import socket
+import threading
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -441,6 +442,21 @@ def run_server(settings: Settings) -> None:
         await server.start()
         await stop.wait()
         log.info("shutdown_requested")
-        await server.stop()
+        # A stop that hangs (a peer that never answers, a stuck thread in the loop's teardown)
+        # must not outlive the supervisor's patience: past this the process exits anyway.
+        deadline = settings.shutdown_timeout_s + 3
+        watchdog = threading.Timer(deadline, _forced_exit, args=(deadline,))
+        watchdog.daemon = True
+        watchdog.start()
+        try:
+            async with asyncio.timeout(settings.shutdown_timeout_s + 1):
+                await server.stop()
+        except TimeoutError:
+            log.warning("shutdown_timeout", timeout_s=settings.shutdown_timeout_s + 1)
 
     uvloop.run(main())
+
+
+def _forced_exit(after_s: float) -> None:
+    log.error("shutdown_forced", after_s=after_s)
+    os._exit(1)
