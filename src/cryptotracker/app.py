@@ -47,6 +47,8 @@ log = structlog.get_logger(__name__)
 
 # A feed silent this long no longer counts as serving fresh prices.
 STALE_AFTER_S = 120.0
+# Closing the Redis clients on the way out waits at most this long.
+CLOSE_TIMEOUT_S = 2.0
 # How often the ingesting instance tells the others its feed status when no batch carries it.
 STATUS_EVERY_S = 1.0
 
@@ -342,7 +344,12 @@ def create_app(settings: Settings, tracker: Tracker) -> FastAPI:
             runner.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await runner
-            await tracker.close()
+            try:
+                # Closing Redis clients can wait on a connection another task left mid-read.
+                async with asyncio.timeout(CLOSE_TIMEOUT_S):
+                    await tracker.close()
+            except TimeoutError:
+                log.warning("close_timeout", timeout_s=CLOSE_TIMEOUT_S)
             INGEST_ACTIVE.set(0)
 
     docs = settings.serve_docs
