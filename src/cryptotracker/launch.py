@@ -1,19 +1,40 @@
 """Start the market simulator as a child process (demo mode, and the last link of the source
-chain) and stop it with its owner."""
+chain) and stop it with its owner, even when the owner is killed (kill -9, OOM killer)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
+import os
+import signal
 import socket
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import structlog
 
 log = structlog.get_logger(__name__)
 
 READY_TIMEOUT_S = 20.0
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def _die_with_parent(parent: int) -> Callable[[], None] | None:
+    """A preexec function for the child: the kernel sends it SIGKILL when this process dies,
+    however it dies (prctl PR_SET_PDEATHSIG; Linux only, elsewhere None: the child is stopped
+    on a graceful exit only). The signal follows the forking thread: we fork from the event
+    loop's thread, which lives as long as the process. A parent already gone before the prctl
+    took effect is caught by comparing the parent pid."""
+    if not sys.platform.startswith("linux"):
+        return None
+    libc = ctypes.CDLL(None, use_errno=True)
+
+    def preexec() -> None:
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0 or os.getppid() != parent:
+            os._exit(1)
+
+    return preexec
 
 
 def _free_port(host: str) -> int:
@@ -42,7 +63,7 @@ async def simulator_process(
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "cryptotracker", "simulate",
         "--host", host, "--port", str(port), "--symbols", str(symbols), "--rate", str(rate),
-        stdin=asyncio.subprocess.DEVNULL,
+        stdin=asyncio.subprocess.DEVNULL, preexec_fn=_die_with_parent(os.getpid()),
     )  # fmt: skip
     try:
         async with asyncio.timeout(READY_TIMEOUT_S):
