@@ -249,19 +249,41 @@ class ComponentHealth(WireModel):
     detail: str = ""
 
 
+class LeaseHealth(WireModel):
+    """The ingest lease (`ingest:leader` in Redis): whether this instance holds it, and who
+    does as Redis says now (null: nobody, or Redis did not answer)."""
+
+    held: bool
+    holder: str | None
+
+
 class Health(WireModel):
-    """`GET /health`: 200 while the server can serve prices, 503 when it cannot."""
+    """`GET /health`: 200 while the server can serve prices, 503 when it cannot. Names the
+    instance answering, whether it ingests, the lease, Redis's latency, and the feed."""
 
     status: Literal["ok", "degraded", "down"]
+    instance: str
+    ingesting: bool
+    lease: LeaseHealth | None  # null without Redis (one instance)
     source: Source | None
     live: bool
     circuit: Literal["closed", "open", "half_open"]
     feed: ComponentHealth
     redis: ComponentHealth
+    redis_latency_ms: float | None  # one PING from this instance; null without or when down
     connections: int
     symbols: int
     last_update_age_s: float | None
     timestamp: Millis
+
+
+class Readiness(WireModel):
+    """`GET /health/ready`: 200 when this instance should get traffic (listening, not shutting
+    down, and with fresh prices or still within its start-up grace period), 503 otherwise."""
+
+    ready: bool
+    reason: str
+    instance: str
 
 
 class TelemetryBatch(WireModel):
@@ -319,6 +341,7 @@ EXPORTED_MODELS: tuple[type[BaseModel], ...] = (
     PriceList,
     CandleList,
     Health,
+    Readiness,
     TelemetryBatch,
 )
 
