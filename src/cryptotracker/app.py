@@ -13,7 +13,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import structlog
 from fastapi import FastAPI
@@ -41,6 +41,7 @@ from cryptotracker.pipeline.store import PriceStore
 from cryptotracker.protocol import (
     CandleDict,
     ComponentHealth,
+    FeedHealth,
     Health,
     LeaseHealth,
     Readiness,
@@ -295,10 +296,7 @@ class Tracker:
             source=status.get("source"),
             live=status["live"],
             circuit=self.exchange.circuit(),
-            feed=ComponentHealth(
-                status="ok" if feed_ok else ("degraded" if serving else "down"),
-                detail=status["message"],
-            ),
+            feed=_feed_health(status, "ok" if feed_ok else ("degraded" if serving else "down")),
             redis=redis,
             redis_latency_ms=latency_ms,
             connections=self.gateway.connections,
@@ -374,6 +372,21 @@ class Tracker:
             await self.lease.release()
         if self.link is not None:
             await self.link.close()
+
+
+def _feed_health(status: StatusDict, state: Literal["ok", "degraded", "down"]) -> FeedHealth:
+    """The feed's status with the countdown to its next attempt, as of now."""
+    retry_at = status.get("retryAt")
+    if retry_at is None:
+        return FeedHealth(status=state, detail=status["message"])
+    left = max(0.0, retry_at / 1000 - time.time())
+    when = f"next attempt in {left:.1f}s" if left > 0 else "attempt under way"
+    return FeedHealth(
+        status=state,
+        detail=f"{status['message']}; {when}",
+        retry_at=retry_at,
+        retry_in_s=round(left, 3),
+    )
 
 
 def _redis_health(link: RedisLink | None) -> ComponentHealth:

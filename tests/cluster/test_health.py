@@ -87,3 +87,34 @@ async def test_ready_in_grace_then_503_without_prices() -> None:
             await wait_for(lambda: fed.health()["lastUpdateAgeS"] is not None, 20, "prices")
             code, body = ready(fed.url)
             assert code == 200 and str(body["reason"]).startswith("serving prices"), body
+
+
+async def test_feed_retry_is_a_countdown_that_counts() -> None:
+    """While the exchange is unreachable, /health's feed detail counts down to the next attempt
+    from a deadline (the same deadline, less time left, a different text), instead of repeating
+    the delay that was planned when the attempt failed."""
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        dead = closed.getsockname()[1]
+    with simulator() as sim:
+        slow_retry = {
+            "CRYPTOTRACKER_BINANCE_WS_URL": f"ws://127.0.0.1:{dead}",
+            "CRYPTOTRACKER_BINANCE_REST_URL": f"http://127.0.0.1:{dead}",
+            "CRYPTOTRACKER_COINGECKO_URL": f"http://127.0.0.1:{dead}/api/v3",
+            "CRYPTOTRACKER_BACKOFF_BASE_MS": "4000",
+            "CRYPTOTRACKER_BACKOFF_MAX_MS": "8000",
+            "CRYPTOTRACKER_BREAKER_FAILURE_THRESHOLD": "50",
+        }
+        with tracker(sim, None, "retrying", **slow_retry) as t:
+            await wait_for(lambda: (t.health()["feed"].get("retryInS") or 0) > 1.5, 20, "a retry")
+            first = t.health()["feed"]
+            await wait_for(
+                lambda: (t.health()["feed"].get("retryInS") or 99) < first["retryInS"] - 0.5,
+                5,
+                "the countdown to move",
+            )
+            second = t.health()["feed"]
+    assert second["retryAt"] == first["retryAt"], (first, second)  # one deadline
+    assert second["detail"] != first["detail"], (first, second)
+    assert "next attempt in" in first["detail"] and "retry" in first["detail"]
+    assert second["retryInS"] < first["retryInS"] - 0.5

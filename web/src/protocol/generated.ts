@@ -60,6 +60,7 @@ export interface CryptoTrackerProtocol {
   Envelope?: Envelope;
   ErrorCode?: ErrorCode;
   ErrorData?: ErrorData;
+  FeedHealth?: FeedHealth;
   Health?: Health;
   LeaseHealth?: LeaseHealth;
   PingRequest?: PingRequest;
@@ -189,6 +190,7 @@ export interface ComponentHealth {
 export interface ConnectionStatus {
   live?: boolean;
   message: string;
+  retryAt?: number | null;
   source?: Source | null;
   status: ConnectionState;
   timestamp: number;
@@ -213,6 +215,19 @@ export interface Pong {
   timestamp: number;
 }
 /**
+ * The feed. `detail` ends with the countdown to the next attempt while one is planned;
+ * `retry_at` is that deadline and `retry_in_s` the seconds left, both as of this request.
+ *
+ * This interface was referenced by `CryptoTrackerProtocol`'s JSON-Schema
+ * via the `definition` "FeedHealth".
+ */
+export interface FeedHealth {
+  detail?: string;
+  retryAt?: number | null;
+  retryInS?: number | null;
+  status: "ok" | "degraded" | "down";
+}
+/**
  * `GET /health`: 200 while the server can serve prices, 503 when it cannot. Names the
  * instance answering, whether it ingests, the lease, Redis's latency, and the feed.
  *
@@ -222,7 +237,7 @@ export interface Pong {
 export interface Health {
   circuit: "closed" | "open" | "half_open";
   connections: number;
-  feed: ComponentHealth;
+  feed: FeedHealth;
   ingesting: boolean;
   instance: string;
   lastUpdateAgeS: number | null;
