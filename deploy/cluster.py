@@ -154,7 +154,7 @@ class Child:
         self.host = host
         self.env = {**os.environ, **env}
         self.log_path = log_dir / f"{name}.log"
-        self._log = self.log_path.open("ab")
+        self._log = self.log_path.open("wb")  # one file per run; restarts append to it
         self.backoff = Backoff()
         self.started = time.monotonic()
         self.restart_at: float | None = None  # set while dead, waiting for its restart
@@ -279,6 +279,10 @@ class Cluster:
         # nginx first (no new clients), then instances (they drain), then Redis.
         for child in reversed(self.children):
             sig = signal.SIGQUIT if child.name == "nginx" else signal.SIGTERM
+            if child.restart_at is not None:  # dead, waiting for its restart
+                child.stop(sig)
+                print(f"  {child.name:<10} was down (restart cancelled)", flush=True)
+                continue
             code = child.stop(sig)
             # uvicorn re-raises the signal once it has shut down: -SIGTERM is a clean stop.
             how = "cleanly" if code in (0, -sig) else f"with exit code {code}"
