@@ -5,36 +5,37 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import os
-import signal
 import socket
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import structlog
 
 log = structlog.get_logger(__name__)
 
 READY_TIMEOUT_S = 20.0
-PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+# Run by the child before it becomes the simulator (Linux): ask the kernel to SIGKILL it when
+# its parent dies, however that dies (kill -9, the OOM killer); the request survives exec.
+# A parent gone before the prctl took effect is caught by comparing the parent pid. Done in
+# the child's own code rather than a preexec_fn, which is unsafe in a forking event loop.
+_DIE_WITH_PARENT = """
+import ctypes, os, signal, sys
+PR_SET_PDEATHSIG = 1
+if ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+    sys.exit("prctl(PR_SET_PDEATHSIG) failed")
+if os.getppid() != int(sys.argv[1]):
+    sys.exit("parent gone")
+os.execv(sys.executable, [sys.executable, *sys.argv[2:]])
+"""
 
 
-def _die_with_parent(parent: int) -> Callable[[], None] | None:
-    """A preexec function for the child: the kernel sends it SIGKILL when this process dies,
-    however it dies (prctl PR_SET_PDEATHSIG; Linux only, elsewhere None: the child is stopped
-    on a graceful exit only). The signal follows the forking thread: we fork from the event
-    loop's thread, which lives as long as the process. A parent already gone before the prctl
-    took effect is caught by comparing the parent pid."""
+def _die_with_parent(command: list[str]) -> list[str]:
+    """`command` (an argv starting with this interpreter) started so that it dies with this
+    process; elsewhere than Linux unchanged (stopped on a graceful exit only)."""
     if not sys.platform.startswith("linux"):
-        return None
-    libc = ctypes.CDLL(None, use_errno=True)
-
-    def preexec() -> None:
-        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0 or os.getppid() != parent:
-            os._exit(1)
-
-    return preexec
+        return command
+    return [sys.executable, "-c", _DIE_WITH_PARENT, str(os.getpid()), *command[1:]]
 
 
 def _free_port(host: str) -> int:
@@ -60,11 +61,13 @@ async def simulator_process(
 ) -> AsyncIterator[tuple[str, str]]:
     """Run `cryptotracker simulate` on a free port; yields (ws_url, rest_url)."""
     port = _free_port(host)
-    proc = await asyncio.create_subprocess_exec(
+    command = [
         sys.executable, "-m", "cryptotracker", "simulate",
         "--host", host, "--port", str(port), "--symbols", str(symbols), "--rate", str(rate),
-        stdin=asyncio.subprocess.DEVNULL, preexec_fn=_die_with_parent(os.getpid()),
-    )  # fmt: skip
+    ]  # fmt: skip
+    proc = await asyncio.create_subprocess_exec(
+        *_die_with_parent(command), stdin=asyncio.subprocess.DEVNULL
+    )
     try:
         async with asyncio.timeout(READY_TIMEOUT_S):
             while not await _listening(host, port):
