@@ -4,10 +4,12 @@ N is one instance per core unless --instances says otherwise (each instance is o
 process, so one core is what it can use). Instance i is started with the route `ti`
 (CRYPTOTRACKER_INSTANCE_ROUTE), which begins every session id it issues; nginx routes on it.
 
-Every process runs in its own session (so Ctrl-C reaches only this supervisor), writes its log
-to .cluster/<name>.log, and is stopped in order on Ctrl-C / SIGTERM or when any of them dies:
-nginx first (no new clients), then the instances (SIGTERM: they tell their clients and hand the
-feed over), then Redis. Every wait is bounded.
+Every process runs in its own session (so Ctrl-C reaches only this supervisor) and appends its
+log to .cluster/<name>.log. A member that dies (instance, Redis or nginx) is restarted alone,
+after a capped exponential backoff (0.5 s doubling to 10 s, reset after 30 s up), with a line
+saying so; what it left in its process group is killed first. Only Ctrl-C / SIGTERM stops
+everything, in order: nginx first (no new clients), then the instances (SIGTERM: they tell
+their clients and hand the feed over), then Redis. Every wait is bounded.
 
     .venv/bin/python deploy/cluster.py [--instances N] [--listen 127.0.0.1:8080]
         [--base-port 8101 | --ports P1,P2,P3] [--redis-port 6390] [--exchange binance|simulator]
@@ -119,14 +121,51 @@ def port_open(host: str, port: int) -> bool:
     return False
 
 
+class Backoff:
+    """Capped exponential restart delays for one member: 0.5 s, 1 s, 2 s ... 10 s; back to the
+    start once the member has stayed up for STABLE_S."""
+
+    BASE_S = 0.5
+    CAP_S = 10.0
+    STABLE_S = 30.0
+
+    def __init__(self) -> None:
+        self.failures = 0
+
+    def next_delay(self, uptime_s: float) -> float:
+        if uptime_s >= self.STABLE_S:
+            self.failures = 0
+        delay = min(self.CAP_S, self.BASE_S * 2**self.failures)
+        self.failures += 1
+        return delay
+
+
 class Child:
-    def __init__(self, name: str, args: list[str], log_dir: Path, env: dict[str, str]) -> None:
+    """One member: its command, started (and restarted) in a session of its own so a signal to
+    its process group reaches everything it started (nginx's workers, an instance's
+    simulator)."""
+
+    def __init__(
+        self, name: str, args: list[str], port: int, host: str, log_dir: Path, env: dict[str, str]
+    ) -> None:
         self.name = name
+        self.args = args
+        self.port = port
+        self.host = host
+        self.env = {**os.environ, **env}
         self.log_path = log_dir / f"{name}.log"
-        self._log = self.log_path.open("wb")
-        self.popen = subprocess.Popen(
-            args,
-            env={**os.environ, **env},
+        self._log = self.log_path.open("wb")  # one file per run; restarts append to it
+        self.backoff = Backoff()
+        self.started = time.monotonic()
+        self.restart_at: float | None = None  # set while dead, waiting for its restart
+        self.down_since: float | None = None  # set from its death until it listens again
+        self.popen = self._spawn()
+
+    def _spawn(self) -> subprocess.Popen[bytes]:
+        self.started = time.monotonic()
+        return subprocess.Popen(
+            self.args,
+            env=self.env,
             stdin=subprocess.DEVNULL,
             stdout=self._log,
             stderr=subprocess.STDOUT,
@@ -136,6 +175,29 @@ class Child:
 
     def alive(self) -> bool:
         return self.popen.poll() is None
+
+    def listening(self) -> bool:
+        return port_open(self.host, self.port)
+
+    def reap_group(self) -> None:
+        """Kill what the dead leader left in its process group (nginx workers still holding the
+        port, a simulator whose instance was killed): the restart must start clean."""
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.popen.pid, signal.SIGKILL)
+
+    def died(self) -> float:
+        """Called once per death: reap, plan the restart; returns the delay."""
+        self.reap_group()
+        delay = self.backoff.next_delay(time.monotonic() - self.started)
+        now = time.monotonic()
+        self.restart_at = now + delay
+        if self.down_since is None:
+            self.down_since = now
+        return delay
+
+    def restart(self) -> None:
+        self.restart_at = None
+        self.popen = self._spawn()
 
     def stop(self, sig: int = signal.SIGTERM) -> int | None:
         if self.alive():
@@ -147,6 +209,7 @@ class Child:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(self.popen.pid, signal.SIGKILL)
                 self.popen.wait(5)
+        self.reap_group()
         self._log.close()
         return self.popen.returncode
 
@@ -168,17 +231,18 @@ class Cluster:
     def start(
         self, name: str, args: list[str], port: int, env: dict[str, str] | None = None
     ) -> None:
-        child = Child(name, args, self.dir, env or {})
+        host = self.listen_host if name == "nginx" else "127.0.0.1"
+        child = Child(name, args, port, host, self.dir, env or {})
         self.children.append(child)
         deadline = time.monotonic() + START_TIMEOUT_S
-        while not port_open("127.0.0.1" if name != "nginx" else self.listen_host, port):
-            if not child.alive() or time.monotonic() > deadline:
+        while not child.listening():
+            if not child.alive() or time.monotonic() > deadline or self.stopping:
                 raise RuntimeError(f"{name} did not start; see {child.log_path}")
             time.sleep(0.05)
         shown = child.log_path
         with contextlib.suppress(ValueError):
             shown = shown.relative_to(ROOT)
-        print(f"  {name:<10} :{port}  log {shown}", flush=True)
+        print(f"  {name:<10} :{port}  pid {child.popen.pid}  log {shown}", flush=True)
 
     def up(self) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -215,20 +279,41 @@ class Cluster:
         # nginx first (no new clients), then instances (they drain), then Redis.
         for child in reversed(self.children):
             sig = signal.SIGQUIT if child.name == "nginx" else signal.SIGTERM
+            if child.restart_at is not None:  # dead, waiting for its restart
+                child.stop(sig)
+                print(f"  {child.name:<10} was down (restart cancelled)", flush=True)
+                continue
             code = child.stop(sig)
             # uvicorn re-raises the signal once it has shut down: -SIGTERM is a clean stop.
             how = "cleanly" if code in (0, -sig) else f"with exit code {code}"
             print(f"  {child.name:<10} stopped {how}", flush=True)
         self.children.clear()
 
+    def tend(self, child: Child) -> None:
+        """One look at one member: note a death, restart it when its delay is over, say when
+        it listens again. Never touches the other members."""
+        now = time.monotonic()
+        if child.restart_at is None and not child.alive():
+            delay = child.died()
+            code = child.popen.returncode
+            print(f"{child.name} exited ({code}); restarting in {delay:g} s", flush=True)
+        elif child.restart_at is not None and now >= child.restart_at:
+            child.restart()
+            print(f"{child.name} restarting (pid {child.popen.pid})", flush=True)
+        elif child.down_since is not None and child.alive() and child.listening():
+            took = now - child.down_since
+            child.down_since = None
+            print(f"{child.name} serving again on :{child.port} after {took:.1f} s", flush=True)
+
     def wait(self) -> int:
-        """Until a signal or a child's death; 0 after a signal, 1 after a death."""
+        """Supervise until Ctrl-C / SIGTERM (then 0): a member that dies is restarted after its
+        backoff, the others go on."""
         while not self.stopping:
             for child in self.children:
-                if not child.alive():
-                    print(f"{child.name} exited ({child.popen.returncode}); stopping", flush=True)
-                    return 1
-            time.sleep(0.2)
+                if self.stopping:
+                    break
+                self.tend(child)
+            time.sleep(0.1)
         return 0
 
 

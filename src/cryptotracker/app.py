@@ -14,7 +14,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import structlog
 from fastapi import FastAPI
@@ -37,10 +37,19 @@ from cryptotracker.pipeline.aggregate import Aggregator, run_batches
 from cryptotracker.pipeline.batch import Batch
 from cryptotracker.pipeline.bus import LocalBus, RedisBus
 from cryptotracker.pipeline.demand import DemandBoard
-from cryptotracker.pipeline.lease import IngestLease
+from cryptotracker.pipeline.lease import LEASE_KEY, IngestLease
 from cryptotracker.pipeline.redis_link import RedisLink
 from cryptotracker.pipeline.store import PriceStore
-from cryptotracker.protocol import CandleDict, ComponentHealth, Health, StatusDict, SymbolInfo
+from cryptotracker.protocol import (
+    CandleDict,
+    ComponentHealth,
+    FeedHealth,
+    Health,
+    LeaseHealth,
+    Readiness,
+    StatusDict,
+    SymbolInfo,
+)
 from cryptotracker.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -49,6 +58,8 @@ log = structlog.get_logger(__name__)
 STALE_AFTER_S = 120.0
 # Closing the Redis clients on the way out waits at most this long.
 CLOSE_TIMEOUT_S = 2.0
+# /health's Redis probe (PING, then GET of the lease): an answer slower than this is "down".
+HEALTH_PROBE_TIMEOUT_S = 1.0
 # How often the ingesting instance tells the others its feed status when no batch carries it.
 STATUS_EVERY_S = 1.0
 
@@ -112,6 +123,7 @@ class Tracker:
             ),
         )
         self.started = time.monotonic()
+        self.draining = False
 
     def _build_exchange(self) -> ExchangeSide:
         from cryptotracker.launch import simulator_process
@@ -240,12 +252,36 @@ class Tracker:
         except (OSError, RuntimeError) as exc:
             raise CandleUnavailableError(f"candles unavailable: {exc}") from exc
 
-    def health(self) -> Health:
-        status = self.feed_status()
+    def _price_age(self) -> float | None:
+        """Seconds since the newest price was made; None before the first."""
         newest = self.store.newest_time()
-        age = None if newest is None else max(0.0, time.time() - newest / 1000)
-        serving = newest is not None and age is not None and age < STALE_AFTER_S
+        return None if newest is None else max(0.0, time.time() - newest / 1000)
+
+    async def _probe_redis(self) -> tuple[float | None, str | None]:
+        """(PING round trip in ms, the lease holder's id) as Redis answers now."""
+        if self.link is None:
+            return None, None
+
+        async def probe(client: Any) -> tuple[float, str | None]:
+            started = time.perf_counter()
+            await client.ping()
+            latency = (time.perf_counter() - started) * 1000
+            holder = await client.get(LEASE_KEY)
+            return latency, holder.decode() if isinstance(holder, bytes) else None
+
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(HEALTH_PROBE_TIMEOUT_S):
+                answer = await self.link.call("health", probe)
+                if answer is not None:
+                    return round(answer[0], 3), answer[1]
+        return None, None
+
+    async def health(self) -> Health:
+        status = self.feed_status()
+        age = self._price_age()
+        serving = age is not None and age < STALE_AFTER_S
         feed_ok = status["status"] == "connected"
+        latency_ms, holder = await self._probe_redis()
         redis = _redis_health(self.link)
         if not serving:
             overall = "down"
@@ -253,21 +289,43 @@ class Tracker:
             overall = "ok"
         else:
             overall = "degraded"
+        lease = None
+        if self.lease is not None:
+            lease = LeaseHealth(held=self.lease.held and holder == self.id, holder=holder)
         return Health(
             status=overall,
+            instance=self.id,
+            ingesting=self.ingesting,
+            lease=lease,
             source=status.get("source"),
             live=status["live"],
             circuit=self.exchange.circuit(),
-            feed=ComponentHealth(
-                status="ok" if feed_ok else ("degraded" if serving else "down"),
-                detail=status["message"],
-            ),
+            feed=_feed_health(status, "ok" if feed_ok else ("degraded" if serving else "down")),
             redis=redis,
+            redis_latency_ms=latency_ms,
             connections=self.gateway.connections,
             symbols=len(self.store),
             last_update_age_s=None if age is None else round(age, 3),
             timestamp=int(time.time() * 1000),
         )
+
+    def readiness(self) -> Readiness:
+        """Whether a balancer should send this instance traffic; answered from memory only, so a
+        slow Redis never fails the probe (the instance serves from memory without it). The
+        start-up grace period is the feed's silence limit (`feed_silence_s`): no prices by
+        then is the failure the watchdog would report."""
+        age = self._price_age()
+        if self.draining:
+            ready, reason = False, "shutting down"
+        elif age is not None and age < STALE_AFTER_S:
+            ready, reason = True, f"serving prices (newest {age:.1f} s old)"
+        elif (up := time.monotonic() - self.started) < (grace := self.settings.feed_silence_s):
+            ready, reason = True, f"starting: {up:.1f} s of the {grace:g} s grace period"
+        elif age is None:
+            ready, reason = False, f"no prices {grace:g} s after start"
+        else:
+            ready, reason = False, f"prices stale: newest {age:.0f} s old"
+        return Readiness(ready=ready, reason=reason, instance=self.id)
 
     # ---- life cycle --------------------------------------------------------------------------
 
@@ -298,6 +356,7 @@ class Tracker:
         through the balancer, to a live instance). Bounded by `shutdown_timeout_s`."""
         started = time.monotonic()
         closed = 0
+        self.draining = True  # /health/ready: 503 from now on
         try:
             async with asyncio.timeout(self.settings.shutdown_timeout_s):
                 if self.lease is not None:
@@ -317,6 +376,21 @@ class Tracker:
             await self.lease.release()
         if self.link is not None:
             await self.link.close()
+
+
+def _feed_health(status: StatusDict, state: Literal["ok", "degraded", "down"]) -> FeedHealth:
+    """The feed's status with the countdown to its next attempt, as of now."""
+    retry_at = status.get("retryAt")
+    if retry_at is None:
+        return FeedHealth(status=state, detail=status["message"])
+    left = max(0.0, retry_at / 1000 - time.time())
+    when = f"next attempt in {left:.1f}s" if left > 0 else "attempt under way"
+    return FeedHealth(
+        status=state,
+        detail=f"{status['message']}; {when}",
+        retry_at=retry_at,
+        retry_in_s=round(left, 3),
+    )
 
 
 def _redis_health(link: RedisLink | None) -> ComponentHealth:

@@ -122,6 +122,9 @@ class ConnectionStatus(WireModel):
     timestamp: Millis
     source: Source | None = None
     live: bool = False
+    # When the feed next tries to (re)connect; null when no attempt is planned. A deadline,
+    # so a client counts down to it instead of showing a figure that goes stale.
+    retry_at: Millis | None = None
 
 
 class ErrorCode(StrEnum):
@@ -182,6 +185,7 @@ class StatusDict(TypedDict):
     timestamp: int
     source: NotRequired[str | None]
     live: bool
+    retryAt: NotRequired[int | None]  # wire name: the deadline of the next attempt (ms)
 
 
 # ---- client -> server ----------------------------------------------------------------------
@@ -249,19 +253,49 @@ class ComponentHealth(WireModel):
     detail: str = ""
 
 
+class FeedHealth(ComponentHealth):
+    """The feed. `detail` ends with the countdown to the next attempt while one is planned;
+    `retry_at` is that deadline and `retry_in_s` the seconds left, both as of this request."""
+
+    retry_at: Millis | None = None
+    retry_in_s: float | None = None
+
+
+class LeaseHealth(WireModel):
+    """The ingest lease (`ingest:leader` in Redis): whether this instance holds it, and who
+    does as Redis says now (null: nobody, or Redis did not answer)."""
+
+    held: bool
+    holder: str | None
+
+
 class Health(WireModel):
-    """`GET /health`: 200 while the server can serve prices, 503 when it cannot."""
+    """`GET /health`: 200 while the server can serve prices, 503 when it cannot. Names the
+    instance answering, whether it ingests, the lease, Redis's latency, and the feed."""
 
     status: Literal["ok", "degraded", "down"]
+    instance: str
+    ingesting: bool
+    lease: LeaseHealth | None  # null without Redis (one instance)
     source: Source | None
     live: bool
     circuit: Literal["closed", "open", "half_open"]
-    feed: ComponentHealth
+    feed: FeedHealth
     redis: ComponentHealth
+    redis_latency_ms: float | None  # one PING from this instance; null without or when down
     connections: int
     symbols: int
     last_update_age_s: float | None
     timestamp: Millis
+
+
+class Readiness(WireModel):
+    """`GET /health/ready`: 200 when this instance should get traffic (listening, not shutting
+    down, and with fresh prices or still within its start-up grace period), 503 otherwise."""
+
+    ready: bool
+    reason: str
+    instance: str
 
 
 class TelemetryBatch(WireModel):
@@ -319,6 +353,7 @@ EXPORTED_MODELS: tuple[type[BaseModel], ...] = (
     PriceList,
     CandleList,
     Health,
+    Readiness,
     TelemetryBatch,
 )
 

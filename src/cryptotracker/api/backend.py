@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from cryptotracker.pipeline.store import PriceStore
-from cryptotracker.protocol import CandleDict, Health, SymbolInfo
+from cryptotracker.protocol import CandleDict, Health, Readiness, SymbolInfo
 
 
 class CandleNotFoundError(LookupError):
@@ -19,7 +19,9 @@ class CandleUnavailableError(RuntimeError):
 class Backend(Protocol):
     store: PriceStore
 
-    def health(self) -> Health: ...
+    async def health(self) -> Health: ...
+
+    def readiness(self) -> Readiness: ...
 
     def symbols(self) -> list[SymbolInfo]: ...
 

@@ -21,6 +21,7 @@ from cryptotracker.protocol import (
     Health,
     PriceList,
     PriceUpdate,
+    Readiness,
     SymbolList,
 )
 
@@ -36,8 +37,17 @@ def _backend(request: Request) -> Backend:
 @router.get("/health", response_model=Health, tags=["operations"])
 async def health(request: Request) -> JSONResponse:
     """200 while the server can serve prices (live or not), 503 when it cannot."""
-    report = _backend(request).health()
+    report = await _backend(request).health()
     code = 503 if report.status == "down" else 200
+    return JSONResponse(report.model_dump(mode="json", by_alias=True), status_code=code)
+
+
+@router.get("/health/ready", response_model=Readiness, tags=["operations"])
+async def ready(request: Request) -> JSONResponse:
+    """For load balancers and Kubernetes: 200 when this instance should get traffic, 503 when
+    not (shutting down, or no fresh prices once the start-up grace period is over)."""
+    report = _backend(request).readiness()
+    code = 200 if report.ready else 503
     return JSONResponse(report.model_dump(mode="json", by_alias=True), status_code=code)
 
 

@@ -449,9 +449,10 @@ def _details(exc: ValidationError) -> list[str]:
 
 
 def _same_status(a: StatusDict, b: StatusDict) -> bool:
-    return (a["status"], a["message"], a.get("source"), a["live"]) == (
+    return (a["status"], a["message"], a.get("source"), a["live"], a.get("retryAt")) == (
         b["status"],
         b["message"],
         b.get("source"),
         b["live"],
+        b.get("retryAt"),
     )

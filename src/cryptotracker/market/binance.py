@@ -152,6 +152,7 @@ class BinanceProvider:
         self._connected = False
         self._last_frame_at: float | None = None
         self._message = "not started"
+        self._retry_at: float | None = None
         label = source.value
         self._frames = EXCHANGE_FRAMES.labels(label)
         self._invalid = EXCHANGE_FRAMES_INVALID.labels(label)
@@ -170,6 +171,7 @@ class BinanceProvider:
             circuit=self.breaker.state,
             last_frame_at=self._last_frame_at,
             message=self._message,
+            retry_at=self._retry_at,
         )
 
     def symbols(self) -> list[SymbolInfo]:
@@ -283,7 +285,8 @@ class BinanceProvider:
             circuit=self.breaker.state.value,
         )
         if shard.sid == 0 or not self._connected:
-            self._set_connected(False, f"{exc.reason}; retry {shard.attempt} in {delay:.1f}s")
+            self._retry_at = time.time() + delay  # the figure lives in the deadline, not the text
+            self._set_connected(False, f"{exc.reason}; retry {shard.attempt} scheduled")
         if delay > 0:
             await asyncio.sleep(delay)
 
@@ -309,7 +312,8 @@ class BinanceProvider:
         if new is CircuitState.OPEN:
             self._stale = self._bootstrapped
             failures, pause = self.breaker.failures, self.breaker.reset_s
-            self._message = f"circuit open after {failures} failures; next probe in {pause:g}s"
+            self._message = f"circuit open after {failures} failures; probe scheduled"
+            self._retry_at = time.time() + pause
         self._publish()
 
     async def _bootstrap(self) -> None:
@@ -522,6 +526,8 @@ class BinanceProvider:
         changed = connected != self._connected or message != self._message
         self._connected = connected
         self._message = message
+        if connected:
+            self._retry_at = None
         if changed:
             self._publish()
 

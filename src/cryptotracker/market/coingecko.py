@@ -142,6 +142,7 @@ class CoinGeckoProvider:
         self.failures = 0
         self.polls = 0
         self._connected = False
+        self._retry_at: float | None = None
         self._last_frame_at: float | None = None
         self._message = "not started"
         self._frames = EXCHANGE_FRAMES.labels(Source.COINGECKO.value)
@@ -157,6 +158,7 @@ class CoinGeckoProvider:
             circuit=CircuitState.CLOSED,
             last_frame_at=self._last_frame_at,
             message=self._message,
+            retry_at=self._retry_at,
         )
 
     def symbols(self) -> list[SymbolInfo]:
@@ -228,6 +230,7 @@ class CoinGeckoProvider:
         self.polls += 1
         self._last_frame_at = time.time()
         log.info("coingecko_polled", assets=len(self._by_id), moved=emitted)
+        self._retry_at = None
         self._set(True, f"polling CoinGecko every {self.settings.coingecko_poll_s:g}s")
         if self._on_result is not None:
             self._on_result(True)
@@ -241,7 +244,8 @@ class CoinGeckoProvider:
         if exc.retry_after is not None:
             delay = max(delay, exc.retry_after)
         log.warning("coingecko_failed", error=str(exc), failures=self.failures, delay_s=delay)
-        self._set(False, f"CoinGecko failing ({exc}); retry in {delay:.1f}s")
+        self._retry_at = time.time() + delay  # the figure lives in the deadline, not the text
+        self._set(False, f"CoinGecko failing ({exc}); retry scheduled")
         if self._on_result is not None:
             self._on_result(False)
         return delay

@@ -26,6 +26,8 @@ class FeedState:
 
     `connected`: data is flowing now. `live`: the prices come from a live exchange (only
     Binance). `last_frame_at`: wall-clock seconds of the last frame, None before the first.
+    `retry_at`: wall-clock seconds of the next attempt, None when none is planned; a deadline,
+    not a delay, so whoever reports it later counts down rather than repeat a stale figure.
     """
 
     source: Source
@@ -34,6 +36,7 @@ class FeedState:
     circuit: CircuitState
     last_frame_at: float | None
     message: str
+    retry_at: float | None = None
 
 
 FeedStateListener = Callable[[FeedState], None]

@@ -160,7 +160,9 @@ class SourceChain:
                 "timestamp": now,
                 "source": self._primary_source().value,
                 "live": False,
+                "retryAt": _millis(primary.state.retry_at if primary is not None else None),
             }
+        retry_at = None
         if link.source is Source.BINANCE:
             status, message = ConnectionState.CONNECTED, f"live: {link.message}"
         elif self.demo:
@@ -169,12 +171,14 @@ class SourceChain:
             why = self.binance.state.message if self.binance is not None else ""
             status = ConnectionState.DEGRADED
             message = f"Binance unavailable ({why}); prices from {link.source.value}, not live"
+            retry_at = self.binance.state.retry_at if self.binance is not None else None
         return {
             "status": status.value,
             "message": message,
             "timestamp": now,
             "source": link.source.value,
             "live": link.live,
+            "retryAt": _millis(retry_at),
         }
 
     # ---- links ----------------------------------------------------------------------------------
@@ -290,3 +294,7 @@ class SourceChain:
                 return
         self._reported = status
         self._on_state(self.state)
+
+
+def _millis(at: float | None) -> int | None:
+    return None if at is None else int(at * 1000)

@@ -60,11 +60,14 @@ export interface CryptoTrackerProtocol {
   Envelope?: Envelope;
   ErrorCode?: ErrorCode;
   ErrorData?: ErrorData;
+  FeedHealth?: FeedHealth;
   Health?: Health;
+  LeaseHealth?: LeaseHealth;
   PingRequest?: PingRequest;
   Pong?: Pong;
   PriceList?: PriceList;
   PriceUpdate?: PriceUpdate;
+  Readiness?: Readiness;
   ServerEvent?: ServerEvent;
   Source?: Source;
   SubscribeRequest?: SubscribeRequest;
@@ -187,6 +190,7 @@ export interface ComponentHealth {
 export interface ConnectionStatus {
   live?: boolean;
   message: string;
+  retryAt?: number | null;
   source?: Source | null;
   status: ConnectionState;
   timestamp: number;
@@ -211,7 +215,21 @@ export interface Pong {
   timestamp: number;
 }
 /**
- * `GET /health`: 200 while the server can serve prices, 503 when it cannot.
+ * The feed. `detail` ends with the countdown to the next attempt while one is planned;
+ * `retry_at` is that deadline and `retry_in_s` the seconds left, both as of this request.
+ *
+ * This interface was referenced by `CryptoTrackerProtocol`'s JSON-Schema
+ * via the `definition` "FeedHealth".
+ */
+export interface FeedHealth {
+  detail?: string;
+  retryAt?: number | null;
+  retryInS?: number | null;
+  status: "ok" | "degraded" | "down";
+}
+/**
+ * `GET /health`: 200 while the server can serve prices, 503 when it cannot. Names the
+ * instance answering, whether it ingests, the lease, Redis's latency, and the feed.
  *
  * This interface was referenced by `CryptoTrackerProtocol`'s JSON-Schema
  * via the `definition` "Health".
@@ -219,14 +237,29 @@ export interface Pong {
 export interface Health {
   circuit: "closed" | "open" | "half_open";
   connections: number;
-  feed: ComponentHealth;
+  feed: FeedHealth;
+  ingesting: boolean;
+  instance: string;
   lastUpdateAgeS: number | null;
+  lease: LeaseHealth | null;
   live: boolean;
   redis: ComponentHealth;
+  redisLatencyMs: number | null;
   source: Source | null;
   status: "ok" | "degraded" | "down";
   symbols: number;
   timestamp: number;
+}
+/**
+ * The ingest lease (`ingest:leader` in Redis): whether this instance holds it, and who
+ * does as Redis says now (null: nobody, or Redis did not answer).
+ *
+ * This interface was referenced by `CryptoTrackerProtocol`'s JSON-Schema
+ * via the `definition` "LeaseHealth".
+ */
+export interface LeaseHealth {
+  held: boolean;
+  holder: string | null;
 }
 /**
  * This interface was referenced by `CryptoTrackerProtocol`'s JSON-Schema
@@ -246,6 +279,18 @@ export interface PriceList {
   prices: PriceUpdate[];
   source?: Source | null;
   timestamp: number;
+}
+/**
+ * `GET /health/ready`: 200 when this instance should get traffic (listening, not shutting
+ * down, and with fresh prices or still within its start-up grace period), 503 otherwise.
+ *
+ * This interface was referenced by `CryptoTrackerProtocol`'s JSON-Schema
+ * via the `definition` "Readiness".
+ */
+export interface Readiness {
+  instance: string;
+  ready: boolean;
+  reason: string;
 }
 /**
  * Payload of `subscribe` and `unsubscribe`. Symbols are upper case, e.g. BTCUSDT.
