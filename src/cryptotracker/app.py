@@ -416,8 +416,11 @@ def create_app(settings: Settings, tracker: Tracker) -> FastAPI:
             yield
         finally:
             runner.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await runner
+            # Bounded: a task that does not end on cancellation must not hold the stop.
+            finished, _pending = await asyncio.wait([runner], timeout=CLOSE_TIMEOUT_S)
+            if not finished:
+                stuck = sorted(t.get_name() for t in asyncio.all_tasks() if not t.done())
+                log.warning("tracker_stop_timeout", timeout_s=CLOSE_TIMEOUT_S, tasks=stuck)
             try:
                 # Closing Redis clients can wait on a connection another task left mid-read.
                 async with asyncio.timeout(CLOSE_TIMEOUT_S):

@@ -125,9 +125,11 @@ class Lifespan:
         await self._to_app.put({"type": "lifespan.shutdown"})
         try:
             await self._stopped
-        finally:
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        except asyncio.CancelledError:
+            self._task.cancel()  # our caller gave up: so does the app's shutdown
+            raise
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
 
     async def _run(self) -> None:
         scope = {"type": "lifespan", "asgi": _ASGI, "state": {}}
