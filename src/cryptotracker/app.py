@@ -537,8 +537,25 @@ def run_server(settings: Settings) -> None:
                 await server.stop()
         except TimeoutError:
             log.warning("shutdown_timeout", timeout_s=settings.shutdown_timeout_s + 1)
+        await _end_leftover_tasks()
 
     uvloop.run(main())
+
+
+async def _end_leftover_tasks() -> None:
+    """After the stop, what still runs is cancelled; a task that ignores its cancellation
+    would hold the loop's teardown (which waits for every task), so then the process exits
+    at once: clients, lease and Redis were already dealt with."""
+    current = asyncio.current_task()
+    leftovers = [t for t in asyncio.all_tasks() if t is not current and not t.done()]
+    for task in leftovers:
+        task.cancel()
+    if leftovers:
+        await asyncio.wait(leftovers, timeout=0.5)
+    stuck = sorted(t.get_name() for t in leftovers if not t.done())
+    if stuck:
+        log.warning("exit_with_stuck_tasks", tasks=stuck)
+        os._exit(0)
 
 
 def _forced_exit(after_s: float) -> None:
