@@ -355,17 +355,17 @@ class Tracker:
         other instances at once, then tell every client why and close it (clients reconnect,
         through the balancer, to a live instance). Bounded by `shutdown_timeout_s`."""
         started = time.monotonic()
-        closed = 0
         self.draining = True  # /health/ready: 503 from now on
+        closed = self.gateway.announce_shutdown(
+            "server shutting down; reconnect to be served by another instance"
+        )
         try:
             async with asyncio.timeout(self.settings.shutdown_timeout_s):
                 if self.lease is not None:
                     await self.lease.release()
                 self._ingest_decision(False)
                 await self.board.remove()
-                closed = await self.gateway.close_all(
-                    "server shutting down; reconnect to be served by another instance"
-                )
+                await self.gateway.flush()
         except TimeoutError:
             log.warning("shutdown_drain_timeout", timeout_s=self.settings.shutdown_timeout_s)
         log.info("shutdown_drained", clients=closed, took_s=round(time.monotonic() - started, 3))

@@ -82,6 +82,7 @@ class Gateway:
         self.opened_total = 0
         self.closed_total = 0
         self._status: StatusDict | None = None
+        self._closing = False  # the shutdown was announced: no other status goes out
         self._demand_version = 0
         self._demand_changed = asyncio.Event()
         self._to_drop: set[str] = set()
@@ -111,7 +112,7 @@ class Gateway:
 
     def set_status(self, status: StatusDict) -> None:
         """Tell every client (the vocabulary's `market:global`) how the feed is doing."""
-        if self._status is not None and _same_status(self._status, status):
+        if self._closing or (self._status is not None and _same_status(self._status, status)):
             return
         self._status = status
         pkt = event_packet(ServerEvent.CONNECTION_STATUS, status)
@@ -371,11 +372,11 @@ class Gateway:
         ack = _ack(client, request_id) if client else {"symbols": [], "candles": []}
         return {**ack, "ok": False, "error": error}
 
-    async def close_all(self, message: str, flush_s: float = 1.0) -> int:
-        """Graceful stop: tell every client why and wait (at most `flush_s`) until that reached
-        it. The server closes the transports next (WebSocket close 1012, "service restart"):
-        not a Socket.IO disconnect, so clients reconnect by themselves, through the balancer to
-        a live instance. Returns how many clients were told."""
+    def announce_shutdown(self, message: str) -> int:
+        """Graceful stop, first step: tell every client why, before anything else of the stop
+        can change the feed's status (which is not passed on from now). The server closes the
+        transports later: not a Socket.IO disconnect, so clients reconnect by themselves,
+        through the balancer, to a live instance. Returns how many clients were told."""
         status: StatusDict = {
             "status": ConnectionState.DISCONNECTED.value,
             "message": message,
@@ -383,14 +384,18 @@ class Gateway:
             "source": self._status.get("source") if self._status else None,
             "live": False,
         }
+        self._closing = True
+        clients = list(self.subs.clients)
+        self.fanout.send_to(clients, event_packet(ServerEvent.CONNECTION_STATUS, status))
+        return len(clients)
+
+    async def flush(self, flush_s: float = 1.0) -> None:
+        """Wait (at most `flush_s`) until what was written to clients has left."""
         clients = list(self.subs.clients.values())
-        pkt = event_packet(ServerEvent.CONNECTION_STATUS, status)
-        self.fanout.send_to([c.sid for c in clients], pkt)
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(flush_s):
                 while any(c.outlet.backlog() for c in clients):
                     await asyncio.sleep(0.02)
-        return len(clients)
 
     def _demand_maybe_changed(self) -> None:
         if self.subs.version != self._demand_version:
