@@ -41,10 +41,6 @@ class Socket:
     def ack(self, ack_id: int, args: list[Any]) -> None:
         self._send(encode(SioType.ACK, self.nsp, args, ack_id))
 
-    def send_raw(self, text: bytes) -> None:
-        """A Socket.IO packet already encoded (`2["ev",…]`)."""
-        self.session.send(_MSG + text)
-
     def _send(self, parts: list[bytes]) -> None:
         session = self.session
         session.send(_MSG + parts[0])

@@ -195,11 +195,6 @@ class WebSocket(asyncio.Protocol):
         self.open = False
         self._linger()
 
-    def abort(self) -> None:
-        self.sink = None
-        self.open = False
-        self.transport.abort()
-
     def _flush(self) -> None:
         transport = self.transport
         for chunk in self._proto.data_to_send():
