@@ -16,7 +16,7 @@ from websockets.asyncio.client import connect
 from cryptotracker.protocol import CandleDict, PriceDict
 from cryptotracker.simulator.server import Simulator
 
-FIXTURES = Path(__file__).parents[3] / "shared/fixtures/binance"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "binance"
 # Simulator knobs: Binance pushes !miniTicker@arr every second and klines every two; ten times
 # faster keeps the watchdog's silence bound, and so every test, short.
 FAST_MARKET: Final[dict[str, Any]] = {"mini_ticker_s": 0.1, "kline_push_s": 0.2}

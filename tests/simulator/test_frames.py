@@ -15,7 +15,7 @@ from cryptotracker.protocol import DECIMAL_RE
 from cryptotracker.simulator import frames
 from cryptotracker.simulator.market import SimMarket
 
-FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "binance"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "binance"
 NOW = 1_790_000_000_000
 
 

@@ -1,6 +1,6 @@
 """Binance's (and CoinGecko's) wire shapes for the simulated market: pure functions from market
 state to JSON bytes, with the field names and string-encoded decimals of Binance's docs
-(`shared/fixtures/binance/`), and the parsing of what a client sends on the stream.
+(`tests/fixtures/binance/`), and the parsing of what a client sends on the stream.
 """
 
 from __future__ import annotations
