@@ -46,6 +46,7 @@ async def run_http(app: AsgiApp, request: Request, conn: HttpConnection) -> None
     head = request.method == b"HEAD"
     sent_body = False
     started: Message | None = None
+    head_written = False
     chunked = False
     done = False
 
@@ -58,7 +59,7 @@ async def run_http(app: AsgiApp, request: Request, conn: HttpConnection) -> None
         return {"type": "http.disconnect"}
 
     async def send(message: Message) -> None:
-        nonlocal started, chunked, done
+        nonlocal started, head_written, chunked, done
         if conn.closed or done:
             return
         kind = message["type"]
@@ -69,10 +70,9 @@ async def run_http(app: AsgiApp, request: Request, conn: HttpConnection) -> None
             raise RuntimeError(f"unexpected ASGI message {kind!r}")
         body: bytes = message.get("body", b"")
         more = bool(message.get("more_body", False))
-        headers = [(bytes(k).lower(), bytes(v)) for k, v in started.get("headers", [])]
-        if started is not None and "status" in started:
-            status = int(started["status"])
-            started = {"written": True}
+        if not head_written:
+            head_written = True
+            headers = [(bytes(k).lower(), bytes(v)) for k, v in started.get("headers", [])]
             length = next((v for k, v in headers if k == b"content-length"), None)
             headers = [(k, v) for k, v in headers if k not in (b"content-length", b"connection")]
             if length is not None:
@@ -81,7 +81,7 @@ async def run_http(app: AsgiApp, request: Request, conn: HttpConnection) -> None
                 size = len(body)
             else:
                 size, chunked = None, True
-            conn.write_head(status, headers, size, close=False)
+            conn.write_head(int(started["status"]), headers, size, close=False)
         if body and not head:
             conn.transport.write(b"%x\r\n%s\r\n" % (len(body), body) if chunked else body)
         if not more:
