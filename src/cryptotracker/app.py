@@ -28,7 +28,7 @@ from cryptotracker.api.routes import router
 from cryptotracker.api.web import mount_web
 from cryptotracker.gateway.asgi import Lifespan
 from cryptotracker.gateway.http_server import Forwarded, HttpLimits, HttpServer
-from cryptotracker.gateway.limits import AddressBuckets, Bucket
+from cryptotracker.gateway.limits import AddressBuckets
 from cryptotracker.gateway.server import Gateway
 from cryptotracker.gateway.subscriptions import CandleKey
 from cryptotracker.gcpolicy import GcPolicy
@@ -51,6 +51,7 @@ from cryptotracker.protocol import (
     SymbolInfo,
 )
 from cryptotracker.settings import Settings
+from cryptotracker.token_bucket import TokenBucket
 
 log = structlog.get_logger(__name__)
 
@@ -118,7 +119,7 @@ class Tracker:
             self._klines,
             settings.candle_cache_s,
             settings.candle_cache_entries,
-            Bucket(
+            TokenBucket(
                 settings.candle_upstream_per_s, settings.candle_upstream_burst, time.monotonic()
             ),
         )

@@ -12,8 +12,8 @@ import pytest
 
 from cryptotracker.api.backend import CandleUnavailableError
 from cryptotracker.api.candle_cache import MAX_LIMIT, CandleCache
-from cryptotracker.gateway.limits import Bucket
 from cryptotracker.protocol import CandleDict
+from cryptotracker.token_bucket import TokenBucket
 from tests.harness import QuietExchange, serve
 from tests.support import wait_for
 
@@ -125,7 +125,7 @@ async def test_cache_holds_at_most_its_entries_and_refetches_after_its_ttl() -> 
         calls.append(symbol)
         return rows(symbol, interval, limit)
 
-    cache = CandleCache(fetch, 5, 3, Bucket(0, 1, 0), clock=lambda: now[0])
+    cache = CandleCache(fetch, 5, 3, TokenBucket(0, 1, 0), clock=lambda: now[0])
     for symbol in ("AA", "BB", "CC", "DD"):
         await cache.get(symbol, "1m", 10)
     assert len(cache) == 3
@@ -148,7 +148,7 @@ async def test_an_upstream_failure_reaches_every_waiter_and_is_not_cached() -> N
             raise OSError("exchange down")
         return rows(symbol, interval, limit)
 
-    cache = CandleCache(fetch, 60, 8, Bucket(0, 1, 0))
+    cache = CandleCache(fetch, 60, 8, TokenBucket(0, 1, 0))
     waiters = [asyncio.create_task(cache.get("AA", "1m", 5)) for _ in range(3)]
     await wait_for(lambda: len(attempts) == 1, 5, "the upstream call")
     gate.set()
@@ -166,7 +166,7 @@ async def test_upstream_calls_are_paced_across_keys_serving_expired_entries_mean
         return rows(symbol, interval, limit)
 
     # Two calls at once, then one per 10 s, for every key together.
-    cache = CandleCache(fetch, 5, 64, Bucket(0.1, 2, 0.0), clock=lambda: now[0])
+    cache = CandleCache(fetch, 5, 64, TokenBucket(0.1, 2, 0.0), clock=lambda: now[0])
     await cache.get("AA", "1m", 3)
     await cache.get("BB", "1m", 3)
     with pytest.raises(CandleUnavailableError):

@@ -12,9 +12,9 @@ from collections.abc import Awaitable, Callable
 from prometheus_client import Counter
 
 from cryptotracker.api.backend import CandleUnavailableError
-from cryptotracker.gateway.limits import Bucket
 from cryptotracker.metrics import REGISTRY
 from cryptotracker.protocol import CandleDict
+from cryptotracker.token_bucket import TokenBucket
 
 CANDLE_REQUESTS = Counter(
     "cryptotracker_candle_requests_total",
@@ -45,7 +45,7 @@ class CandleCache:
         fetch: Fetch,
         ttl_s: float,
         max_entries: int,
-        upstream: Bucket,
+        upstream: TokenBucket,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._fetch = fetch

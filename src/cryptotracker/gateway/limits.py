@@ -10,28 +10,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from cryptotracker.settings import Settings
-
-
-class Bucket:
-    """Token bucket: `rate` messages per second, `burst` saved up. rate 0 = unlimited."""
-
-    __slots__ = ("_stamp", "_tokens", "burst", "rate")
-
-    def __init__(self, rate: float, burst: int, now: float) -> None:
-        self.rate = rate
-        self.burst = float(burst)
-        self._tokens = float(burst)
-        self._stamp = now
-
-    def take(self, now: float) -> bool:
-        if self.rate <= 0:
-            return True
-        self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
-        self._stamp = now
-        if self._tokens >= 1.0:
-            self._tokens -= 1.0
-            return True
-        return False
+from cryptotracker.token_bucket import TokenBucket
 
 
 class AddressBuckets:
@@ -52,7 +31,7 @@ class AddressBuckets:
         self._exempt = frozenset(exempt)
         self._clock = clock
         self._max = max_addresses
-        self._buckets: OrderedDict[str, Bucket] = OrderedDict()
+        self._buckets: OrderedDict[str, TokenBucket] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._buckets)
@@ -64,7 +43,7 @@ class AddressBuckets:
         now = self._clock()
         bucket = self._buckets.get(ip)
         if bucket is None:
-            bucket = self._buckets[ip] = Bucket(self.rate, self.burst, now)
+            bucket = self._buckets[ip] = TokenBucket(self.rate, self.burst, now)
             if len(self._buckets) > self._max:
                 self._buckets.popitem(last=False)
         else:
@@ -85,14 +64,14 @@ class Verdict(Enum):
 @dataclass(slots=True)
 class _Conn:
     ip: str
-    bucket: Bucket
+    bucket: TokenBucket
     strikes: int = 0
     subscriptions: int = 0
 
 
 @dataclass(slots=True)
 class _Address:
-    bucket: Bucket
+    bucket: TokenBucket
     connections: int = 0
     subscriptions: int = 0
 
@@ -119,11 +98,11 @@ class Limits:
     def opened(self, eio_sid: str, ip: str) -> None:
         now = self._clock()
         s = self._s
-        bucket = Bucket(s.client_messages_per_s, s.client_message_burst, now)
+        bucket = TokenBucket(s.client_messages_per_s, s.client_message_burst, now)
         self._conns[eio_sid] = _Conn(ip, bucket)
         address = self._addresses.get(ip)
         if address is None:
-            address = _Address(Bucket(s.ip_messages_per_s, s.ip_message_burst, now))
+            address = _Address(TokenBucket(s.ip_messages_per_s, s.ip_message_burst, now))
             self._addresses[ip] = address
         address.connections += 1
 

@@ -56,7 +56,6 @@ from cryptotracker.market.binance_rest import BinanceRest, RestError
 from cryptotracker.market.breaker import CircuitBreaker, CircuitState
 from cryptotracker.market.feed import FeedSink, FeedState, FeedStateListener
 from cryptotracker.market.normalize import MarketState, kline_to_candle
-from cryptotracker.market.pacing import TokenBucket
 from cryptotracker.metrics import (
     EXCHANGE_FRAMES,
     EXCHANGE_FRAMES_INVALID,
@@ -65,6 +64,7 @@ from cryptotracker.metrics import (
 )
 from cryptotracker.protocol import CandleDict, PriceDict, Source, SymbolInfo
 from cryptotracker.settings import Settings
+from cryptotracker.token_bucket import TokenBucket
 
 log = structlog.get_logger(__name__)
 
@@ -144,7 +144,7 @@ class BinanceProvider:
         # quiet markets do not keep a fallback's values until their next miniTicker.
         self._stale = False
         self._ids = itertools.count(1)
-        self._connects = TokenBucket(CONNECTS_PER_S, CONNECT_BURST, clock)
+        self._connects = TokenBucket(CONNECTS_PER_S, CONNECT_BURST, clock())
         self._tasks: asyncio.TaskGroup | None = None
         self._http: httpx.AsyncClient | None = None
         self._rest: BinanceRest | None = None
@@ -251,7 +251,7 @@ class BinanceProvider:
         """Connect, stream, reconnect: the loop of one connection."""
         while True:
             await self._wait_for_circuit()
-            await self._connects.acquire()
+            await self._connects.acquire(self._clock)
             self._reconnects.inc()
             try:
                 if shard.sid == 0 and not self._bootstrapped:
@@ -491,7 +491,7 @@ class BinanceProvider:
 
     async def _sync(self, shard: _Shard, ws: ClientConnection) -> None:
         """Bring the connection's subscriptions to the plan; requests paced per connection."""
-        bucket = TokenBucket(self.settings.ws_requests_per_s, 1.0, self._clock)
+        bucket = TokenBucket(self.settings.ws_requests_per_s, 1.0, self._clock())
         per_request = self.settings.ws_params_per_request
         while True:
             await shard.wake.wait()
@@ -503,7 +503,7 @@ class BinanceProvider:
                 for rid, chunk, frame in subscribe_requests(
                     method, streams, self._ids, per_request
                 ):
-                    await bucket.acquire()
+                    await bucket.acquire(self._clock)
                     try:
                         await ws.send(frame, text=True)
                     except ConnectionClosed:

@@ -7,7 +7,7 @@ wrong type, raises `InvalidFrameError`; the connection counts it, logs it and go
 Binance limits per connection (web-socket-streams.md): at most 1024 streams and 5 incoming
 messages per second (our requests *and* our pongs). `StreamPlanner` spreads streams over as many
 connections as needed, keeping each stream where it is when demand changes; `subscribe_requests`
-packs many streams into each request, and `pacing.TokenBucket` spaces the requests.
+packs many streams into each request, and `token_bucket.TokenBucket` spaces the requests.
 """
 
 from __future__ import annotations

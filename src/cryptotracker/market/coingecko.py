@@ -22,10 +22,10 @@ from cryptotracker.market.binance_rest import RestError, get_json
 from cryptotracker.market.breaker import CircuitState
 from cryptotracker.market.feed import FeedSink, FeedState, FeedStateListener
 from cryptotracker.market.normalize import NormalizeError, coingecko_to_price
-from cryptotracker.market.pacing import TokenBucket
 from cryptotracker.metrics import EXCHANGE_FRAMES, EXCHANGE_FRAMES_INVALID, EXCHANGE_UPDATES
 from cryptotracker.protocol import Source, SymbolInfo
 from cryptotracker.settings import Settings
+from cryptotracker.token_bucket import TokenBucket
 
 log = structlog.get_logger(__name__)
 
@@ -137,7 +137,8 @@ class CoinGeckoProvider:
         self._backoff = backoff or Backoff.from_settings(settings)
         bases = COINGECKO_IDS if assets is None else [a for a in assets if a in COINGECKO_IDS]
         self._by_id = {COINGECKO_IDS[base]: f"{base}{QUOTE}" for base in sorted(bases)}
-        self._bucket = TokenBucket(settings.coingecko_calls_per_min / 60.0, 1.0, clock)
+        self._clock = clock
+        self._bucket = TokenBucket(settings.coingecko_calls_per_min / 60.0, 1.0, clock())
         self._last: dict[str, str] = {}
         self.failures = 0
         self.polls = 0
@@ -185,7 +186,7 @@ class CoinGeckoProvider:
         emitted = 0
         page = 1
         while True:
-            await self._bucket.acquire()
+            await self._bucket.acquire(self._clock)
             params = {
                 "vs_currency": "usd",
                 "ids": ids,
