@@ -31,6 +31,19 @@ EXCHANGE_RECONNECTS = Counter(
     ["source"],
     registry=REGISTRY,
 )
+BINANCE_WEIGHT_USED = Gauge(
+    "cryptotracker_binance_request_weight_used",
+    "Binance REST request weight used in the current minute, as far as this instance knows "
+    "(its own count or Binance's X-MBX-USED-WEIGHT-1M, whichever is higher)",
+    registry=REGISTRY,
+)
+BINANCE_REST_HELD = Counter(
+    "cryptotracker_binance_rest_held_total",
+    "Binance REST calls not sent, to stay inside its limits: the minute's weight budget spent "
+    "(budget), waiting out a 429's Retry-After (limited) or a 418 ban (banned)",
+    ["reason"],
+    registry=REGISTRY,
+)
 CIRCUIT_STATE = Gauge(
     "cryptotracker_circuit_state",
     "Circuit breaker state (0 closed, 1 half-open, 2 open)",

@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     binance_ws_url: str = BINANCE_WS_URL
     binance_rest_url: str = BINANCE_REST_URL
     coingecko_url: str = COINGECKO_URL
+    # REST request weight per minute this instance spends on Binance (Binance allows 6000 per
+    # address; the rest is headroom for its counter's lag and for others on the address).
+    binance_weight_per_min: int = Field(default=4800, ge=1, le=6000)
     # Binance's documented quote; the tracker lists symbols of these quotes.
     quote_assets: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["USDT"])
 

@@ -56,6 +56,7 @@ from cryptotracker.market.binance_rest import BinanceRest, RestError
 from cryptotracker.market.breaker import CircuitBreaker, CircuitState
 from cryptotracker.market.feed import FeedSink, FeedState, FeedStateListener
 from cryptotracker.market.normalize import MarketState, kline_to_candle
+from cryptotracker.market.request_weight import RequestWeight
 from cryptotracker.metrics import (
     EXCHANGE_FRAMES,
     EXCHANGE_FRAMES_INVALID,
@@ -144,6 +145,8 @@ class BinanceProvider:
         # quiet markets do not keep a fallback's values until their next miniTicker.
         self._stale = False
         self._ids = itertools.count(1)
+        # Every REST call of this feed, from any task, spends from this one budget.
+        self.weight = RequestWeight(settings.binance_weight_per_min)
         self._connects = TokenBucket(CONNECTS_PER_S, CONNECT_BURST, clock())
         self._tasks: asyncio.TaskGroup | None = None
         self._http: httpx.AsyncClient | None = None
@@ -192,7 +195,9 @@ class BinanceProvider:
         if self._rest is not None:
             return await self._rest.klines(symbol, interval, limit)
         async with self._client() as client:
-            return await BinanceRest(client, self.source).klines(symbol, interval, limit)
+            return await BinanceRest(client, self.source, self.weight).klines(
+                symbol, interval, limit
+            )
 
     async def set_demand(
         self, symbols: frozenset[str], candles: frozenset[tuple[str, str]]
@@ -214,7 +219,7 @@ class BinanceProvider:
         """Fetch metadata, stream, reconnect; until cancelled."""
         async with self._client() as client:
             self._http = client
-            self._rest = BinanceRest(client, self.source)
+            self._rest = BinanceRest(client, self.source, self.weight)
             try:
                 async with asyncio.TaskGroup() as tasks:
                     self._tasks = tasks

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, Final
 
 import httpx
 import orjson
@@ -17,9 +17,13 @@ import structlog
 
 from cryptotracker.market.feed import MarketUnavailableError
 from cryptotracker.market.normalize import NormalizeError, rest_klines_to_candles
+from cryptotracker.market.request_weight import WEIGHTS, RequestWeight
+from cryptotracker.metrics import BINANCE_REST_HELD, BINANCE_WEIGHT_USED
 from cryptotracker.protocol import CandleDict, Source, SymbolInfo
 
 log = structlog.get_logger(__name__)
+
+USED_WEIGHT = "X-MBX-USED-WEIGHT-1M"
 
 
 class RestError(MarketUnavailableError):
@@ -47,17 +51,38 @@ def retry_after_s(value: str | None, now: float | None = None) -> float | None:
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
-async def get_json(client: httpx.AsyncClient, path: str, params: dict[str, Any]) -> Any:
-    """GET and decode JSON; any failure is a `RestError`."""
+async def get_json(
+    client: httpx.AsyncClient,
+    path: str,
+    params: dict[str, Any],
+    budget: RequestWeight | None = None,
+    weight: int = 1,
+) -> Any:
+    """GET and decode JSON; any failure is a `RestError`. With a `budget`, the call is sent
+    only within it (else a `RestError` with the wait as retry_after) and the answer's weight
+    header and limits are reported to it."""
+    if budget is not None:
+        _spend(budget, path, weight)
     try:
         response = await client.get(path, params=params)
     except httpx.HTTPError as exc:
         raise RestError(f"GET {path}: {type(exc).__name__}: {exc}") from exc
+    retry_after = retry_after_s(response.headers.get("Retry-After"))
+    if budget is not None:
+        budget.observe(response.status_code, response.headers.get(USED_WEIGHT), retry_after)
+        BINANCE_WEIGHT_USED.set(budget.used)
+        if response.status_code in (418, 429):
+            log.warning(
+                "binance_rest_limited",
+                status=response.status_code,
+                path=path,
+                retry_after_s=retry_after,
+            )
     if response.status_code != 200:
         raise RestError(
             f"GET {path}: HTTP {response.status_code}",
             status=response.status_code,
-            retry_after=retry_after_s(response.headers.get("Retry-After")),
+            retry_after=retry_after,
         )
     try:
         return orjson.loads(response.content)
@@ -65,16 +90,40 @@ async def get_json(client: httpx.AsyncClient, path: str, params: dict[str, Any])
         raise RestError(f"GET {path}: invalid JSON") from exc
 
 
-class BinanceRest:
-    """The three REST calls the tracker makes, on a client the caller owns."""
+_WHY: Final = {
+    "budget": "request weight budget for this minute spent",
+    "limited": "rate limited by Binance (429)",
+    "banned": "address banned by Binance (418)",
+}
 
-    def __init__(self, client: httpx.AsyncClient, source: Source) -> None:
+
+def _spend(budget: RequestWeight, path: str, weight: int) -> None:
+    hold = budget.spend(weight)
+    BINANCE_WEIGHT_USED.set(budget.used)
+    if hold is not None:
+        BINANCE_REST_HELD.labels(hold.reason).inc()
+        raise RestError(
+            f"GET {path}: not sent, {_WHY[hold.reason]}; {hold.wait_s:.0f} s to wait",
+            retry_after=hold.wait_s,
+        )
+
+
+class BinanceRest:
+    """The three REST calls the tracker makes, on a client the caller owns, within `budget`
+    (one per exchange address, shared by every client of it)."""
+
+    def __init__(self, client: httpx.AsyncClient, source: Source, budget: RequestWeight) -> None:
         self._client = client
         self._source = source
+        self._budget = budget
+
+    async def _get(self, endpoint: str, params: dict[str, Any]) -> Any:
+        path = f"/api/v3/{endpoint}"
+        return await get_json(self._client, path, params, self._budget, WEIGHTS[endpoint])
 
     async def exchange_info(self, quote_assets: Iterable[str]) -> list[SymbolInfo]:
         """Symbols trading now against one of `quote_assets`, sorted."""
-        body = await get_json(self._client, "/api/v3/exchangeInfo", {})
+        body = await self._get("exchangeInfo", {})
         quotes = {q.upper() for q in quote_assets}
         rows = body.get("symbols") if isinstance(body, dict) else None
         if not isinstance(rows, list):
@@ -100,14 +149,14 @@ class BinanceRest:
 
     async def ticker_24hr(self) -> list[dict[str, Any]]:
         """24 h statistics of every symbol (the start-up snapshot)."""
-        body = await get_json(self._client, "/api/v3/ticker/24hr", {})
+        body = await self._get("ticker/24hr", {})
         if not isinstance(body, list):
             raise RestError("ticker/24hr: expected a list")
         return [row for row in body if isinstance(row, dict)]
 
     async def klines(self, symbol: str, interval: str, limit: int) -> list[CandleDict]:
         params = {"symbol": symbol, "interval": interval, "limit": limit}
-        body = await get_json(self._client, "/api/v3/klines", params)
+        body = await self._get("klines", params)
         try:
             return rest_klines_to_candles(
                 body, symbol, interval, self._source, int(time.time() * 1000)
