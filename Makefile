@@ -79,7 +79,7 @@ cluster: install web install-system
 bench: install-py
 	$(BIN)/cryptotracker bench $(BENCH_ARGS)
 
-schema: install-py
+schema: install-py install-web
 	$(BIN)/cryptotracker schema > docs/protocol.schema.json
 	cd web && npm run --silent gen:protocol
 

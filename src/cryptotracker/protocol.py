@@ -201,6 +201,10 @@ class SubscribeRequest(WireModel):
 
     symbols: list[Symbol] = Field(default_factory=list, max_length=1000)
     candles: list[CandleSubscription] = Field(default_factory=list, max_length=20)
+    all: bool = Field(
+        default=False,
+        description="`unsubscribe` only: drop every symbol and candle stream the connection holds.",
+    )
     request_id: str | None = Field(default=None, max_length=64)
 
 
@@ -209,12 +213,19 @@ class PingRequest(WireModel):
 
 
 class Ack(WireModel):
-    """Socket.IO acknowledgement of every client event."""
+    """Socket.IO acknowledgement of every client event: what the request changed, and how many
+    subscriptions the connection holds after it. A client that applies every ack's changes holds
+    what the server holds; counts that differ from its own mean it missed one (it can
+    `unsubscribe` with `all` and subscribe again)."""
 
     ok: bool
     request_id: str | None = None
-    symbols: list[Symbol] = Field(default_factory=list, description="Subscribed symbols after it.")
-    candles: list[CandleSubscription] = Field(default_factory=list)
+    added: list[Symbol] = Field(default_factory=list, description="Symbols it subscribed.")
+    removed: list[Symbol] = Field(default_factory=list, description="Symbols it unsubscribed.")
+    added_candles: list[CandleSubscription] = Field(default_factory=list)
+    removed_candles: list[CandleSubscription] = Field(default_factory=list)
+    symbol_count: int = Field(default=0, description="Symbols the connection holds after it.")
+    candle_count: int = Field(default=0, description="Candle streams it holds after it.")
     error: ErrorData | None = None
 
 

@@ -35,7 +35,7 @@ async def test_subscribe_acks_and_sends_snapshot_before_next_batch() -> None:
             "subscribe", {"symbols": ["BTCUSDT", "PEPEUSDT"], "requestId": "r1"}
         )
         assert Ack.model_validate(ack).ok
-        assert ack["symbols"] == ["BTCUSDT", "PEPEUSDT"]
+        assert ack["added"] == ["BTCUSDT", "PEPEUSDT"] and ack["symbolCount"] == 2
         assert ack["requestId"] == "r1"
         [snapshot] = await client.wait("batch_update", timeout=2)
         Envelope.model_validate(snapshot)
@@ -103,8 +103,8 @@ async def test_unsubscribe_stops_updates_and_demand_follows_union() -> None:
         await b.call("subscribe", {"symbols": ["ETHUSDT", "BTCUSDT"]})
         await wait_for(lambda: exchange.demand[0] == {"BTCUSDT", "ETHUSDT"}, 5, "demand union")
         assert exchange.demand[1] == {("BTCUSDT", "1m")}
-        ack = await b.call("unsubscribe", {"symbols": ["ETHUSDT"]})
-        assert ack["symbols"] == ["BTCUSDT"]
+        ack = await b.call("unsubscribe", {"symbols": ["ETHUSDT", "SOLUSDT"]})
+        assert ack["removed"] == ["ETHUSDT"] and ack["symbolCount"] == 1  # SOL was not held
         await wait_for(lambda: exchange.demand[0] == {"BTCUSDT"}, 5, "demand shrinks")
         await a.close()
         await wait_for(lambda: exchange.demand[1] == frozenset(), 5, "candle demand gone")
@@ -137,7 +137,7 @@ async def test_bad_subscribe_gets_error_event_and_connection_lives(
         assert error["data"]["code"] == code
         assert error["data"]["message"]
         ack = await client.call("subscribe", {"symbols": ["BTCUSDT"]})
-        assert ack["ok"] and ack["symbols"] == ["BTCUSDT"]
+        assert ack["ok"] and ack["added"] == ["BTCUSDT"] and ack["symbolCount"] == 1
         await client.close()
 
 
@@ -148,7 +148,7 @@ async def test_too_many_symbols_is_refused_whole() -> None:
         ack = await client.call("subscribe", {"symbols": SYMBOLS})
         assert ack["ok"] is False
         assert ack["error"]["code"] == "too_many_symbols"
-        assert ack["symbols"] == []
+        assert ack["added"] == [] and ack["symbolCount"] == 0
         await client.close()
 
 
@@ -160,7 +160,7 @@ async def test_candle_streams_of_unknown_symbols_are_refused_by_name() -> None:
         made_up = [{"symbol": f"FAKE{i}USDT", "interval": "1m"} for i in range(19)]
         wanted = [{"symbol": "ETHUSDT", "interval": "5m"}]
         ack = await client.call("subscribe", {"candles": made_up + wanted})
-        assert ack["ok"] and ack["candles"] == wanted
+        assert ack["ok"] and ack["addedCandles"] == wanted and ack["candleCount"] == 1
         [error] = await client.wait("error")
         assert error["data"]["code"] == "unknown_symbol"
         assert len(error["data"]["details"]) == 19 and "FAKE0USDT" in error["data"]["details"]
@@ -182,9 +182,24 @@ async def test_candle_streams_over_the_connection_limit_are_refused_whole() -> N
         ack = await client.call("subscribe", {"candles": more})
         assert ack["ok"] is False and ack["error"]["code"] == "too_many_symbols"
         assert "candle streams per connection" in ack["error"]["message"]
-        assert ack["candles"] == first  # the ack still says what the connection holds
+        assert ack["addedCandles"] == [] and ack["candleCount"] == 2  # what it still holds
         await client.call("unsubscribe", {"candles": first[:1]})
         assert (await client.call("subscribe", {"candles": more[:1]}))["ok"]
+        await client.close()
+
+
+async def test_acks_say_what_changed_whatever_the_connection_holds() -> None:
+    async with serve(exchange=QuietExchange(SYMBOLS)) as (_, url):
+        client = Recorder()
+        await client.connect(url)
+        candle = {"symbol": "BTCUSDT", "interval": "1m"}
+        await client.call("subscribe", {"symbols": SYMBOLS[:3], "candles": [candle]})
+        ack = await client.call("subscribe", {"symbols": SYMBOLS[:4]})
+        assert ack["added"] == [SYMBOLS[3]] and ack["addedCandles"] == []
+        assert (ack["symbolCount"], ack["candleCount"]) == (4, 1)
+        ack = await client.call("unsubscribe", {"all": True, "requestId": "reset"})
+        assert sorted(ack["removed"]) == sorted(SYMBOLS[:4]) and ack["removedCandles"] == [candle]
+        assert (ack["symbolCount"], ack["candleCount"]) == (0, 0) and ack["requestId"] == "reset"
         await client.close()
 
 
@@ -251,7 +266,7 @@ async def test_undecodable_packet_gets_error_and_connection_lives() -> None:
                 frame = str(await ws.recv())
                 while not frame.startswith("431"):
                     frame = str(await ws.recv())
-                assert orjson.loads(frame[3:])[0]["symbols"] == ["BTCUSDT"]
+                assert orjson.loads(frame[3:])[0]["added"] == ["BTCUSDT"]
 
 
 async def test_polling_transport_client_is_served() -> None:

@@ -44,8 +44,9 @@ def _subscription(text: bytes) -> tuple[int, list[str]]:
 
 
 def _ack(ack_id: int, symbols: list[str]) -> bytes:
-    return wire.sio_ack(ack_id, {"ok": True, "requestId": None, "symbols": sorted(symbols),
-                                 "candles": []})  # fmt: skip
+    return wire.sio_ack(ack_id, {"ok": True, "requestId": None, "added": sorted(symbols),
+                                 "removed": [], "addedCandles": [], "removedCandles": [],
+                                 "symbolCount": len(symbols), "candleCount": 0})  # fmt: skip
 
 
 class Reference:

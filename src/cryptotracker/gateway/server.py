@@ -280,19 +280,23 @@ class Gateway:
                 named[:MAX_DETAILS],
                 request.request_id,
             )
-        return _ack(client, request.request_id)
+        return _ack(client, request.request_id, added=new, added_candles=new_candles)
 
     def _unsubscribe(self, sid: str, data: Any = None) -> dict[str, Any]:
         MESSAGES_IN.labels("unsubscribe").inc()
         request = self._parse_subscription(sid, data)
         if isinstance(request, dict):
             return request
-        symbols = set(request.symbols)
-        candles: set[CandleKey] = {(c.symbol, c.interval) for c in request.candles}
+        held = self.subs.clients[sid]
+        symbols: set[str] = set(held.symbols)
+        candles: set[CandleKey] = set(held.candles)
+        if not request.all:
+            symbols &= set(request.symbols)
+            candles &= {(c.symbol, c.interval) for c in request.candles}
         client = self.subs.unsubscribe(sid, symbols, candles)
         self._count(client)
         self._demand_maybe_changed()
-        return _ack(client, request.request_id)
+        return _ack(client, request.request_id, removed=symbols, removed_candles=candles)
 
     def _count(self, client: Client) -> None:
         self.limits.set_subscriptions(client.eio_sid, len(client.symbols) + len(client.candles))
@@ -369,8 +373,7 @@ class Gateway:
     ) -> dict[str, Any]:
         error = self._error(sid, code, message, details, request_id)
         client = self.subs.clients.get(sid)
-        ack = _ack(client, request_id) if client else {"symbols": [], "candles": []}
-        return {**ack, "ok": False, "error": error}
+        return {**_ack(client, request_id), "ok": False, "error": error}
 
     def announce_shutdown(self, message: str) -> int:
         """Graceful stop, first step: tell every client why, before anything else of the stop
@@ -433,16 +436,30 @@ class Gateway:
                     self.sio.disconnect(client.sock, "slow consumer")
 
 
-def _ack(client: Client | None, request_id: str | None) -> dict[str, Any]:
-    ack: dict[str, Any] = {
+def _ack(
+    client: Client | None,
+    request_id: str | None,
+    added: Collection[str] = (),
+    removed: Collection[str] = (),
+    added_candles: Collection[CandleKey] = (),
+    removed_candles: Collection[CandleKey] = (),
+) -> dict[str, Any]:
+    """An `Ack`: what the request changed and what the connection holds after it, in counts
+    (bounded by the request, whatever the connection holds)."""
+    return {
         "ok": True,
         "requestId": request_id,
-        "symbols": sorted(client.symbols) if client else [],
-        "candles": [{"symbol": s, "interval": i} for s, i in sorted(client.candles)]
-        if client
-        else [],
+        "added": sorted(added),
+        "removed": sorted(removed),
+        "addedCandles": _candles(added_candles),
+        "removedCandles": _candles(removed_candles),
+        "symbolCount": len(client.symbols) if client else 0,
+        "candleCount": len(client.candles) if client else 0,
     }
-    return ack
+
+
+def _candles(keys: Collection[CandleKey]) -> list[dict[str, str]]:
+    return [{"symbol": s, "interval": i} for s, i in sorted(keys)]
 
 
 def _details(exc: ValidationError) -> list[str]:

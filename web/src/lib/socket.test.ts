@@ -13,6 +13,7 @@ class FakeGateway {
   readonly requests: { event: string; sid: string; symbols: string[] }[] = [];
   readonly subs = new Map<string, Set<string>>();
   pings = 0;
+  acksToLose = 0;
 
   constructor() {
     this.http = createServer();
@@ -34,20 +35,41 @@ class FakeGateway {
   private onConnection(socket: ServerSocket): void {
     const mine = new Set<string>();
     this.subs.set(socket.id, mine);
-    type Payload = { symbols?: string[]; requestId?: string };
-    socket.on("subscribe", (data: Payload, ack: (a: unknown) => void) => {
+    type Payload = { symbols?: string[]; requestId?: string; all?: boolean };
+    const ack = (requestId: string | undefined, added: string[], removed: string[]) => ({
+      ok: true,
+      requestId,
+      added,
+      removed,
+      addedCandles: [],
+      removedCandles: [],
+      symbolCount: mine.size,
+      candleCount: 0,
+    });
+    socket.on("subscribe", (data: Payload, reply: (a: unknown) => void) => {
       this.requests.push({ event: "subscribe", sid: socket.id, symbols: data.symbols ?? [] });
-      for (const s of data.symbols ?? []) mine.add(s);
-      ack({ ok: true, requestId: data.requestId, symbols: [...mine].sort(), candles: [] });
+      const added = (data.symbols ?? []).filter((s) => !mine.has(s));
+      for (const s of added) mine.add(s);
+      if (this.acksToLose > 0) {
+        this.acksToLose -= 1; // done, but the answer never arrives
+        return;
+      }
+      reply(ack(data.requestId, added, []));
     });
-    socket.on("unsubscribe", (data: Payload, ack: (a: unknown) => void) => {
-      this.requests.push({ event: "unsubscribe", sid: socket.id, symbols: data.symbols ?? [] });
-      for (const s of data.symbols ?? []) mine.delete(s);
-      ack({ ok: true, requestId: data.requestId, symbols: [...mine].sort(), candles: [] });
+    socket.on("unsubscribe", (data: Payload, reply: (a: unknown) => void) => {
+      const asked = data.all ? [...mine] : (data.symbols ?? []);
+      this.requests.push({
+        event: data.all ? "reset" : "unsubscribe",
+        sid: socket.id,
+        symbols: asked,
+      });
+      const removed = asked.filter((s) => mine.has(s));
+      for (const s of removed) mine.delete(s);
+      reply(ack(data.requestId, [], removed));
     });
-    socket.on("ping", (data: { requestId?: string }, ack: (a: unknown) => void) => {
+    socket.on("ping", (data: { requestId?: string }, reply: (a: unknown) => void) => {
       this.pings += 1;
-      ack({ ok: true, requestId: data.requestId, symbols: [...mine], candles: [] });
+      reply(ack(data.requestId, [], []));
     });
   }
 }
@@ -158,6 +180,30 @@ describe("MarketClient", () => {
     expect(gw.requests[0]?.event).toBe("subscribe");
     expect([...(gw.requests[0]?.symbols ?? [])].sort()).toEqual(["ETHUSDT", "SOLUSDT", "XRPUSDT"]);
     expect(c.link.reconnects).toBe(1);
+  });
+
+  it("starts over from nothing when an ack was lost, so it holds what the server holds", async () => {
+    const gw = new FakeGateway();
+    const port = await gw.listen();
+    cleanups.push(() => gw.close());
+    const { c } = client(port, { ackTimeoutMs: 200 });
+    gw.acksToLose = 1; // the server subscribes BTC and ETH, the client never hears it
+    c.setSymbols("markets", ["BTCUSDT", "ETHUSDT"]);
+    c.start();
+    await waitFor(() => gw.requests.some((r) => r.event === "reset"), "a reset after the timeout");
+    await waitFor(() => c.confirmed.symbols.length === 2, "both symbols confirmed");
+    const server = () => [...(gw.subs.values().next().value ?? [])].sort();
+    expect(server()).toEqual(["BTCUSDT", "ETHUSDT"]);
+
+    c.setSymbols("markets", ["ETHUSDT"]);
+    await waitFor(() => c.confirmed.symbols.length === 1, "BTCUSDT dropped");
+    expect(server()).toEqual(["ETHUSDT"]);
+    expect(gw.requests.map((r) => r.event)).toEqual([
+      "subscribe",
+      "reset",
+      "subscribe",
+      "unsubscribe",
+    ]);
   });
 
   it("ignores and counts malformed and unknown messages and keeps working", async () => {

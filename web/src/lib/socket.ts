@@ -114,6 +114,8 @@ export class MarketClient {
   private wantedVersion = 0;
   private syncedVersion = -1;
   private syncing = false;
+  /** An ack's counts disagreed with what the acks added up to. */
+  private drifted = false;
   private requestSeq = 0;
 
   constructor(
@@ -242,6 +244,7 @@ export class MarketClient {
     // A new server session holds nothing: replay everything wanted.
     this.serverSymbols = new Set();
     this.serverCandles = new Set();
+    this.drifted = false;
     this.handlers.onSubscriptions?.([], []);
     this.syncedVersion = -1;
     this.syncing = false;
@@ -357,12 +360,13 @@ export class MarketClient {
     }
     this.syncing = true;
     const version = this.wantedVersion;
-    const wanted = this.wanted();
-    const addSymbols = [...wanted.symbols].filter((s) => !this.serverSymbols.has(s));
-    const dropSymbols = [...this.serverSymbols].filter((s) => !wanted.symbols.has(s));
-    const addCandles = [...wanted.candles].filter((c) => !this.serverCandles.has(c));
-    const dropCandles = [...this.serverCandles].filter((c) => !wanted.candles.has(c));
     try {
+      if (this.drifted) await this.resetSubscriptions();
+      const wanted = this.wanted();
+      const addSymbols = [...wanted.symbols].filter((s) => !this.serverSymbols.has(s));
+      const dropSymbols = [...this.serverSymbols].filter((s) => !wanted.symbols.has(s));
+      const addCandles = [...wanted.candles].filter((c) => !this.serverCandles.has(c));
+      const dropCandles = [...this.serverCandles].filter((c) => !wanted.candles.has(c));
       if (dropSymbols.length || dropCandles.length) {
         await this.request("unsubscribe", dropSymbols, dropCandles);
       }
@@ -370,13 +374,35 @@ export class MarketClient {
         await this.request("subscribe", addSymbols, addCandles);
       }
       // Even a refused request counts as synced: retrying the same set would be refused again.
-      this.syncedVersion = version;
+      // A drift found on the way is not: the next round starts over.
+      this.syncedVersion = this.drifted ? -1 : version;
     } catch {
-      // Timed out or disconnected: the next connect replays everything.
+      // Disconnected: the next connect replays everything. Timed out: the server may have
+      // done it all the same, so the next round starts over from nothing.
+      this.drifted = true;
     } finally {
       this.syncing = false;
     }
     if (this.syncedVersion !== this.wantedVersion && this.socket.connected) void this.sync();
+  }
+
+  /** Drop everything the server holds for this connection, so the next sync replays all. */
+  private resetSubscriptions(): Promise<void> {
+    const requestId = this.nextRequestId("reset");
+    return new Promise((resolve, reject) => {
+      this.socket
+        .timeout(this.opts.ackTimeoutMs)
+        .emit("unsubscribe", { all: true, requestId }, (err: Error | null) => {
+          if (err) {
+            reject(err);
+            return;
+          }
+          this.drifted = false;
+          this.serverSymbols = new Set();
+          this.serverCandles = new Set();
+          resolve();
+        });
+    });
   }
 
   private request(
@@ -395,9 +421,7 @@ export class MarketClient {
             return;
           }
           if (isAck(ack)) {
-            this.serverSymbols = new Set(ack.symbols ?? []);
-            this.serverCandles = new Set((ack.candles ?? []).map(candleKey));
-            this.handlers.onSubscriptions?.([...this.serverSymbols].sort(), ack.candles ?? []);
+            this.applyAck(ack);
             if (!ack.ok && ack.error) this.handlers.onServerError?.(ack.error);
           } else {
             this.count("malformed");
@@ -405,6 +429,22 @@ export class MarketClient {
           resolve();
         });
     });
+  }
+
+  /** The server says what each request changed; a count that disagrees with ours means an
+   *  earlier ack was lost (a timeout): start over from nothing on the next sync. */
+  private applyAck(ack: Ack): void {
+    for (const s of ack.removed ?? []) this.serverSymbols.delete(s);
+    for (const s of ack.added ?? []) this.serverSymbols.add(s);
+    for (const c of ack.removedCandles ?? []) this.serverCandles.delete(candleKey(c));
+    for (const c of ack.addedCandles ?? []) this.serverCandles.add(candleKey(c));
+    this.drifted ||=
+      (ack.symbolCount ?? 0) !== this.serverSymbols.size ||
+      (ack.candleCount ?? 0) !== this.serverCandles.size;
+    this.handlers.onSubscriptions?.(
+      [...this.serverSymbols].sort(),
+      [...this.serverCandles].map(parseCandleKey),
+    );
   }
 
   private nextRequestId(prefix: string): string {
@@ -473,11 +513,14 @@ const KNOWN_EVENTS = new Set([
 ]);
 
 function isAck(v: unknown): v is Ack {
+  const list = (x: unknown): boolean => x === undefined || Array.isArray(x);
   return (
     isObject(v) &&
     typeof v.ok === "boolean" &&
-    (v.symbols === undefined || Array.isArray(v.symbols)) &&
-    (v.candles === undefined || Array.isArray(v.candles))
+    list(v.added) &&
+    list(v.removed) &&
+    list(v.addedCandles) &&
+    list(v.removedCandles)
   );
 }
 

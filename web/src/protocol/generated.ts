@@ -76,20 +76,36 @@ export interface CryptoTrackerProtocol {
   TelemetryBatch?: TelemetryBatch;
 }
 /**
- * Socket.IO acknowledgement of every client event.
+ * Socket.IO acknowledgement of every client event: what the request changed, and how many
+ * subscriptions the connection holds after it. A client that applies every ack's changes holds
+ * what the server holds; counts that differ from its own mean it missed one (it can
+ * `unsubscribe` with `all` and subscribe again).
  *
  * This interface was referenced by `CryptoTrackerProtocol`'s JSON-Schema
  * via the `definition` "Ack".
  */
 export interface Ack {
-  candles?: CandleSubscription[];
+  /**
+   * Symbols it subscribed.
+   */
+  added?: string[];
+  addedCandles?: CandleSubscription[];
+  /**
+   * Candle streams it holds after it.
+   */
+  candleCount?: number;
   error?: ErrorData | null;
   ok: boolean;
+  /**
+   * Symbols it unsubscribed.
+   */
+  removed?: string[];
+  removedCandles?: CandleSubscription[];
   requestId?: string | null;
   /**
-   * Subscribed symbols after it.
+   * Symbols the connection holds after it.
    */
-  symbols?: string[];
+  symbolCount?: number;
 }
 /**
  * This interface was referenced by `CryptoTrackerProtocol`'s JSON-Schema
@@ -299,6 +315,10 @@ export interface Readiness {
  * via the `definition` "SubscribeRequest".
  */
 export interface SubscribeRequest {
+  /**
+   * `unsubscribe` only: drop every symbol and candle stream the connection holds.
+   */
+  all?: boolean;
   /**
    * @maxItems 20
    */
