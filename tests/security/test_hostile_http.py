@@ -1,20 +1,16 @@
 """Hostile clients of the HTTP API and the subscription protocol, replayed against a real
 `cryptotracker serve` process fed by the simulator (issue 10): while each attack runs, a
 well-behaved client's batches keep coming (no gap of 300 ms or more), the server logs no
-traceback, and no answer echoes more than 1 KiB of what the attacker sent.
-
-Protocol-level attackers (15 MiB frames, endless fragments, oversized and overlapping polls,
-a million attachments) are tests/gateway/test_hostile_clients.py and, for memory, on a real
-process, tests/cluster/test_hostile_memory.py; they are not repeated here."""
+traceback, its memory comes back, and no answer echoes more than 1 KiB of what the attacker
+sent (the target and `attack()` are in conftest.py; protocol-level attackers are in
+test_hostile_protocol.py)."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from pathlib import Path
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import httpx
@@ -22,83 +18,10 @@ import orjson
 import pytest
 import socketio
 
-from tests.cluster.kit import Sim, Tracker, Watcher, simulator, tracker, wait_live
-from tests.support import wait_until
+from tests.cluster.kit import Tracker, Watcher
+from tests.security.yardstick import MAX_ECHO, attack, rss_mb
 
 pytestmark = pytest.mark.slow
-
-MAX_GAP_S = 0.3
-MAX_ECHO = 1024
-SYMBOL_COUNT = 30
-WATCHER_ADDRESS = "198.51.100.10"
-
-
-@pytest.fixture(scope="module")
-def sim() -> Iterator[Sim]:
-    with simulator(symbols=SYMBOL_COUNT, rate=150.0) as s:
-        yield s
-
-
-@pytest.fixture(scope="module")
-def history_sim() -> Iterator[Sim]:
-    """The same market (same seed) for REST: computing 1000 candles takes the simulator 0.2-0.6 s
-    of CPU, which would stall the feed it also serves (Binance's klines do not stall its
-    streams)."""
-    with simulator(symbols=SYMBOL_COUNT, rate=1.0) as s:
-        yield s
-
-
-@pytest.fixture(scope="module")
-def server(sim: Sim, history_sim: Sim) -> Iterator[Tracker]:
-    """One instance with production's strictness: nobody exempt, no docs."""
-    settings = {
-        "CRYPTOTRACKER_LIMIT_EXEMPT_IPS": "",
-        "CRYPTOTRACKER_SERVE_DOCS": "false",
-        "CRYPTOTRACKER_BINANCE_REST_URL": history_sim.base,
-        # Paced lower than production: each call costs the simulator's CPU on this machine.
-        "CRYPTOTRACKER_CANDLE_UPSTREAM_PER_S": "2",
-        "CRYPTOTRACKER_CANDLE_UPSTREAM_BURST": "5",
-    }
-    with tracker(sim, None, name="hostile-target", **settings) as t:
-        wait_until(lambda: len(symbols_of(t)) >= SYMBOL_COUNT, 20, "the exchange's symbols")
-        yield t
-        assert "Traceback" not in t.proc.log()
-
-
-@pytest.fixture
-async def watcher(server: Tracker) -> AsyncIterator[Watcher]:
-    w = Watcher(symbols_of(server)[:SYMBOL_COUNT], headers={"X-Forwarded-For": WATCHER_ADDRESS})
-    try:
-        await w.connect(server.url)
-        await wait_live(w)
-        yield w
-    finally:
-        await w.close()
-
-
-def symbols_of(server: Tracker) -> list[str]:
-    reply = httpx.get(f"{server.url}/api/symbols", timeout=5).json()
-    return [s["symbol"] for s in reply["symbols"]]
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmRSS")
-
-
-@contextlib.asynccontextmanager
-async def attack(name: str, server: Tracker, watcher: Watcher) -> AsyncIterator[None]:
-    """The attack runs inside; after it, the watcher's longest gap and the server's log."""
-    logged = len(server.proc.log())
-    start = time.monotonic()
-    yield
-    end = time.monotonic()
-    gap = watcher.longest_gap(start, end)
-    print(f"ATTACK {name}: {end - start:.2f} s, longest batch gap {gap * 1000:.0f} ms")
-    assert gap < MAX_GAP_S, f"{name}: the well-behaved client waited {gap:.3f} s for a batch"
-    assert "Traceback" not in server.proc.log()[logged:], name
 
 
 def addresses() -> Iterator[str]:

@@ -156,13 +156,11 @@ class Gateway:
         session.push(event_packet(ServerEvent.ERROR, error))
         ack = ack_id(data[1:].decode("latin-1")) if data[:1] == b"4" else None
         if ack is not None:  # a caller waiting for its ack learns the answer at once
-            reply: dict[str, Any] = {
-                "ok": False, "requestId": None, "symbols": [], "candles": [], "error": error,
-            }  # fmt: skip
+            reply = {**_ack(None, None), "ok": False, "error": error}
             session.push(OutFrame.of_packet(b"4" + encode(SioType.ACK, "/", [reply], ack)[0]))
         if flood:
             log.info("client_flood_disconnected", sid=session.sid)
-            session.close("flood")
+            session.close("flood", listen=False)  # what it sends next is not even parsed
         return False
 
     def invalid(self, session: Session, reason: str) -> None:

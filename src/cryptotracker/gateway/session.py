@@ -266,9 +266,9 @@ class Session:
 
     # ---- ending ----------------------------------------------------------------------------
 
-    def close(self, reason: str, noop: bool = False) -> None:
+    def close(self, reason: str, noop: bool = False, listen: bool = True) -> None:
         """End the session: a pending poll gets CLOSE (NOOP when the client asked), a
-        WebSocket a close frame."""
+        WebSocket a close frame (and, with `listen=False`, nothing more of its is read)."""
         if self.closed:
             return
         self.closed = True
@@ -288,7 +288,7 @@ class Session:
         self.outbox = []
         for ws in (self.ws, self.probe):
             if ws is not None:
-                ws.close()
+                ws.close(listen=listen)
         self.ws = self.probe = None
         engine.app.closed(self, reason)
 
