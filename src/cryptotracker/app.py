@@ -32,6 +32,7 @@ from cryptotracker.gateway.limits import AddressBuckets
 from cryptotracker.gateway.server import Gateway
 from cryptotracker.gateway.subscriptions import CandleKey
 from cryptotracker.gcpolicy import GcPolicy
+from cryptotracker.market.binance_rest import RestError
 from cryptotracker.metrics import INGEST_ACTIVE
 from cryptotracker.pipeline.aggregate import Aggregator, run_batches
 from cryptotracker.pipeline.batch import Batch
@@ -251,7 +252,8 @@ class Tracker:
         try:
             return await self.exchange.klines(symbol, interval, limit)
         except (OSError, RuntimeError) as exc:
-            raise CandleUnavailableError(f"candles unavailable: {exc}") from exc
+            wait = exc.retry_after if isinstance(exc, RestError) else None
+            raise CandleUnavailableError(f"candles unavailable: {exc}", wait) from exc
 
     def _price_age(self) -> float | None:
         """Seconds since the newest price was made; None before the first."""

@@ -12,6 +12,7 @@ import pytest
 
 from cryptotracker.api.backend import CandleUnavailableError
 from cryptotracker.api.candle_cache import MAX_LIMIT, CandleCache
+from cryptotracker.market.binance_rest import RestError
 from cryptotracker.protocol import CandleDict
 from cryptotracker.token_bucket import TokenBucket
 from tests.harness import QuietExchange, serve
@@ -176,3 +177,35 @@ async def test_upstream_calls_are_paced_across_keys_serving_expired_entries_mean
     now[0] = 10.0
     await cache.get("CC", "1m", 3)
     assert calls == ["AA", "BB", "CC"]
+
+
+async def test_an_upstream_out_of_service_serves_the_expired_entry_it_has() -> None:
+    now = [0.0]
+    down = [False]
+
+    async def fetch(symbol: str, interval: str, limit: int) -> list[CandleDict]:
+        if down[0]:
+            raise CandleUnavailableError("banned (418)", retry_after_s=120.0)
+        return rows(symbol, interval, limit)
+
+    cache = CandleCache(fetch, 5, 8, TokenBucket(0, 1, 0), clock=lambda: now[0])
+    assert len(await cache.get("AA", "1m", 3)) == 3
+    down[0], now[0] = True, 10.0  # expired, and the exchange will not answer
+    assert [r["close"] for r in await cache.get("AA", "1m", 2)] == ["998", "999"]
+    with pytest.raises(CandleUnavailableError) as refused:  # nothing held for BB
+        await cache.get("BB", "1m", 2)
+    assert refused.value.retry_after_s == 120.0
+
+
+async def test_a_ban_reaches_the_browser_as_503_with_its_retry_after() -> None:
+    class Banned(QuietExchange):
+        async def klines(self, symbol: str, interval: str, limit: int) -> list[CandleDict]:
+            raise RestError("GET /api/v3/klines: not sent, address banned (418)", None, 95.2)
+
+    async with (
+        serve(exchange=Banned(SYMBOLS)) as (_, url),
+        httpx.AsyncClient(base_url=url, timeout=10) as http,
+    ):
+        reply = await http.get("/api/candles/BTCUSDT?interval=1m&limit=3")
+    assert reply.status_code == 503
+    assert reply.headers["Retry-After"] == "96"

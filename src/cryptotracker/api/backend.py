@@ -13,7 +13,12 @@ class CandleNotFoundError(LookupError):
 
 
 class CandleUnavailableError(RuntimeError):
-    """No source can answer for candles right now."""
+    """No source can answer for candles right now; `retry_after_s` when it is known when one
+    will (the exchange's Retry-After, the end of a ban)."""
+
+    def __init__(self, message: str, retry_after_s: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
 
 
 class Backend(Protocol):

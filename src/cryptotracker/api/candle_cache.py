@@ -81,7 +81,13 @@ class CandleCache:
             self._flights[key] = flight
         else:
             CANDLE_REQUESTS.labels("joined").inc()
-        rows = await asyncio.shield(flight)
+        try:
+            rows = await asyncio.shield(flight)
+        except CandleUnavailableError:
+            if entry is None:
+                raise
+            CANDLE_REQUESTS.labels("stale").inc()  # older rows beat none while upstream is out
+            return entry[1][-limit:]
         return rows[-limit:]
 
     async def _fill(self, key: Key) -> list[CandleDict]:

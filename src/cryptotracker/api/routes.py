@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Annotated, Any
 
@@ -103,6 +104,7 @@ async def candles(
     except CandleNotFoundError as exc:
         raise HTTPException(404, str(exc)) from exc
     except CandleUnavailableError as exc:
-        raise HTTPException(503, str(exc), headers={"Retry-After": "1"}) from exc
+        wait = max(1, math.ceil(exc.retry_after_s or 1))
+        raise HTTPException(503, str(exc), headers={"Retry-After": str(wait)}) from exc
     body = {"symbol": symbol, "interval": interval, "candles": rows}
     return Response(orjson.dumps(body), media_type="application/json")
