@@ -98,7 +98,7 @@ class _End:
 class _Shard:
     """One connection's bookkeeping; `subscribed` is what the open connection carries."""
 
-    sid: int
+    index: int
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     subscribed: set[str] = field(default_factory=set)
     live: bool = False
@@ -188,7 +188,7 @@ class BinanceProvider:
     @property
     def subscriptions(self) -> dict[int, frozenset[str]]:
         """Streams each open connection carries now (by shard)."""
-        return {sid: frozenset(s.subscribed) for sid, s in self._shards.items()}
+        return {index: frozenset(s.subscribed) for index, s in self._shards.items()}
 
     async def klines(self, symbol: str, interval: str, limit: int) -> list[CandleDict]:
         """Candles from REST `/api/v3/klines` (raises `RestError`, a RuntimeError)."""
@@ -241,15 +241,15 @@ class BinanceProvider:
     def _reconcile_shards(self, changed: set[int]) -> None:
         """One connection task per planned shard; wake those whose streams changed."""
         planned = self._planner.shards
-        for sid in [s for s in self._shards if s not in planned]:
-            gone = self._shards.pop(sid)
+        for index in [s for s in self._shards if s not in planned]:
+            gone = self._shards.pop(index)
             if gone.task is not None:
                 gone.task.cancel()
-        for sid in planned:
-            shard = self._shards.setdefault(sid, _Shard(sid))
+        for index in planned:
+            shard = self._shards.setdefault(index, _Shard(index))
             if self._tasks is not None and shard.task is None:
-                shard.task = self._tasks.create_task(self._run_shard(shard), name=f"ws-{sid}")
-            if sid in changed:
+                shard.task = self._tasks.create_task(self._run_shard(shard), name=f"ws-{index}")
+            if index in changed:
                 shard.wake.set()
 
     async def _run_shard(self, shard: _Shard) -> None:
@@ -259,7 +259,7 @@ class BinanceProvider:
             await self._connects.acquire(self._clock)
             self._reconnects.inc()
             try:
-                if shard.sid == 0 and not self._bootstrapped:
+                if shard.index == 0 and not self._bootstrapped:
                     await self._bootstrap()
                 end = await self._session(shard)
                 if not shard.live:  # e.g. shut down before any data: not a working feed
@@ -267,8 +267,8 @@ class BinanceProvider:
             except FeedFailureError as exc:
                 await self._after_failure(shard, exc)
                 continue
-            self._log.info("session_ended", shard=shard.sid, reason=end)
-            if shard.sid == 0:
+            self._log.info("session_ended", shard=shard.index, reason=end)
+            if shard.index == 0:
                 self._set_connected(False, f"reconnecting: {end}")
 
     async def _after_failure(self, shard: _Shard, exc: FeedFailureError) -> None:
@@ -283,13 +283,13 @@ class BinanceProvider:
             delay = max(delay, exc.retry_after)
         self._log.warning(
             "feed_failure",
-            shard=shard.sid,
+            shard=shard.index,
             reason=exc.reason,
             attempt=shard.attempt,
             delay_s=round(delay, 3),
             circuit=self.breaker.state.value,
         )
-        if shard.sid == 0 or not self._connected:
+        if shard.index == 0 or not self._connected:
             self._retry_at = time.time() + delay  # the figure lives in the deadline, not the text
             self._set_connected(False, f"{exc.reason}; retry {shard.attempt} scheduled")
         if delay > 0:
@@ -333,10 +333,7 @@ class BinanceProvider:
         self._known = frozenset(s.symbol for s in symbols)
         self._market.restrict(self._known)
         updates = self._market.apply_ticker_24hr(tickers)
-        on_price = self._sink.on_price
-        for update in updates:
-            on_price(update)
-        self._updates.inc(len(updates))
+        self._emit(updates)
         self._bootstrapped = True
         self._log.info("bootstrapped", symbols=len(symbols), snapshot=len(updates))
         if self._demand:  # demand that came before we knew the symbols: filter it now
@@ -348,7 +345,7 @@ class BinanceProvider:
     # ---- one session --------------------------------------------------------------------------
 
     async def _connect(self, shard: _Shard) -> ClientConnection:
-        planned = sorted(self._planner.shards.get(shard.sid, frozenset()))
+        planned = sorted(self._planner.shards.get(shard.index, frozenset()))
         if MINI_TICKER_ALL in planned:
             planned.remove(MINI_TICKER_ALL)
             planned.insert(0, MINI_TICKER_ALL)
@@ -384,12 +381,12 @@ class BinanceProvider:
         shard.end = None
         shard.last_valid = self._clock()
         shard.wake.set()  # subscribe what did not fit in the URL, and any change since
-        self._log.info("connected", shard=shard.sid, streams=len(shard.subscribed))
-        if shard.sid != 0:
+        self._log.info("connected", shard=shard.index, streams=len(shard.subscribed))
+        if shard.index != 0:
             # Extra connections may carry only quiet streams: the handshake is the proof of life.
             self._on_live(shard)
-        syncer = asyncio.create_task(self._sync(shard, ws), name=f"ws-{shard.sid}-sync")
-        watchdog = asyncio.create_task(self._watch(shard, ws), name=f"ws-{shard.sid}-watch")
+        syncer = asyncio.create_task(self._sync(shard, ws), name=f"ws-{shard.index}-sync")
+        watchdog = asyncio.create_task(self._watch(shard, ws), name=f"ws-{shard.index}-watch")
         try:
             return await self._read(shard, ws)
         finally:
@@ -420,16 +417,12 @@ class BinanceProvider:
             event = parse_frame(raw)
         except InvalidFrameError as exc:
             self._invalid.inc()
-            self._log.warning("frame_invalid", shard=shard.sid, error=str(exc), frame=raw[:200])
+            self._log.warning("frame_invalid", shard=shard.index, error=str(exc), frame=raw[:200])
             return False
         shard.last_valid = self._clock()
         self._last_frame_at = time.time()
         if isinstance(event, MiniTickers):
-            updates = self._market.apply_mini_tickers(event.rows)
-            on_price = self._sink.on_price
-            for update in updates:
-                on_price(update)
-            self._updates.inc(len(updates))
+            self._emit(self._market.apply_mini_tickers(event.rows))
         elif isinstance(event, AggTrade):
             price = self._market.apply_trade(event)
             if price is not None:
@@ -438,20 +431,26 @@ class BinanceProvider:
         elif isinstance(event, Kline):
             self._sink.on_candle(kline_to_candle(event, self.source))
         elif isinstance(event, ServerShutdown):
-            self._log.warning("server_shutdown", shard=shard.sid)
+            self._log.warning("server_shutdown", shard=shard.index)
             return True
         elif isinstance(event, MethodError):
-            self._log.warning("request_failed", shard=shard.sid, reply=str(event))
+            self._log.warning("request_failed", shard=shard.index, reply=str(event))
         elif isinstance(event, MethodReply):
-            self._log.debug("request_ok", shard=shard.sid, reply=str(event)[:200])
+            self._log.debug("request_ok", shard=shard.index, reply=str(event)[:200])
         if not shard.live:
             self._on_live(shard)
         return False
 
+    def _emit(self, updates: list[PriceDict]) -> None:
+        on_price = self._sink.on_price
+        for update in updates:
+            on_price(update)
+        self._updates.inc(len(updates))
+
     def _on_live(self, shard: _Shard) -> None:
         shard.live = True
         shard.attempt = 0
-        if shard.sid == 0:
+        if shard.index == 0:
             host = urlsplit(self.ws_url).netloc
             self._set_connected(True, f"streaming from {host}")
             if self._stale and self._tasks is not None:
@@ -469,15 +468,12 @@ class BinanceProvider:
             self._log.warning("resnapshot_failed", error=str(exc))
             return
         updates = self._market.apply_ticker_24hr(rows)
-        on_price = self._sink.on_price
-        for update in updates:
-            on_price(update)
-        self._updates.inc(len(updates))
+        self._emit(updates)
         self._log.info("resnapshot", snapshot=len(updates))
 
     async def _watch(self, shard: _Shard, ws: ClientConnection) -> None:
         """Close the connection at the 24 h cut-off, or when the miniTicker feed goes silent."""
-        silence = self.settings.feed_silence_s if shard.sid == 0 else None
+        silence = self.settings.feed_silence_s if shard.index == 0 else None
         retire_at = self._clock() + self.settings.connection_max_age_s
         while True:
             now = self._clock()
@@ -486,7 +482,7 @@ class BinanceProvider:
                 break
             if silence is not None and now - shard.last_valid >= silence:
                 shard.end = f"silent for {silence:g}s"
-                self._log.warning("feed_silent", shard=shard.sid, silence_s=silence)
+                self._log.warning("feed_silent", shard=shard.index, silence_s=silence)
                 break
             wake = retire_at
             if silence is not None:
@@ -501,7 +497,7 @@ class BinanceProvider:
         while True:
             await shard.wake.wait()
             shard.wake.clear()
-            wanted = self._planner.shards.get(shard.sid, frozenset())
+            wanted = self._planner.shards.get(shard.index, frozenset())
             remove = shard.subscribed - wanted
             add = wanted - shard.subscribed
             for method, streams in (("UNSUBSCRIBE", remove), ("SUBSCRIBE", add)):
@@ -519,7 +515,7 @@ class BinanceProvider:
                         shard.subscribed.difference_update(chunk)
                     self._log.info(
                         "subscription_sent",
-                        shard=shard.sid,
+                        shard=shard.index,
                         method=method,
                         id=rid,
                         streams=len(chunk),

@@ -326,7 +326,7 @@ class StreamPlanner:
 
     @property
     def shards(self) -> dict[int, frozenset[str]]:
-        return {sid: frozenset(streams) for sid, streams in self._shards.items()}
+        return {index: frozenset(streams) for index, streams in self._shards.items()}
 
     def update(self, wanted: Iterable[str]) -> dict[int, ShardDiff]:
         """Plan `wanted` (plus the miniTicker array); returns the change per shard."""
@@ -334,25 +334,25 @@ class StreamPlanner:
         target.add(MINI_TICKER_ALL)
         diffs: dict[int, ShardDiff] = {}
         placed: set[str] = set()
-        for sid, streams in self._shards.items():
+        for index, streams in self._shards.items():
             gone = streams - target
             if gone:
                 streams -= gone
-                diffs.setdefault(sid, ShardDiff()).unsubscribe.extend(sorted(gone))
+                diffs.setdefault(index, ShardDiff()).unsubscribe.extend(sorted(gone))
             placed |= streams
         for stream in sorted(target - placed):
-            sid = self._roomiest()
-            self._shards[sid].add(stream)
-            diffs.setdefault(sid, ShardDiff()).subscribe.append(stream)
-        for sid in [s for s, streams in self._shards.items() if s != 0 and not streams]:
-            del self._shards[sid]
+            index = self._roomiest()
+            self._shards[index].add(stream)
+            diffs.setdefault(index, ShardDiff()).subscribe.append(stream)
+        for index in [s for s, streams in self._shards.items() if s != 0 and not streams]:
+            del self._shards[index]
         return diffs
 
     def _roomiest(self) -> int:
-        sid, streams = min(self._shards.items(), key=lambda kv: (len(kv[1]), kv[0]))
+        index, streams = min(self._shards.items(), key=lambda kv: (len(kv[1]), kv[0]))
         if len(streams) < self.limit:
-            return sid
-        sid = self._next_id
+            return index
+        index = self._next_id
         self._next_id += 1
-        self._shards[sid] = set()
-        return sid
+        self._shards[index] = set()
+        return index
