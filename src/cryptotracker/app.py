@@ -26,6 +26,7 @@ from cryptotracker.api.candle_cache import CandleCache
 from cryptotracker.api.headers import HardenedHttp
 from cryptotracker.api.routes import router
 from cryptotracker.api.web import mount_web
+from cryptotracker.clock import now_ms
 from cryptotracker.gateway.asgi import Lifespan
 from cryptotracker.gateway.http_server import Forwarded, HttpLimits, HttpServer
 from cryptotracker.gateway.limits import AddressBuckets
@@ -225,7 +226,7 @@ class Tracker:
             if self.ingesting:
                 status = self.exchange.status()
                 self.gateway.set_status(status)
-                await self.bus.publish(Batch(self.id, 0, int(time.time() * 1000), [], [], status))
+                await self.bus.publish(Batch(self.id, 0, now_ms(), [], [], status))
 
     def _known_symbols(self) -> frozenset[str]:
         symbols = self.exchange.symbols()
@@ -309,7 +310,7 @@ class Tracker:
             connections=self.gateway.connections,
             symbols=len(self.store),
             last_update_age_s=None if age is None else round(age, 3),
-            timestamp=int(time.time() * 1000),
+            timestamp=now_ms(),
         )
 
     def readiness(self) -> Readiness:

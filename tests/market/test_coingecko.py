@@ -11,12 +11,13 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 
+from cryptotracker.clock import now_ms
 from cryptotracker.market.binance_rest import RestError, retry_after_s
 from cryptotracker.market.coingecko import COINGECKO_IDS, CoinGeckoProvider
 from cryptotracker.protocol import PriceUpdate
 from cryptotracker.settings import Settings
 from cryptotracker.simulator.faults import HttpFault
-from cryptotracker.simulator.server import Simulator, now_ms
+from cryptotracker.simulator.server import Simulator
 from tests.market.helpers import RecordingSink
 
 

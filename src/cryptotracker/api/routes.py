@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
 from typing import Annotated, Any
 
 import orjson
@@ -14,6 +13,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from cryptotracker.api.backend import Backend, CandleNotFoundError, CandleUnavailableError
 from cryptotracker.api.candle_cache import MAX_LIMIT
 from cryptotracker.api.guard import client_of, guard_of, rate_limited
+from cryptotracker.clock import now_ms
 from cryptotracker.metrics import REGISTRY
 from cryptotracker.protocol import (
     SYMBOL_PATTERN,
@@ -71,7 +71,7 @@ async def prices(request: Request) -> dict[str, Any]:
     source, live = backend.source_label()
     return {
         "prices": sorted(backend.store.all(), key=lambda u: u["symbol"]),
-        "timestamp": int(time.time() * 1000),
+        "timestamp": now_ms(),
         "source": source,
         "live": live,
     }

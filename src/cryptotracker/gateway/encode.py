@@ -5,18 +5,14 @@ batch."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable
 from typing import Any
 
 import orjson
 
+from cryptotracker.clock import now_ms
 from cryptotracker.gateway.websocket import text_frame, text_header
 from cryptotracker.protocol import PriceDict, ServerEvent, envelope
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 class OutFrame:

@@ -8,7 +8,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from cryptotracker.gateway.encode import BatchPackets, OutFrame, event_packet, now_ms
+from cryptotracker.clock import now_ms
+from cryptotracker.gateway.encode import BatchPackets, OutFrame, event_packet
 from cryptotracker.gateway.engine import BEHIND, SENT
 from cryptotracker.gateway.subscriptions import Client, Subscriptions
 from cryptotracker.metrics import MESSAGES_OUT

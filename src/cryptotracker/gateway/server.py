@@ -12,7 +12,8 @@ from typing import Any
 import structlog
 from pydantic import ValidationError
 
-from cryptotracker.gateway.encode import OutFrame, event_packet, now_ms
+from cryptotracker.clock import now_ms
+from cryptotracker.gateway.encode import OutFrame, event_packet
 from cryptotracker.gateway.engine import EngineConfig, Session
 from cryptotracker.gateway.fanout import Fanout
 from cryptotracker.gateway.limits import Limits, Verdict, ack_id

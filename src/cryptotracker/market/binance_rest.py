@@ -15,6 +15,7 @@ import httpx
 import orjson
 import structlog
 
+from cryptotracker.clock import now_ms
 from cryptotracker.market.feed import MarketUnavailableError
 from cryptotracker.market.normalize import NormalizeError, rest_klines_to_candles
 from cryptotracker.market.request_weight import WEIGHTS, RequestWeight
@@ -158,8 +159,6 @@ class BinanceRest:
         params = {"symbol": symbol, "interval": interval, "limit": limit}
         body = await self._get("klines", params)
         try:
-            return rest_klines_to_candles(
-                body, symbol, interval, self._source, int(time.time() * 1000)
-            )
+            return rest_klines_to_candles(body, symbol, interval, self._source, now_ms())
         except NormalizeError as exc:
             raise RestError(f"klines: {exc}") from exc

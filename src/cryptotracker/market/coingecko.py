@@ -17,6 +17,7 @@ from typing import Final
 import httpx
 import structlog
 
+from cryptotracker.clock import now_ms
 from cryptotracker.market.backoff import Backoff
 from cryptotracker.market.binance_rest import RestError, get_json
 from cryptotracker.market.breaker import CircuitState
@@ -204,7 +205,7 @@ class CoinGeckoProvider:
             page += 1
 
     def _emit(self, rows: list[object]) -> int:
-        now_ms = int(time.time() * 1000)
+        received = now_ms()
         count = 0
         for row in rows:
             if not isinstance(row, dict):
@@ -213,7 +214,7 @@ class CoinGeckoProvider:
             if symbol is None:
                 continue
             try:
-                update = coingecko_to_price(row, symbol, now_ms)
+                update = coingecko_to_price(row, symbol, received)
             except NormalizeError as exc:
                 self._invalid.inc()
                 log.warning("coingecko_row_skipped", symbol=symbol, error=str(exc))

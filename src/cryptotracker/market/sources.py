@@ -20,6 +20,7 @@ from contextlib import AbstractAsyncContextManager
 
 import structlog
 
+from cryptotracker.clock import now_ms
 from cryptotracker.market.backoff import Backoff
 from cryptotracker.market.binance import BinanceProvider
 from cryptotracker.market.breaker import CircuitState
@@ -150,7 +151,7 @@ class SourceChain:
 
     def status(self) -> StatusDict:
         link = self._serving()
-        now = int(time.time() * 1000)
+        now = now_ms()
         if link is None:
             primary = self.binance if self.binance is not None else self.simulator
             message = primary.state.message if primary is not None else "starting"

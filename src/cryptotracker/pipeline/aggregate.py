@@ -4,11 +4,11 @@ symbol whose values did not change since the last batch is left out."""
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Awaitable, Callable
 
 import structlog
 
+from cryptotracker.clock import now_ms
 from cryptotracker.metrics import BATCH_SIZE, BATCHES
 from cryptotracker.pipeline.batch import Batch
 from cryptotracker.protocol import CandleDict, PriceDict
@@ -47,7 +47,7 @@ class Aggregator:
     def on_candle(self, candle: CandleDict) -> None:
         self._candles[(candle["symbol"], candle["interval"])] = candle
 
-    def drain(self, now_ms: int | None = None) -> Batch | None:
+    def drain(self) -> Batch | None:
         """Everything that changed since the last drain, or None when nothing did."""
         prices, self._prices = self._prices, {}
         candles, self._candles = self._candles, {}
@@ -64,14 +64,10 @@ class Aggregator:
         return Batch(
             origin=self._origin,
             seq=self._seq,
-            timestamp=now_ms if now_ms is not None else int(time.time() * 1000),
+            timestamp=now_ms(),
             updates=changed,
             candles=list(candles.values()),
         )
-
-    def forget(self, symbol: str) -> None:
-        """Drop what was last sent for a symbol, so its next update goes out even if equal."""
-        self._last_sent.pop(symbol, None)
 
 
 async def run_batches(

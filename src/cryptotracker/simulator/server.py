@@ -34,6 +34,7 @@ from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
+from cryptotracker.clock import now_ms
 from cryptotracker.simulator import frames
 from cryptotracker.simulator.faults import (
     HTTP_FAULT_TARGETS,
@@ -56,10 +57,6 @@ GARBAGE: Final = (
     b'{"stream":"btcusdt@aggTrade","data":{"e":"aggTrade","E":"soon","s":7,"p":1.5}}',
     b'{"stream":"!miniTicker@arr","data":[{"e":"24hrMiniTicker","s":"BTCUSDT","c":null}]}',
 )
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
