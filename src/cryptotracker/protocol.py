@@ -46,7 +46,6 @@ class ClientEvent(StrEnum):
 
 
 class ServerEvent(StrEnum):
-    PRICE_UPDATE = "price_update"
     BATCH_UPDATE = "batch_update"
     CONNECTION_STATUS = "connection_status"
     CANDLE_UPDATE = "candle_update"

@@ -221,7 +221,7 @@ describe("MarketClient", () => {
       data: { updates: [{ symbol: "BTCUSDT", price: 12 }], timestamp: now },
       timestamp: now,
     });
-    sock.emit("price_update", { event: "price_update", data: { symbol: "btc" }, timestamp: now });
+    sock.emit("candle_update", { event: "candle_update", data: { symbol: "btc" }, timestamp: now });
     sock.emit("mystery", { event: "mystery", data: {}, timestamp: now });
     sock.emit("candle_update", null);
     sock.emit("batch_update", {

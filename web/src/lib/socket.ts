@@ -23,6 +23,7 @@ import {
   type ConnectionStatus,
   type ErrorData,
   type PriceUpdate,
+  type ServerEvent,
 } from "../protocol";
 
 export type LinkState = "connecting" | "connected" | "reconnecting" | "disconnected";
@@ -470,10 +471,6 @@ export class MarketClient {
           if (good.length) this.handlers.onPrices?.(good, timestamp, data.snapshot === true);
           return;
         }
-        case "price_update":
-          if (!isPriceUpdate(data)) return this.count("malformed");
-          this.handlers.onPrices?.([data], timestamp, false);
-          return;
         case "candle_update":
           if (!isCandleData(data)) return this.count("malformed");
           this.handlers.onCandle?.(data);
@@ -503,14 +500,15 @@ export class MarketClient {
   }
 }
 
-const KNOWN_EVENTS = new Set([
-  "batch_update",
-  "price_update",
-  "candle_update",
-  "connection_status",
-  "error",
-  "pong",
-]);
+// Every server event, checked against the generated protocol: one missing or extra fails tsc.
+const SERVER_EVENTS: Record<ServerEvent, true> = {
+  batch_update: true,
+  candle_update: true,
+  connection_status: true,
+  error: true,
+  pong: true,
+};
+const KNOWN_EVENTS: ReadonlySet<string> = new Set(Object.keys(SERVER_EVENTS));
 
 function isAck(v: unknown): v is Ack {
   const list = (x: unknown): boolean => x === undefined || Array.isArray(x);

@@ -43,8 +43,7 @@ export type ConnectionState = "connected" | "degraded" | "disconnected";
  * This interface was referenced by `CryptoTrackerProtocol`'s JSON-Schema
  * via the `definition` "ServerEvent".
  */
-export type ServerEvent =
-  "price_update" | "batch_update" | "connection_status" | "candle_update" | "error" | "pong";
+export type ServerEvent = "batch_update" | "connection_status" | "candle_update" | "error" | "pong";
 
 export interface CryptoTrackerProtocol {
   Ack?: Ack;
