@@ -75,7 +75,9 @@ async def test_drop_garbage_and_silence_cost_the_user_at_most_a_short_pause() ->
         user_pause_s=silence_pause,
         pause_beyond_the_silence_s=silence_pause - 4,
     )
-    assert drop_pause < 3 and garbage_pause < 1
+    # Generous bounds: what garbage must not cost, a reconnect, is pinned by the handshake count
+    # above; on a loaded 2-core machine the gap alone has reached 1.3 s.
+    assert drop_pause < 3 and garbage_pause < 2
 
 
 @pytest.mark.parametrize("status", [429, 451])
