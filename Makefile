@@ -51,8 +51,8 @@ web: install-web
 	cd web && npm run build --silent
 
 lint: install-py
-	$(BIN)/ruff check src tests deploy
-	$(BIN)/ruff format --check src tests deploy
+	$(BIN)/ruff check src bench tests deploy
+	$(BIN)/ruff format --check src bench tests deploy
 
 typecheck: install-py
 	$(BIN)/mypy

@@ -1,14 +1,32 @@
-"""`cryptotracker`: serve, simulate, demo, conformance, schema (and bench)."""
+"""`cryptotracker`: serve, simulate, demo, conformance, schema, and the subcommands of packages
+installed beside it (the bench, in development: entry point group `cryptotracker.commands`)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
-from pathlib import Path
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from importlib.metadata import entry_points
+from typing import Any, Protocol, cast
 
 import orjson
+
+PLUGIN_GROUP = "cryptotracker.commands"
+
+
+class Command(Protocol):
+    """What a plugin module offers: `register` adds its subparser and sets `plugin` (a handler
+    of the parsed arguments returning an exit code) as its default."""
+
+    def register(self, sub: Any) -> None: ...
+
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _plugins() -> Iterator[Command]:
+    for point in sorted(entry_points(group=PLUGIN_GROUP), key=lambda p: p.name):
+        yield cast(Command, point.load())
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -37,73 +55,9 @@ def _parser() -> argparse.ArgumentParser:
     conf.add_argument("--port", type=int, default=3000)
 
     sub.add_parser("schema", help="print the protocol's JSON Schema")
-    _bench_parser(sub)
+    for command in _plugins():
+        command.register(sub)
     return parser
-
-
-def _csv(kind: type[int] | type[float]) -> Any:
-    def parse(text: str) -> tuple[int | float, ...]:
-        return tuple(kind(part) for part in text.split(",") if part.strip())
-
-    return parse
-
-
-def _bench_parser(sub: Any) -> None:
-    from cryptotracker.bench.options import SCENARIOS
-
-    bench = sub.add_parser(
-        "bench",
-        help="measure ingest, fan-out, latency and memory against the references",
-        description="Starts the simulator, the tracker and load generators (pinned to separate "
-        "cores); prints tables and writes JSON under --out.",
-    )
-    bench.add_argument("--quick", action="store_true", help="every scenario at a toy size")
-    bench.add_argument(
-        "--scenarios", default=None, help=f"comma-separated, of: {','.join(SCENARIOS)}"
-    )
-    bench.add_argument("--clients", type=_csv(int), help="fan-out client counts, e.g. 1000,5000")
-    bench.add_argument("--rates", type=_csv(float), help="exchange updates/s, e.g. 1000,10000")
-    bench.add_argument("--k", type=int, help="symbols per client")
-    bench.add_argument("--seconds", type=float, help="length of each measurement window")
-    bench.add_argument("--warmup", type=float, dest="warmup_s")
-    bench.add_argument("--idle-clients", type=int)
-    bench.add_argument("--storm-clients", type=int)
-    bench.add_argument("--redis-clients", type=int)
-    bench.add_argument("--redis-url", help="use this Redis (default: a private redis-server)")
-    bench.add_argument("--per-process", type=int, help="load-generator clients per process")
-    bench.add_argument("--soak", type=float, dest="soak_minutes", metavar="MINUTES")
-    bench.add_argument("--soak-clients", type=int)
-    bench.add_argument("--no-references", action="store_false", dest="references", default=None)
-    bench.add_argument("--server-cores", help="taskset list for the servers (default 0)")
-    bench.add_argument("--load-cores", help="taskset list for load and simulator (default 1)")
-    bench.add_argument("--out", type=Path, help="results folder (default results/)")
-    bench.add_argument("--report", type=Path, metavar="JSON", help="print a saved run, run none")
-
-
-def _bench(args: argparse.Namespace) -> int:
-    from cryptotracker.bench.options import SCENARIOS, Options
-    from cryptotracker.bench.run import main as bench_main
-
-    if args.report is not None:
-        from cryptotracker.bench.run import show
-
-        return show(args.report)
-    opts = Options.quick_preset() if args.quick else Options()
-    if args.scenarios is not None:
-        chosen = tuple(s.strip() for s in args.scenarios.split(",") if s.strip())
-        unknown = set(chosen) - set(SCENARIOS)
-        if unknown:
-            raise SystemExit(f"unknown scenarios: {', '.join(sorted(unknown))}")
-        opts.scenarios = chosen
-    for name in (
-        "clients", "rates", "k", "seconds", "warmup_s", "idle_clients", "storm_clients",
-        "redis_clients", "redis_url", "per_process", "soak_minutes", "soak_clients",
-        "references", "server_cores", "load_cores", "out",
-    ):  # fmt: skip
-        value = getattr(args, name)
-        if value is not None:
-            setattr(opts, name, value)
-    return bench_main(opts)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -116,8 +70,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             + "\n"
         )
         return 0
-    if args.command == "bench":
-        return _bench(args)
+    plugin = getattr(args, "plugin", None)
+    if plugin is not None:
+        return int(plugin(args))
     if args.command == "conformance":
         from cryptotracker.gateway.conformance import run
 

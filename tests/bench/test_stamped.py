@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from cryptotracker.bench.stamped import StampedTransport, arrival, kernel_stamps_supported
+from cryptotracker_bench.stamped import StampedTransport, arrival, kernel_stamps_supported
 
 pytestmark = pytest.mark.skipif(not kernel_stamps_supported(), reason="Linux socket stamps")
 

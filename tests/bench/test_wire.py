@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import orjson
 
-from cryptotracker.bench import wire
-from cryptotracker.bench.refs import Payloads
+from cryptotracker_bench import wire
+from cryptotracker_bench.refs import Payloads
 
 SYMBOLS = ["BTCUSDT", "ETHUSDT", "SOLUSDT"]
 TS = 1_764_500_000_123

@@ -2,7 +2,7 @@
 decoded by `websockets`' Sans-I/O protocol as its asyncio client does, Binance frame parse ->
 normalise -> aggregator, drained into batches), no sockets. Run pinned to one core:
 
-    taskset -c 0 python -m cryptotracker.bench.ingest [--seconds 3]
+    taskset -c 0 python -m cryptotracker_bench.ingest [--seconds 3]
 
 Throughput is counted against this process's CPU time, so other load on the machine slows the
 run without changing the figure much."""
@@ -18,11 +18,11 @@ import orjson
 from websockets.frames import Frame
 from websockets.protocol import Protocol, Side, State
 
-from cryptotracker.bench.wire import server_frame
 from cryptotracker.market.binance_frames import MINI_TICKER_ALL, AggTrade, MiniTickers, parse_frame
 from cryptotracker.market.normalize import MarketState
 from cryptotracker.pipeline.aggregate import Aggregator
 from cryptotracker.protocol import Source
+from cryptotracker_bench.wire import server_frame
 
 # Bytes handed to the WebSocket parser at once (a socket read).
 READ_SIZE = 65536

@@ -7,7 +7,7 @@
 - ``websockets``: a minimal server on the `websockets` library, `broadcast()` of each distinct
   packet to its clients.
 
-    python -m cryptotracker.bench.reference floor|websockets CONFIG.json
+    python -m cryptotracker_bench.reference floor|websockets CONFIG.json
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from typing import Any
 
 import orjson
 
-from cryptotracker.bench import wire
-from cryptotracker.bench.refs import Payloads, replay
-from cryptotracker.bench.worker import load_config, reply, run, serve_commands
+from cryptotracker_bench import wire
+from cryptotracker_bench.refs import Payloads, replay
+from cryptotracker_bench.worker import load_config, reply, run, serve_commands
 
 # Long Engine.IO ping interval: no keep-alive traffic during a bounded run.
 PING_INTERVAL_MS = 300_000

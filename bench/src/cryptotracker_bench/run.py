@@ -14,9 +14,9 @@ from typing import Any
 
 import orjson
 
-from cryptotracker.bench import report, scenarios
-from cryptotracker.bench.options import Options
-from cryptotracker.bench.worker import raise_fd_limit
+from cryptotracker_bench import report, scenarios
+from cryptotracker_bench.options import Options
+from cryptotracker_bench.worker import raise_fd_limit
 
 
 def _cpu_model() -> str:

@@ -9,10 +9,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from cryptotracker.bench.fleet import Fleet
-from cryptotracker.bench.procs import Process
-from cryptotracker.bench.stack import Simulator, Tracker, metric_sum
-from cryptotracker.bench.stats import Histogram
+from cryptotracker_bench.fleet import Fleet
+from cryptotracker_bench.procs import Process
+from cryptotracker_bench.stack import Simulator, Tracker, metric_sum
+from cryptotracker_bench.stats import Histogram
 
 MB = 2**20
 

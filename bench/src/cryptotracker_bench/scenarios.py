@@ -15,18 +15,18 @@ from typing import Any
 
 import orjson
 
-from cryptotracker.bench.fleet import Fleet, FleetSpec
-from cryptotracker.bench.measure import MB, figures, window
-from cryptotracker.bench.options import Options
-from cryptotracker.bench.procs import Processes, pinned, python_module
-from cryptotracker.bench.stack import (
+from cryptotracker_bench.fleet import Fleet, FleetSpec
+from cryptotracker_bench.measure import MB, figures, window
+from cryptotracker_bench.options import Options
+from cryptotracker_bench.procs import Processes, pinned, python_module
+from cryptotracker_bench.stack import (
     Cores,
     Simulator,
     Tracker,
     start_redis,
     start_reference,
 )
-from cryptotracker.bench.stats import subscriptions
+from cryptotracker_bench.stats import subscriptions
 
 # Seconds for start-up work to settle before a baseline memory reading.
 SETTLE_S = 1.0
@@ -62,7 +62,7 @@ def _spec(opts: Options, port: int, subs: Sequence[Sequence[str]], **kw: Any) ->
 async def ingest(opts: Options, logs: Path) -> dict[str, Any]:
     """Parse + normalise + aggregate on one pinned core, no sockets (bench.ingest)."""
     args = pinned(
-        python_module("cryptotracker.bench.ingest", "--seconds", str(opts.ingest_seconds)),
+        python_module("cryptotracker_bench.ingest", "--seconds", str(opts.ingest_seconds)),
         opts.server_cores,
     )
     proc = await asyncio.create_subprocess_exec(

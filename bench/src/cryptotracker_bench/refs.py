@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator, Sequence
 
 import orjson
 
-from cryptotracker.bench import wire
+from cryptotracker_bench import wire
 
 BATCH_HEAD = b'42["batch_update",{"event":"batch_update","data":{"updates":['
 

@@ -1,7 +1,7 @@
 """Control group: a few official python-socketio clients, measured like the load generator's
 probes, to show the raw clients see what real clients see.
 
-    python -m cryptotracker.bench.control CONFIG.json   # then JSON commands on stdin
+    python -m cryptotracker_bench.control CONFIG.json   # then JSON commands on stdin
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import sys
 import time
 from typing import Any
 
-from cryptotracker.bench.loadgen import Window
-from cryptotracker.bench.worker import load_config, reply, run, serve_commands
+from cryptotracker_bench.loadgen import Window
+from cryptotracker_bench.worker import load_config, reply, run, serve_commands
 
 
 class Control:

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import orjson
 
-from cryptotracker.bench.procs import (
+from cryptotracker_bench.procs import (
     Process,
     Processes,
     free_port,
@@ -187,7 +187,7 @@ async def start_reference(
     config.write_bytes(
         orjson.dumps({"port": port, "symbols": list(symbols), "interval_ms": interval_ms})
     )
-    args = pinned(python_module("cryptotracker.bench.reference", kind, str(config)), cores.server)
+    args = pinned(python_module("cryptotracker_bench.reference", kind, str(config)), cores.server)
     proc = await procs.start(kind, args, logs)
     await port_open(port, START_TIMEOUT_S, proc)
     return proc, port

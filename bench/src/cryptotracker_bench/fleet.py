@@ -14,8 +14,8 @@ from typing import Any
 
 import orjson
 
-from cryptotracker.bench.procs import Process, Processes, pinned, python_module
-from cryptotracker.bench.stats import Histogram
+from cryptotracker_bench.procs import Process, Processes, pinned, python_module
+from cryptotracker_bench.stats import Histogram
 
 # Counters of a load generator's window report that add up across processes.
 _SUMMED = (
@@ -75,7 +75,7 @@ class Fleet:
             )
         gens = await asyncio.gather(
             *(
-                _start(procs, logs, cores, f"{spec.name}-{i}", "cryptotracker.bench.loadgen", c)
+                _start(procs, logs, cores, f"{spec.name}-{i}", "cryptotracker_bench.loadgen", c)
                 for i, c in enumerate(configs)
             )
         )
@@ -87,7 +87,7 @@ class Fleet:
                 "deadline_ms": spec.deadline_ms,
             }
             control = await _start(
-                procs, logs, cores, f"{spec.name}-control", "cryptotracker.bench.control", config
+                procs, logs, cores, f"{spec.name}-control", "cryptotracker_bench.control", config
             )
         return cls(list(gens), control)
 

@@ -1,7 +1,7 @@
 """Load generator: thousands of Socket.IO clients in one process, speaking Engine.IO v4 /
 Socket.IO v5 over raw WebSocket frames on asyncio protocols (no task, no library per client).
 
-    python -m cryptotracker.bench.loadgen CONFIG.json   # then JSON commands on stdin
+    python -m cryptotracker_bench.loadgen CONFIG.json   # then JSON commands on stdin
 
 It shares a core with the simulator, so a client's work per message is kept to the least that
 keeps the counts exact: most clients only count messages and bytes and note each batch's
@@ -22,10 +22,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from cryptotracker.bench import wire
-from cryptotracker.bench.stamped import StampedTransport, kernel_stamps_supported
-from cryptotracker.bench.stats import Histogram
-from cryptotracker.bench.worker import load_config, reply, run, serve_commands
+from cryptotracker_bench import wire
+from cryptotracker_bench.stamped import StampedTransport, kernel_stamps_supported
+from cryptotracker_bench.stats import Histogram
+from cryptotracker_bench.worker import load_config, reply, run, serve_commands
 
 _HTTP, _OPEN, _CONNECTING, _SUBSCRIBING, _READY, _CLOSED = range(6)
 _EIO_MSG, _EIO_PING, _EIO_OPEN, _EIO_CLOSE = ord("4"), ord("2"), ord("0"), ord("1")
