@@ -28,11 +28,11 @@ from cryptotracker.api.routes import router
 from cryptotracker.api.web import mount_web
 from cryptotracker.clock import now_ms
 from cryptotracker.gateway.asgi import Lifespan
+from cryptotracker.gateway.gcpolicy import GcPolicy
 from cryptotracker.gateway.http_server import Forwarded, HttpLimits, HttpServer
 from cryptotracker.gateway.limits import AddressBuckets
 from cryptotracker.gateway.server import Gateway
 from cryptotracker.gateway.subscriptions import CandleKey
-from cryptotracker.gcpolicy import GcPolicy
 from cryptotracker.market.binance_rest import RestError
 from cryptotracker.metrics import INGEST_ACTIVE
 from cryptotracker.pipeline.aggregate import Aggregator, run_batches
@@ -129,8 +129,8 @@ class Tracker:
         self.draining = False
 
     def _build_exchange(self) -> ExchangeSide:
-        from cryptotracker.launch import simulator_process
         from cryptotracker.market.sources import SourceChain
+        from cryptotracker.simulator.launch import simulator_process
 
         settings = self.settings
 
@@ -155,7 +155,7 @@ class Tracker:
             self._remote_status = batch.status
         self.store.apply(batch.updates)
         self.gateway.set_status(self.feed_status())
-        self.gateway.deliver(batch)
+        self.gateway.on_batch(batch)
 
     def _on_feed_state(self, *_: Any) -> None:
         self.gateway.set_status(self.feed_status())
@@ -514,8 +514,8 @@ def run_server(settings: Settings) -> None:
 
     import uvloop
 
-    from cryptotracker.errors import init_error_tracking, report_to_sentry, set_instance
     from cryptotracker.logs import configure_logging
+    from cryptotracker.sentry import init_error_tracking, report_to_sentry, set_instance
 
     tracking = init_error_tracking(settings)
     configure_logging(settings.log_level, report=report_to_sentry if tracking else None)

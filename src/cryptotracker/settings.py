@@ -113,7 +113,7 @@ class Settings(BaseSettings):
     heartbeat_timeout_s: float = 20.0
     slow_client_max_lag_s: float = 10.0
     # Objects of connections opened since the last check are frozen out of the GC's full
-    # collections this often (gcpolicy.py); 0 = Python's own GC only.
+    # collections this often (gateway/gcpolicy.py); 0 = Python's own GC only.
     gc_freeze_interval_s: float = Field(default=1.0, ge=0.0)
     candle_cache_s: float = 5.0
     # (symbol, interval) pairs kept in the candle cache (1000 rows, about 0.8 MB, each); the

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from cryptotracker.errors import init_error_tracking, redact
+from cryptotracker.sentry import init_error_tracking, redact
 from cryptotracker.settings import Settings
 from tests.cluster.kit import simulator, tracker
 from tests.support import ROOT, free_port, running, wait_until
@@ -136,7 +136,7 @@ def test_unhandled_error_reaches_sentry_without_secrets() -> None:
     in the error's message is not."""
     script = (
         "import asyncio\n"
-        "from cryptotracker.errors import init_error_tracking\n"
+        "from cryptotracker.sentry import init_error_tracking\n"
         "from cryptotracker.settings import Settings\n"
         "import sys\n"
         "assert init_error_tracking(Settings(sentry_dsn=sys.argv[1],"

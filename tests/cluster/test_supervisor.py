@@ -277,7 +277,7 @@ async def test_killed_nginx_restarts_without_its_old_workers(cluster: Running) -
 # The owner of launch.simulator_process alone, without the supervisor that would also reap it.
 OWNER = """
 import asyncio
-from cryptotracker.launch import simulator_process
+from cryptotracker.simulator.launch import simulator_process
 
 async def main():
     async with simulator_process(10, 10.0) as (ws, _):

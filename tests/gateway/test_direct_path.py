@@ -65,14 +65,14 @@ async def market(tracker: Tracker, symbols: list[str], every_s: float) -> AsyncI
 def delivered(tracker: Tracker) -> list[int]:
     """Timestamps of the batches the gateway hands to the fan-out, from now on."""
     stamps: list[int] = []
-    deliver = tracker.gateway.deliver
+    deliver = tracker.gateway.on_batch
 
     def record(batch: Batch) -> None:
         if batch.updates:
             stamps.append(batch.timestamp)
         deliver(batch)
 
-    tracker.gateway.deliver = record  # type: ignore[method-assign]
+    tracker.gateway.on_batch = record  # type: ignore[method-assign]
     return stamps
 
 

@@ -93,7 +93,7 @@ def test_payload_encoded_once_per_distinct_symbol_set() -> None:
         "d": {"BTCUSDT", "SOLUSDT"},  # different set, same changed part -> same payload
         "e": {"SOLUSDT"},  # nothing changed for it
     })  # fmt: skip
-    result = fanout.deliver(batch(upd("BTCUSDT", "1"), upd("ETHUSDT", "2")))
+    result = fanout.send_batch(batch(upd("BTCUSDT", "1"), upd("ETHUSDT", "2")))
     assert result.payloads == 2
     assert result.messages == 4
     assert q.sent["ea"][0] is q.sent["eb"][0] is q.sent["ec"][0]
@@ -104,13 +104,13 @@ def test_payload_encoded_once_per_distinct_symbol_set() -> None:
 def test_slow_client_gets_latest_values_coalesced_once_it_drains() -> None:
     fanout, _, q = setup({"fast": {"BTCUSDT", "ETHUSDT"}, "slow": {"BTCUSDT", "ETHUSDT"}})
     q["slow"].backlog_bytes = 70_000
-    fanout.deliver(batch(upd("BTCUSDT", "1")))
-    fanout.deliver(batch(upd("BTCUSDT", "2"), upd("ETHUSDT", "7")))
-    fanout.deliver(batch(upd("BTCUSDT", "3")))
+    fanout.send_batch(batch(upd("BTCUSDT", "1")))
+    fanout.send_batch(batch(upd("BTCUSDT", "2"), upd("ETHUSDT", "7")))
+    fanout.send_batch(batch(upd("BTCUSDT", "3")))
     assert len(q.sent["efast"]) == 3
     assert "eslow" not in q.sent  # nothing piles up behind a full queue
     q["slow"].backlog_bytes = 0
-    fanout.deliver(batch())  # next tick, nothing new
+    fanout.send_batch(batch())  # next tick, nothing new
     [catch_up] = q.sent["eslow"]
     data = orjson.loads(catch_up.packet[2:])[1]["data"]["updates"]
     assert {u["symbol"]: u["price"] for u in data} == {"BTCUSDT": "3", "ETHUSDT": "7"}
@@ -119,9 +119,9 @@ def test_slow_client_gets_latest_values_coalesced_once_it_drains() -> None:
 def test_client_behind_longer_than_limit_is_reported_too_slow() -> None:
     fanout, _, q = setup({"slow": {"BTCUSDT"}})
     q["slow"].backlog_bytes = 70_000
-    assert fanout.deliver(batch(upd("BTCUSDT", "1"))).too_slow == set()
+    assert fanout.send_batch(batch(upd("BTCUSDT", "1"))).too_slow == set()
     time.sleep(0.06)  # the lag limit is a duration: let it pass (not a synchronisation)
-    assert fanout.deliver(batch(upd("BTCUSDT", "2"))).too_slow == {"slow"}
+    assert fanout.send_batch(batch(upd("BTCUSDT", "2"))).too_slow == {"slow"}
 
 
 def test_candle_updates_go_to_their_room_only() -> None:
@@ -144,6 +144,6 @@ def test_candle_updates_go_to_their_room_only() -> None:
         "closed": False,
         "source": "simulator",
     }
-    Fanout(subs, 1).deliver(Batch("t", 1, 0, [], [candle]))  # type: ignore[list-item]
+    Fanout(subs, 1).send_batch(Batch("t", 1, 0, [], [candle]))  # type: ignore[list-item]
     assert list(q.sent) == ["ea"]
     assert q.sent["ea"][0].packet.startswith(b'42["candle_update",')

@@ -44,7 +44,7 @@ class Fanout:
         self._max_lag_ms = int(max_lag_s * 1000)
         self._lagging: set[str] = set()
 
-    def deliver(self, batch: Batch) -> FanoutResult:
+    def send_batch(self, batch: Batch) -> FanoutResult:
         result = FanoutResult()
         now = now_ms()
         if self._lagging:

@@ -101,12 +101,12 @@ class Gateway:
 
     # ---- from the pipeline -----------------------------------------------------------------
 
-    def deliver(self, batch: Batch) -> None:
+    def on_batch(self, batch: Batch) -> None:
         """Bus handler: one batch to every subscriber (sync; writes only)."""
         if batch.updates:
             oldest = min(u["lastUpdateTime"] for u in batch.updates)
             BATCH_LATENCY.observe(max(0.0, (now_ms() - oldest) / 1000))
-        result = self.fanout.deliver(batch)
+        result = self.fanout.send_batch(batch)
         if result.too_slow:
             self._to_drop.update(result.too_slow)
             self._drop_ready.set()

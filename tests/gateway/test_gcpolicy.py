@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from cryptotracker.gcpolicy import GcPolicy
+from cryptotracker.gateway.gcpolicy import GcPolicy
 
 
 class _Node:
