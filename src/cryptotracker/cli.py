@@ -6,9 +6,12 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -131,16 +134,41 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 0
     if args.command in ("serve", "demo"):
-        from cryptotracker.app import run_server
-        from cryptotracker.settings import Settings
-
-        overrides: dict[str, object] = {}
-        if args.host:
-            overrides["host"] = args.host
-        if args.port:
-            overrides["port"] = args.port
-        if args.command == "demo":
-            overrides["exchange"] = "simulator"
-        run_server(Settings(**overrides))  # type: ignore[arg-type]
-        return 0
+        return _serve(args)
     return 2
+
+
+def _serve(args: argparse.Namespace) -> int:
+    """Run the server; configuration it cannot run with is one line on stderr and exit 2."""
+    from pydantic import ValidationError
+
+    from cryptotracker.app import run_server
+    from cryptotracker.pipeline.redis_clients import RedisConfigError
+    from cryptotracker.settings import Settings
+
+    overrides: dict[str, object] = {}
+    if args.host:
+        overrides["host"] = args.host
+    if args.port:
+        overrides["port"] = args.port
+    if args.command == "demo":
+        overrides["exchange"] = "simulator"
+    try:
+        run_server(Settings(**overrides))  # type: ignore[arg-type]
+    except ValidationError as exc:
+        sys.stderr.write(f"configuration error: {_one_line(exc)}\n")
+        return 2
+    except RedisConfigError as exc:
+        sys.stderr.write(f"configuration error: {exc}\n")
+        return 2
+    return 0
+
+
+def _one_line(exc: ValidationError) -> str:
+    """Pydantic's errors as `CRYPTOTRACKER_<FIELD>: message; ...`."""
+    parts = []
+    for error in exc.errors():
+        field = "_".join(str(p) for p in error["loc"] if isinstance(p, str))
+        where = f"CRYPTOTRACKER_{field.upper()}: " if field else ""
+        parts.append(where + str(error["msg"]).removeprefix("Value error, "))
+    return "; ".join(parts)

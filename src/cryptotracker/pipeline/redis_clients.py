@@ -1,0 +1,202 @@
+"""The Redis clients of one instance, built from settings — one server, Sentinel or Cluster —
+behind one face, so the rest of the pipeline does not care which: commands, publishing,
+subscribing, a health check, and a start-up check that turns bad configuration into one line."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+from typing import Any, Literal
+
+import redis.asyncio as aioredis
+from redis.asyncio.client import Pipeline
+from redis.asyncio.cluster import ClusterNode, ClusterPipeline, RedisCluster
+from redis.asyncio.sentinel import Sentinel
+from redis.exceptions import RedisError
+
+from cryptotracker.settings import Settings
+
+Client = aioredis.Redis | RedisCluster
+Mode = Literal["single", "sentinel", "cluster"]
+# The pub/sub read waits this long for a message before looking again (cluster mode polls
+# every shard's connection; one server and Sentinel block on their one connection).
+SHARDED_POLL_S = 0.5
+
+
+class RedisConfigError(Exception):
+    """Redis is configured in a way that cannot work; the message is one line: what and where."""
+
+
+class RedisClients:
+    """A command client (every call bounded by `call_timeout_s`) and a pub/sub client (its reads
+    wait for messages, so no read timeout), plus what differs between the modes."""
+
+    def __init__(self, mode: Mode, where: str, client: Client, pubsub_client: Client) -> None:
+        self.mode = mode
+        self.where = where
+        self.client = client
+        self.pubsub_client = pubsub_client
+        self.sentinel: Sentinel | None = None
+        self.master_name = ""
+
+    def publish(self, pipe: Pipeline | ClusterPipeline, channel: str, payload: bytes) -> None:
+        """Queue one message on `pipe`: the cluster's sharded pub/sub (SPUBLISH: the channel
+        lives on the shard owning its slot, which fails over with it), else PUBLISH."""
+        command = "SPUBLISH" if self.mode == "cluster" else "PUBLISH"
+        pipe.execute_command(command, channel, payload)
+
+    @contextlib.asynccontextmanager
+    async def subscription(self, channel: str) -> AsyncIterator[AsyncIterator[bytes]]:
+        """Subscribed to `channel` on entering; yields the payloads as they come. A lost
+        connection raises (RedisError/OSError) out of the iteration: the caller resubscribes."""
+        if isinstance(self.pubsub_client, RedisCluster):
+            sharded = self.pubsub_client.pubsub()
+            try:
+                await sharded.ssubscribe(channel)
+                yield _sharded_messages(sharded)
+            finally:
+                await sharded.aclose()
+            return
+        pubsub = self.pubsub_client.pubsub(ignore_subscribe_messages=True)
+        try:
+            await pubsub.subscribe(channel)
+            yield _messages(pubsub)
+        finally:
+            await pubsub.aclose()  # type: ignore[no-untyped-call]
+
+    async def ping(self) -> None:
+        """Raises unless Redis serves now: a cluster must also say its state is ok (a shard
+        without a primary is down for the keys and channels it owns)."""
+        if isinstance(self.client, RedisCluster):
+            info = await self.client.cluster_info(target_nodes=RedisCluster.RANDOM)
+            if str(info.get("cluster_state")) != "ok":
+                raise RedisError(f"cluster state {info.get('cluster_state')}")
+            return
+        await self.client.ping()
+
+    async def mget(self, client: Client, keys: Sequence[Any]) -> list[Any]:
+        """Values of keys that may live on different shards."""
+        if isinstance(client, RedisCluster):
+            return list(await client.mget_nonatomic(keys))
+        return list(await client.mget(keys))
+
+    async def verify(self) -> None:
+        """Start-up check of what only a server can tell (the address itself was checked by
+        the settings): some sentinel answers and knows the master by its name."""
+        if self.sentinel is None:
+            return
+        answered = []
+        for sentinel in self.sentinel.sentinels:
+            try:
+                masters = await sentinel.sentinel_masters()
+            except (RedisError, OSError):
+                continue
+            answered.append(masters)
+            if self.master_name in masters:
+                return
+        if not answered:
+            raise RedisConfigError(
+                f"redis: no sentinel reachable at {self.where} (CRYPTOTRACKER_REDIS_SENTINELS)"
+            )
+        known = sorted({str(name) for masters in answered for name in masters})
+        raise RedisConfigError(
+            f"redis: sentinel master {self.master_name!r} does not exist at {self.where} "
+            f"(CRYPTOTRACKER_REDIS_SENTINEL_MASTER; the sentinels know {known or 'none'})"
+        )
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+        await self.pubsub_client.aclose()
+        if self.sentinel is not None:
+            for sentinel in self.sentinel.sentinels:
+                await sentinel.aclose()
+
+
+async def _messages(pubsub: aioredis.client.PubSub) -> AsyncIterator[bytes]:
+    async for message in pubsub.listen():
+        if message.get("type") == "message":
+            yield message["data"]
+
+
+async def _sharded_messages(pubsub: Any) -> AsyncIterator[bytes]:
+    while True:
+        message = await pubsub.get_sharded_message(
+            ignore_subscribe_messages=True, timeout=SHARDED_POLL_S
+        )
+        if message is not None and message.get("type") in ("smessage", b"smessage"):
+            yield message["data"]
+
+
+def single_server(url: str, call_timeout_s: float) -> RedisClients:
+    """One Redis server by URL; a URL redis-py cannot read is a RedisConfigError."""
+    try:
+        client = aioredis.from_url(
+            url, socket_timeout=call_timeout_s, socket_connect_timeout=call_timeout_s
+        )
+        pubsub = aioredis.from_url(
+            url, socket_connect_timeout=call_timeout_s, socket_keepalive=True
+        )
+    except ValueError as exc:
+        raise RedisConfigError(
+            f"redis: CRYPTOTRACKER_REDIS_URL={redact_url(url)!r} is not a Redis URL: {exc}"
+        ) from None
+    return RedisClients("single", redact_url(url), client, pubsub)
+
+
+def sentinel_master(
+    sentinels: list[tuple[str, int]], master: str, password: str | None, call_timeout_s: float
+) -> RedisClients:
+    """The master that these sentinels name `master`, found again after every fail-over."""
+    timeouts = {"socket_timeout": call_timeout_s, "socket_connect_timeout": call_timeout_s}
+    sentinel = Sentinel(sentinels, sentinel_kwargs=timeouts, password=password)  # type: ignore[no-untyped-call]
+    client = sentinel.master_for(
+        master, socket_timeout=call_timeout_s, socket_connect_timeout=call_timeout_s
+    )
+    pubsub = sentinel.master_for(
+        master, socket_connect_timeout=call_timeout_s, socket_keepalive=True
+    )
+    where = ",".join(f"{h}:{p}" for h, p in sentinels)
+    clients = RedisClients("sentinel", where, client, pubsub)
+    clients.sentinel = sentinel
+    clients.master_name = master
+    return clients
+
+
+def cluster(
+    nodes: list[tuple[str, int]], password: str | None, call_timeout_s: float
+) -> RedisClients:
+    """A Redis Cluster reached through any of `nodes` (the others are discovered)."""
+    startup = [ClusterNode(h, p) for h, p in nodes]
+    client = RedisCluster(
+        startup_nodes=startup, password=password,
+        socket_timeout=call_timeout_s, socket_connect_timeout=call_timeout_s,
+    )  # fmt: skip
+    pubsub = RedisCluster(
+        startup_nodes=[ClusterNode(h, p) for h, p in nodes], password=password,
+        socket_connect_timeout=call_timeout_s, socket_keepalive=True,
+    )  # fmt: skip
+    where = ",".join(f"{h}:{p}" for h, p in nodes)
+    return RedisClients("cluster", where, client, pubsub)
+
+
+def build(settings: Settings, call_timeout_s: float) -> RedisClients | None:
+    """The clients the settings ask for; None without Redis (in-memory cache, in-process bus)."""
+    password = settings.redis_password.get_secret_value() if settings.redis_password else None
+    if settings.redis_sentinels:
+        return sentinel_master(
+            settings.redis_sentinel_endpoints, settings.redis_sentinel_master, password,
+            call_timeout_s,
+        )  # fmt: skip
+    if settings.redis_cluster_nodes:
+        return cluster(settings.redis_cluster_endpoints, password, call_timeout_s)
+    if settings.redis_url:
+        return single_server(settings.redis_url, call_timeout_s)
+    return None
+
+
+def redact_url(url: str) -> str:
+    """Redis URLs may carry a password; never log it."""
+    if "@" not in url:
+        return url
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://***@{rest.split('@', 1)[1]}"
