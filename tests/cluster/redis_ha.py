@@ -33,7 +33,10 @@ class Node:
         return redis.Redis(port=self.port, socket_timeout=2)
 
 
-def _server(name: str, port: int, *args: str) -> Node:
+def _server(name: str, port: int, work: Path, *args: str) -> Node:
+    """A redis-server whose files (a replica's received snapshot, nodes.conf) go to `work`."""
+    work.mkdir(exist_ok=True)
+    args = (*args, "--dir", str(work))
     proc = Proc([REDIS_SERVER, "--port", str(port), *EPHEMERAL, *args], name=name)
     wait_until(lambda: port_open(port) or not proc.alive(), 10, f"{name} on :{port}")
     assert proc.alive(), proc.log()[-2000:]
@@ -72,10 +75,10 @@ def sentinel_set(tmp: Path, down_after_ms: int = 1000) -> Iterator[SentinelSet]:
     ready to fail over `down_after_ms` after the primary goes silent."""
     nodes: list[Node] = []
     try:
-        primary = _server("redis-primary", free_port())
+        primary = _server("redis-primary", free_port(), tmp / "primary")
         nodes.append(primary)
-        replica = _server("redis-replica", free_port(), "--replicaof", "127.0.0.1",
-                          str(primary.port))  # fmt: skip
+        replica = _server("redis-replica", free_port(), tmp / "replica", "--replicaof",
+                          "127.0.0.1", str(primary.port))  # fmt: skip
         nodes.append(replica)
         sentinels = []
         for i in range(3):
@@ -138,7 +141,7 @@ class ClusterSet:
         for n in self.nodes:
             if n.proc.alive():
                 with contextlib.suppress(redis.RedisError):
-                    return bool(n.client().cluster_info().get("cluster_state") == "ok")
+                    return _state_ok(n)
         return False
 
 
@@ -151,10 +154,11 @@ def cluster_set(tmp: Path, node_timeout_ms: int = 1000) -> Iterator[ClusterSet]:
         for i in range(6):
             port = free_port()
             work = tmp / f"cluster-{port}"
-            work.mkdir()
             nodes.append(_server(
-                f"redis-cluster-{i}", port, "--cluster-enabled", "yes",
-                "--cluster-config-file", str(work / "nodes.conf"), "--dir", str(work),
+                f"redis-cluster-{i}", port, work, "--cluster-enabled", "yes",
+                "--cluster-config-file", str(work / "nodes.conf"),
+                # Its own bus port: the default (port + 10000) may not exist for a free port.
+                "--cluster-port", str(free_port()),
                 "--cluster-node-timeout", str(node_timeout_ms),
             ))  # fmt: skip
         create = subprocess.run(
@@ -169,10 +173,8 @@ def cluster_set(tmp: Path, node_timeout_ms: int = 1000) -> Iterator[ClusterSet]:
             # Every node agrees the cluster is ok and sees all six members.
             for n in nodes:
                 with contextlib.suppress(redis.RedisError):
-                    c = n.client()
-                    if c.cluster_info().get("cluster_state") != "ok":
-                        return False
-                    if len(c.cluster_nodes()) < 6:
+                    listed = _text(n.client().execute_command("CLUSTER", "NODES")).splitlines()
+                    if not _state_ok(n) or len(listed) < 6:
                         return False
                     continue
                 return False
@@ -183,6 +185,14 @@ def cluster_set(tmp: Path, node_timeout_ms: int = 1000) -> Iterator[ClusterSet]:
     finally:
         for node in nodes:
             node.proc.stop()
+
+
+def _text(reply: object) -> str:
+    return reply.decode() if isinstance(reply, bytes) else str(reply)
+
+
+def _state_ok(node: Node) -> bool:
+    return "cluster_state:ok" in _text(node.client().execute_command("CLUSTER", "INFO"))
 
 
 def served_once(watcher: Watcher) -> tuple[int, int]:

@@ -10,11 +10,10 @@ from collections.abc import Callable
 import orjson
 import structlog
 from redis.backoff import ExponentialWithJitterBackoff
-from redis.exceptions import RedisError
 
 from cryptotracker.metrics import REDIS_OPS
 from cryptotracker.pipeline.batch import Batch
-from cryptotracker.pipeline.redis_clients import Client
+from cryptotracker.pipeline.redis_clients import FAILURES, Client
 from cryptotracker.pipeline.redis_link import RedisLink
 
 log = structlog.get_logger(__name__)
@@ -93,7 +92,7 @@ class RedisBus(LocalBus):
                     log.info("bus_listening", channel=BATCH_CHANNEL)
                     async for payload in payloads:
                         self.receive(payload)
-            except (RedisError, OSError) as exc:
+            except FAILURES as exc:
                 REDIS_OPS.labels("subscribe", "error").inc()
                 self._link.mark_down("bus", exc)
                 failures += 1

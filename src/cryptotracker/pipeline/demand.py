@@ -8,9 +8,8 @@ from typing import Any
 
 import orjson
 import structlog
-from redis.exceptions import RedisError
 
-from cryptotracker.pipeline.redis_clients import Client
+from cryptotracker.pipeline.redis_clients import FAILURES, Client
 from cryptotracker.pipeline.redis_link import RedisLink
 
 log = structlog.get_logger(__name__)
@@ -104,7 +103,7 @@ class DemandBoard:
                 async with self._link.clients.subscription(DEMAND_CHANNEL) as messages:
                     async for _ in messages:
                         self.changed.set()
-            except (RedisError, OSError) as exc:
+            except FAILURES as exc:
                 self._link.mark_down("demand", exc)
                 await asyncio.sleep(0.5)
 

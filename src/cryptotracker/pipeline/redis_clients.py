@@ -12,7 +12,7 @@ import redis.asyncio as aioredis
 from redis.asyncio.client import Pipeline
 from redis.asyncio.cluster import ClusterNode, ClusterPipeline, RedisCluster
 from redis.asyncio.sentinel import Sentinel
-from redis.exceptions import RedisError
+from redis.exceptions import RedisClusterException, RedisError
 
 from cryptotracker.settings import Settings
 
@@ -21,6 +21,12 @@ Mode = Literal["single", "sentinel", "cluster"]
 # The pub/sub read waits this long for a message before looking again (cluster mode polls
 # every shard's connection; one server and Sentinel block on their one connection).
 SHARDED_POLL_S = 0.5
+
+
+# What a Redis call raises when Redis (or part of a cluster) is away: the caller counts Redis
+# down and carries on from memory. (A cluster without a reachable node, or with a slot that no
+# primary serves, raises RedisClusterException, which is not a RedisError.)
+FAILURES: tuple[type[Exception], ...] = (RedisError, RedisClusterException, OSError)
 
 
 class RedisConfigError(Exception):
@@ -38,6 +44,9 @@ class RedisClients:
         self.pubsub_client = pubsub_client
         self.sentinel: Sentinel | None = None
         self.master_name = ""
+        # Cluster mode: how to make a subscription's own client, and where to start looking.
+        self._pubsub_kwargs: dict[str, Any] = {}
+        self._startup: list[tuple[str, int]] = []
 
     def publish(self, pipe: Pipeline | ClusterPipeline, channel: str, payload: bytes) -> None:
         """Queue one message on `pipe`: the cluster's sharded pub/sub (SPUBLISH: the channel
@@ -49,13 +58,9 @@ class RedisClients:
     async def subscription(self, channel: str) -> AsyncIterator[AsyncIterator[bytes]]:
         """Subscribed to `channel` on entering; yields the payloads as they come. A lost
         connection raises (RedisError/OSError) out of the iteration: the caller resubscribes."""
-        if isinstance(self.pubsub_client, RedisCluster):
-            sharded = self.pubsub_client.pubsub()
-            try:
-                await sharded.ssubscribe(channel)
-                yield _sharded_messages(sharded)
-            finally:
-                await sharded.aclose()
+        if self.mode == "cluster":
+            async with self._sharded(channel) as messages:
+                yield messages
             return
         pubsub = self.pubsub_client.pubsub(ignore_subscribe_messages=True)
         try:
@@ -64,10 +69,35 @@ class RedisClients:
         finally:
             await pubsub.aclose()  # type: ignore[no-untyped-call]
 
+    @contextlib.asynccontextmanager
+    async def _sharded(self, channel: str) -> AsyncIterator[AsyncIterator[bytes]]:
+        """SSUBSCRIBE on the primary that owns the channel's slot now. A client of its own per
+        subscription, with the topology learned afresh: after a fail-over the slot has a new
+        owner, and another subscription's client must not be closed under it."""
+        assert isinstance(self.client, RedisCluster)
+        known = [(n.host, n.port) for n in self.client.get_nodes()] + self._startup
+        own = RedisCluster(
+            startup_nodes=[ClusterNode(h, p) for h, p in dict.fromkeys(known)],
+            **self._pubsub_kwargs,
+        )
+        try:
+            await own.initialize()
+            sharded = own.pubsub()
+            try:
+                await sharded.ssubscribe(channel)
+                yield _sharded_messages(sharded)
+            finally:
+                await sharded.aclose()
+        finally:
+            await own.aclose()
+
     async def ping(self) -> None:
         """Raises unless Redis serves now: a cluster must also say its state is ok (a shard
         without a primary is down for the keys and channels it owns)."""
         if isinstance(self.client, RedisCluster):
+            # Every primary answers (a dead one is dropped from the topology by the failure,
+            # so the next ping sees its successor), and the cluster says it serves every slot.
+            await self.client.ping(target_nodes=RedisCluster.PRIMARIES)
             info = await self.client.cluster_info(target_nodes=RedisCluster.RANDOM)
             if str(info.get("cluster_state")) != "ok":
                 raise RedisError(f"cluster state {info.get('cluster_state')}")
@@ -89,7 +119,7 @@ class RedisClients:
         for sentinel in self.sentinel.sentinels:
             try:
                 masters = await sentinel.sentinel_masters()
-            except (RedisError, OSError):
+            except FAILURES:
                 continue
             answered.append(masters)
             if self.master_name in masters:
@@ -106,7 +136,8 @@ class RedisClients:
 
     async def aclose(self) -> None:
         await self.client.aclose()
-        await self.pubsub_client.aclose()
+        if self.pubsub_client is not self.client:
+            await self.pubsub_client.aclose()
         if self.sentinel is not None:
             for sentinel in self.sentinel.sentinels:
                 await sentinel.aclose()
@@ -171,12 +202,15 @@ def cluster(
         startup_nodes=startup, password=password,
         socket_timeout=call_timeout_s, socket_connect_timeout=call_timeout_s,
     )  # fmt: skip
-    pubsub = RedisCluster(
-        startup_nodes=[ClusterNode(h, p) for h, p in nodes], password=password,
-        socket_connect_timeout=call_timeout_s, socket_keepalive=True,
-    )  # fmt: skip
+    pubsub_kwargs: dict[str, Any] = {
+        "password": password, "socket_connect_timeout": call_timeout_s, "socket_keepalive": True,
+    }  # fmt: skip
     where = ",".join(f"{h}:{p}" for h, p in nodes)
-    return RedisClients("cluster", where, client, pubsub)
+    # Each subscription makes its own client (see `_sharded`).
+    clients = RedisClients("cluster", where, client, client)
+    clients._pubsub_kwargs = pubsub_kwargs
+    clients._startup = list(nodes)
+    return clients
 
 
 def build(settings: Settings, call_timeout_s: float) -> RedisClients | None:

@@ -10,15 +10,15 @@ from typing import TypeVar
 
 import structlog
 from redis.backoff import ExponentialWithJitterBackoff
-from redis.exceptions import RedisError
 
 from cryptotracker.metrics import REDIS_OPS, REDIS_UP
-from cryptotracker.pipeline.redis_clients import Client, RedisClients, single_server
+from cryptotracker.pipeline.redis_clients import FAILURES, Client, RedisClients, single_server
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
 
 CALL_TIMEOUT_S = 1.0
+FAILURES_OR_TIMEOUT: tuple[type[Exception], ...] = (*FAILURES, TimeoutError)
 # Reconnect attempts are one local connect each: retry often, so a returning Redis is seen
 # within a couple of seconds however long it was away.
 RECONNECT_CAP_S = 2.0
@@ -57,7 +57,7 @@ class RedisLink:
         try:
             async with asyncio.timeout(CALL_TIMEOUT_S * 2):
                 result = await fn(self.client)
-        except (RedisError, OSError, TimeoutError) as exc:
+        except FAILURES_OR_TIMEOUT as exc:
             REDIS_OPS.labels(op, "error").inc()
             self.mark_down(op, exc)
             return None
@@ -77,7 +77,7 @@ class RedisLink:
         try:
             async with asyncio.timeout(CALL_TIMEOUT_S * 2):
                 await self.clients.ping()
-        except (RedisError, OSError, TimeoutError) as exc:
+        except FAILURES_OR_TIMEOUT as exc:
             log.debug("redis_connect_failed", error=repr(exc))
             return False
         self.up = True

@@ -1,0 +1,110 @@
+"""Redis Cluster: two instances on three primaries (a replica each), batches on the cluster's
+sharded pub/sub; kill -9 of the primary that carries the batch channel under connected clients."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import orjson
+import pytest
+import redis
+
+from cryptotracker.pipeline.bus import BATCH_CHANNEL
+from tests.cluster.kit import Tracker, Watcher, record, simulator, tracker, wait_live, watching
+from tests.cluster.redis_ha import ClusterSet, cluster_set, served_once
+from tests.support import wait_for
+
+pytestmark = pytest.mark.slow
+SYMBOLS = ["BTCUSDT", "ETHUSDT", "SOLUSDT"]
+
+
+@pytest.fixture
+def cluster(tmp_path: Path) -> Iterator[ClusterSet]:
+    with cluster_set(tmp_path) as made:
+        yield made
+
+
+def lease_agrees(cluster: ClusterSet, trackers: list[Tracker]) -> bool:
+    """Exactly one instance ingests, and it is the one the cluster's lease names."""
+    ingesting = [h for h in (t.health() for t in trackers) if h["ingesting"]]
+    if len(ingesting) != 1:
+        return False
+    try:
+        client = cluster.client()
+    except redis.RedisError:
+        return False
+    try:
+        holder = client.get("ingest:leader")
+    except redis.RedisError:
+        return False
+    finally:
+        client.close()
+    return holder is not None and holder.decode() == ingesting[0]["instance"]
+
+
+async def test_killing_the_primary_of_the_batch_channel_keeps_clients_served_once(
+    cluster: ClusterSet,
+) -> None:
+    """The users on both instances stay connected while the shard that carries the batch
+    channel loses its primary and its replica takes over: prices pause for a moment, then
+    flow again over the cluster, with the cache and one ingest lease in it; no update reaches
+    a user twice."""
+    env = {"CRYPTOTRACKER_REDIS_CLUSTER_NODES": cluster.setting}
+    with (
+        simulator() as sim,
+        tracker(sim, None, "tracker1", **env) as t1,
+        tracker(sim, None, "tracker2", **env) as t2,
+    ):
+        trackers = [t1, t2]
+        await wait_for(lambda: lease_agrees(cluster, trackers), 20, "one leaseholder")
+        users = [Watcher(SYMBOLS), Watcher(SYMBOLS)]
+        async with watching(*users):
+            await users[0].connect(t1.url)
+            await users[1].connect(t2.url)
+            for user in users:
+                await wait_live(user)
+
+            carrier = cluster.owner_of(BATCH_CHANNEL)
+            killed_at = time.monotonic()
+            carrier.proc.kill()
+            await wait_for(
+                lambda: cluster.healthy() and cluster.owner_of(BATCH_CHANNEL) is not carrier,
+                20, "the replica promoted",
+            )  # fmt: skip
+            promoted = time.monotonic() - killed_at
+            await wait_for(
+                lambda: all(t.health()["redis"]["status"] == "ok" for t in trackers),
+                20, "both instances on the cluster again",
+            )  # fmt: skip
+            redis_back = time.monotonic() - killed_at
+            await wait_for(lambda: lease_agrees(cluster, trackers), 20, "one leaseholder again")
+            single = time.monotonic() - killed_at
+            mark = time.monotonic()
+            for user in users:
+                await wait_for(lambda u=user: len(u.live(mark)) >= 5, 15, "prices over Redis")
+            end = time.monotonic()
+            assert lease_agrees(cluster, trackers)
+
+            client = cluster.client()
+            cached = client.get("price:BTCUSDT")
+            client.close()
+            assert cached is not None
+            # Written after the fail-over: the cache is whole again.
+            assert orjson.loads(cached)["lastUpdateTime"] / 1000 > time.time() - (end - killed_at)
+            assert all(len(u.connects) == 1 for u in users), "a client was disconnected"
+            updates = [served_once(u)[0] for u in users]
+        pause = max(u.longest_gap(killed_at, end) for u in users)
+
+    record(
+        "kill -9 of the cluster primary carrying price:batch (2 instances, 3 primaries + "
+        "3 replicas, node timeout 1 s)",
+        replica_promoted_s=promoted,
+        redis_ok_on_every_instance_s=redis_back,
+        single_ingester_again_s=single,
+        clients_longest_pause_s=pause,
+        live_updates_checked=sum(updates),
+    )
+    print(f"Cluster fail-over: longest pause {pause:.2f} s, promoted after {promoted:.2f} s")
+    assert pause < 30
