@@ -139,11 +139,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    """Run the server; configuration it cannot run with is one line on stderr and exit 2."""
+    """Run the server; configuration it cannot run with is one line on stderr and exit 2
+    (settings are read before the app is imported: a typo is refused at once)."""
     from pydantic import ValidationError
 
-    from cryptotracker.app import run_server
-    from cryptotracker.pipeline.redis_clients import RedisConfigError
     from cryptotracker.settings import Settings
 
     overrides: dict[str, object] = {}
@@ -154,10 +153,16 @@ def _serve(args: argparse.Namespace) -> int:
     if args.command == "demo":
         overrides["exchange"] = "simulator"
     try:
-        run_server(Settings(**overrides))  # type: ignore[arg-type]
+        settings = Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         sys.stderr.write(f"configuration error: {_one_line(exc)}\n")
         return 2
+
+    from cryptotracker.app import run_server
+    from cryptotracker.pipeline.redis_clients import RedisConfigError
+
+    try:
+        run_server(settings)
     except RedisConfigError as exc:
         sys.stderr.write(f"configuration error: {exc}\n")
         return 2

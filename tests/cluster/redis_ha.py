@@ -1,10 +1,12 @@
 """Redis without a single point of failure, as real servers on free ports: a primary, a replica
 and three sentinels; or a cluster of three primaries, each with a replica. And what the
-fail-over tests check of every client: nothing served twice, time never going back."""
+fail-over tests check of every client: nothing served twice, time never going back. And a
+`cryptotracker serve` that must refuse its configuration in one line."""
 
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -14,7 +16,7 @@ from pathlib import Path
 import redis
 
 from tests.cluster.kit import Watcher
-from tests.support import Proc, free_port, port_open, wait_until
+from tests.support import ROOT, Proc, cli, free_port, port_open, wait_until
 
 MASTER = "tracker"
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
@@ -195,8 +197,8 @@ def _state_ok(node: Node) -> bool:
     return "cluster_state:ok" in _text(node.client().execute_command("CLUSTER", "INFO"))
 
 
-def served_once(watcher: Watcher) -> tuple[int, int]:
-    """(live updates seen, problems): every live update a client got is news — none seen twice,
+def served_once(watcher: Watcher) -> int:
+    """How many live updates a client got, checking that every one was news — none seen twice,
     none older than one it already had from the same source for that symbol."""
     last: dict[tuple[str, str], dict[str, object]] = {}
     seen = 0
@@ -214,4 +216,26 @@ def served_once(watcher: Watcher) -> tuple[int, int]:
                 problems.append((key, before, u))
             last[key] = u
     assert not problems, f"served twice or out of order: {problems[:5]}"
-    return seen, len(problems)
+    return seen
+
+
+def start(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`cryptotracker serve` with this configuration, expected to refuse to start."""
+    full = {"CRYPTOTRACKER_PORT": str(free_port()), "CRYPTOTRACKER_EXCHANGE": "simulator",
+            "CRYPTOTRACKER_WEB_DIST": str(ROOT / "web" / "dist"), **env}  # fmt: skip
+    return subprocess.run(
+        cli("serve"), env={**_base_env(), **full}, capture_output=True, text=True, timeout=30,
+        check=False,
+    )  # fmt: skip
+
+
+def _base_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith("CRYPTOTRACKER_")}
+
+
+def refused_in_one_line(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 2, result.stdout[-2000:] + result.stderr[-2000:]
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    return lines[0]

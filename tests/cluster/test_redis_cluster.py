@@ -13,8 +13,14 @@ import redis
 
 from cryptotracker.pipeline.bus import BATCH_CHANNEL
 from tests.cluster.kit import Tracker, Watcher, record, simulator, tracker, wait_live, watching
-from tests.cluster.redis_ha import ClusterSet, cluster_set, served_once
-from tests.support import wait_for
+from tests.cluster.redis_ha import (
+    ClusterSet,
+    cluster_set,
+    refused_in_one_line,
+    served_once,
+    start,
+)
+from tests.support import free_port, wait_for
 
 pytestmark = pytest.mark.slow
 SYMBOLS = ["BTCUSDT", "ETHUSDT", "SOLUSDT"]
@@ -94,7 +100,7 @@ async def test_killing_the_primary_of_the_batch_channel_keeps_clients_served_onc
             # Written after the fail-over: the cache is whole again.
             assert orjson.loads(cached)["lastUpdateTime"] / 1000 > time.time() - (end - killed_at)
             assert all(len(u.connects) == 1 for u in users), "a client was disconnected"
-            updates = [served_once(u)[0] for u in users]
+            updates = [served_once(u) for u in users]
         pause = max(u.longest_gap(killed_at, end) for u in users)
 
     record(
@@ -108,3 +114,16 @@ async def test_killing_the_primary_of_the_batch_channel_keeps_clients_served_onc
     )
     print(f"Cluster fail-over: longest pause {pause:.2f} s, promoted after {promoted:.2f} s")
     assert pause < 30
+
+
+def test_no_reachable_cluster_node_fails_start_up_in_one_line() -> None:
+    nowhere = f"127.0.0.1:{free_port()}"
+    line = refused_in_one_line(start({"CRYPTOTRACKER_REDIS_CLUSTER_NODES": nowhere}))
+    assert f"no Redis Cluster reachable at {nowhere}" in line
+
+
+def test_a_server_that_is_not_a_cluster_node_fails_start_up_in_one_line(redis_url: str) -> None:
+    """The machine's Redis runs without cluster mode: named as such, not a timeout later."""
+    line = refused_in_one_line(start({"CRYPTOTRACKER_REDIS_CLUSTER_NODES": "127.0.0.1:6379"}))
+    assert "no Redis Cluster reachable at 127.0.0.1:6379" in line
+    assert "Cluster mode is not enabled" in line

@@ -3,8 +3,8 @@ primary under connected clients, and start-up with a Sentinel configuration that
 
 from __future__ import annotations
 
-import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
@@ -12,15 +12,22 @@ import pytest
 import redis
 
 from tests.cluster.kit import Tracker, Watcher, record, simulator, tracker, wait_live, watching
-from tests.cluster.redis_ha import MASTER, SentinelSet, sentinel_set, served_once
-from tests.support import ROOT, cli, free_port, wait_for
+from tests.cluster.redis_ha import (
+    MASTER,
+    SentinelSet,
+    refused_in_one_line,
+    sentinel_set,
+    served_once,
+    start,
+)
+from tests.support import free_port, wait_for
 
 pytestmark = pytest.mark.slow
 SYMBOLS = ["BTCUSDT", "ETHUSDT", "SOLUSDT"]
 
 
 @pytest.fixture
-def sentinels(tmp_path: Path) -> SentinelSet:  # type: ignore[misc]
+def sentinels(tmp_path: Path) -> Iterator[SentinelSet]:
     with sentinel_set(tmp_path) as found:
         yield found
 
@@ -93,7 +100,7 @@ async def test_killing_the_sentinel_primary_keeps_clients_served_once(
             assert orjson.loads(cached)["lastUpdateTime"] / 1000 > time.time() - (end - killed_at)
             master.close()
             assert all(len(u.connects) == 1 for u in users), "a client was disconnected"
-            updates = [served_once(u)[0] for u in users]
+            updates = [served_once(u) for u in users]
         pause = max(u.longest_gap(killed_at, end) for u in users)
 
     record(
@@ -108,30 +115,6 @@ async def test_killing_the_sentinel_primary_keeps_clients_served_once(
     assert pause < 30
 
 
-def start(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """`cryptotracker serve` with this configuration, expected to refuse to start."""
-    full = {"CRYPTOTRACKER_PORT": str(free_port()), "CRYPTOTRACKER_EXCHANGE": "simulator",
-            "CRYPTOTRACKER_WEB_DIST": str(ROOT / "web" / "dist"), **env}  # fmt: skip
-    return subprocess.run(
-        cli("serve"), env={**_base_env(), **full}, capture_output=True, text=True, timeout=30,
-        check=False,
-    )  # fmt: skip
-
-
-def _base_env() -> dict[str, str]:
-    import os
-
-    return {k: v for k, v in os.environ.items() if not k.startswith("CRYPTOTRACKER_")}
-
-
-def refused_in_one_line(result: subprocess.CompletedProcess[str]) -> str:
-    assert result.returncode == 2, result.stdout[-2000:] + result.stderr[-2000:]
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert "Traceback" not in result.stderr + result.stdout
-    return lines[0]
-
-
 def test_an_unknown_sentinel_master_fails_start_up_in_one_line(sentinels: SentinelSet) -> None:
     env = {"CRYPTOTRACKER_REDIS_SENTINELS": sentinels.setting,
            "CRYPTOTRACKER_REDIS_SENTINEL_MASTER": "nosuch"}  # fmt: skip
@@ -144,21 +127,3 @@ def test_no_reachable_sentinel_fails_start_up_in_one_line() -> None:
     nowhere = f"127.0.0.1:{free_port()}"
     line = refused_in_one_line(start({"CRYPTOTRACKER_REDIS_SENTINELS": nowhere}))
     assert f"no sentinel reachable at {nowhere}" in line
-
-
-@pytest.mark.parametrize(
-    ("env", "expected"),
-    [
-        ({"CRYPTOTRACKER_REDIS_URL": "http://127.0.0.1:6379"}, "CRYPTOTRACKER_REDIS_URL="),
-        ({"CRYPTOTRACKER_REDIS_SENTINELS": "127.0.0.1"},
-         "CRYPTOTRACKER_REDIS_SENTINELS: '127.0.0.1' is not host:port"),
-        ({"CRYPTOTRACKER_REDIS_URL": "redis://127.0.0.1:6379",
-          "CRYPTOTRACKER_REDIS_CLUSTER_NODES": "127.0.0.1:7000"},
-         "set one Redis mode, not CRYPTOTRACKER_REDIS_URL and CRYPTOTRACKER_REDIS_CLUSTER_NODES"),
-    ],
-)  # fmt: skip
-def test_a_malformed_redis_setting_fails_start_up_in_one_line(
-    env: dict[str, str], expected: str
-) -> None:
-    line = refused_in_one_line(start(env))
-    assert expected in line, line

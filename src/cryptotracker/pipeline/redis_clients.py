@@ -4,6 +4,7 @@ subscribing, a health check, and a start-up check that turns bad configuration i
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Sequence
 from typing import Any, Literal
@@ -11,22 +12,28 @@ from typing import Any, Literal
 import redis.asyncio as aioredis
 from redis.asyncio.client import Pipeline
 from redis.asyncio.cluster import ClusterNode, ClusterPipeline, RedisCluster
+from redis.asyncio.retry import Retry
 from redis.asyncio.sentinel import Sentinel
+from redis.backoff import NoBackoff
 from redis.exceptions import RedisClusterException, RedisError
 
-from cryptotracker.settings import Settings
+from cryptotracker.settings import Settings, redact_url
 
 Client = aioredis.Redis | RedisCluster
 Mode = Literal["single", "sentinel", "cluster"]
 # The pub/sub read waits this long for a message before looking again (cluster mode polls
 # every shard's connection; one server and Sentinel block on their one connection).
 SHARDED_POLL_S = 0.5
+# A sentinel that has not answered the start-up check by then counts as unreachable (redis-py
+# would retry it with backoff for seconds).
+VERIFY_TIMEOUT_S = 2.0
 
 
 # What a Redis call raises when Redis (or part of a cluster) is away: the caller counts Redis
 # down and carries on from memory. (A cluster without a reachable node, or with a slot that no
 # primary serves, raises RedisClusterException, which is not a RedisError.)
 FAILURES: tuple[type[Exception], ...] = (RedisError, RedisClusterException, OSError)
+FAILURES_OR_TIMEOUT: tuple[type[Exception], ...] = (*FAILURES, TimeoutError)
 
 
 class RedisConfigError(Exception):
@@ -112,14 +119,26 @@ class RedisClients:
 
     async def verify(self) -> None:
         """Start-up check of what only a server can tell (the address itself was checked by
-        the settings): some sentinel answers and knows the master by its name."""
+        the settings): some sentinel answers and knows the master by its name; some cluster
+        node answers, as a node of a cluster."""
+        if isinstance(self.client, RedisCluster):
+            try:
+                await self.client.initialize()
+            except FAILURES as exc:
+                reason = " ".join(str(exc).split())
+                raise RedisConfigError(
+                    f"redis: no Redis Cluster reachable at {self.where} "
+                    f"(CRYPTOTRACKER_REDIS_CLUSTER_NODES): {reason}"
+                ) from None
+            return
         if self.sentinel is None:
             return
         answered = []
         for sentinel in self.sentinel.sentinels:
             try:
-                masters = await sentinel.sentinel_masters()
-            except FAILURES:
+                async with asyncio.timeout(VERIFY_TIMEOUT_S):
+                    masters = await sentinel.sentinel_masters()
+            except FAILURES_OR_TIMEOUT:
                 continue
             answered.append(masters)
             if self.master_name in masters:
@@ -159,18 +178,11 @@ async def _sharded_messages(pubsub: Any) -> AsyncIterator[bytes]:
 
 
 def single_server(url: str, call_timeout_s: float) -> RedisClients:
-    """One Redis server by URL; a URL redis-py cannot read is a RedisConfigError."""
-    try:
-        client = aioredis.from_url(
-            url, socket_timeout=call_timeout_s, socket_connect_timeout=call_timeout_s
-        )
-        pubsub = aioredis.from_url(
-            url, socket_connect_timeout=call_timeout_s, socket_keepalive=True
-        )
-    except ValueError as exc:
-        raise RedisConfigError(
-            f"redis: CRYPTOTRACKER_REDIS_URL={redact_url(url)!r} is not a Redis URL: {exc}"
-        ) from None
+    """One Redis server by URL (checked by the settings)."""
+    client = aioredis.from_url(
+        url, socket_timeout=call_timeout_s, socket_connect_timeout=call_timeout_s
+    )
+    pubsub = aioredis.from_url(url, socket_connect_timeout=call_timeout_s, socket_keepalive=True)
     return RedisClients("single", redact_url(url), client, pubsub)
 
 
@@ -178,8 +190,10 @@ def sentinel_master(
     sentinels: list[tuple[str, int]], master: str, password: str | None, call_timeout_s: float
 ) -> RedisClients:
     """The master that these sentinels name `master`, found again after every fail-over."""
-    timeouts = {"socket_timeout": call_timeout_s, "socket_connect_timeout": call_timeout_s}
-    sentinel = Sentinel(sentinels, sentinel_kwargs=timeouts, password=password)  # type: ignore[no-untyped-call]
+    # One try per sentinel: asking the next one beats retrying one that is down.
+    ask = {"socket_timeout": call_timeout_s, "socket_connect_timeout": call_timeout_s,
+           "retry": Retry(NoBackoff(), 0)}  # fmt: skip
+    sentinel = Sentinel(sentinels, sentinel_kwargs=ask, password=password)  # type: ignore[no-untyped-call]
     client = sentinel.master_for(
         master, socket_timeout=call_timeout_s, socket_connect_timeout=call_timeout_s
     )
@@ -226,11 +240,3 @@ def build(settings: Settings, call_timeout_s: float) -> RedisClients | None:
     if settings.redis_url:
         return single_server(settings.redis_url, call_timeout_s)
     return None
-
-
-def redact_url(url: str) -> str:
-    """Redis URLs may carry a password; never log it."""
-    if "@" not in url:
-        return url
-    scheme, _, rest = url.partition("://")
-    return f"{scheme}://***@{rest.split('@', 1)[1]}"

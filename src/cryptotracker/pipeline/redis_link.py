@@ -12,13 +12,17 @@ import structlog
 from redis.backoff import ExponentialWithJitterBackoff
 
 from cryptotracker.metrics import REDIS_OPS, REDIS_UP
-from cryptotracker.pipeline.redis_clients import FAILURES, Client, RedisClients, single_server
+from cryptotracker.pipeline.redis_clients import (
+    FAILURES_OR_TIMEOUT,
+    Client,
+    RedisClients,
+    single_server,
+)
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
 
 CALL_TIMEOUT_S = 1.0
-FAILURES_OR_TIMEOUT: tuple[type[Exception], ...] = (*FAILURES, TimeoutError)
 # Reconnect attempts are one local connect each: retry often, so a returning Redis is seen
 # within a couple of seconds however long it was away.
 RECONNECT_CAP_S = 2.0
