@@ -175,10 +175,12 @@ class Settings(BaseSettings):
         if value:
             from redis.asyncio.connection import parse_url
 
+            from cryptotracker.errors import redact
+
             try:
                 parse_url(value)
             except ValueError as exc:
-                raise ValueError(f"{redact_url(value)!r} is not a Redis URL: {exc}") from None
+                raise ValueError(f"{redact(value)!r} is not a Redis URL: {exc}") from None
         return value
 
     @field_validator("redis_sentinels", "redis_cluster_nodes")
@@ -233,11 +235,3 @@ def _host_port(item: str) -> tuple[str, int]:
     if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
         raise ValueError(f"{item!r} is not host:port")
     return host, int(port)
-
-
-def redact_url(url: str) -> str:
-    """Redis URLs may carry a password; never log or print it."""
-    if "@" not in url:
-        return url
-    scheme, _, rest = url.partition("://")
-    return f"{scheme}://***@{rest.split('@', 1)[1]}"

@@ -17,7 +17,8 @@ from redis.asyncio.sentinel import Sentinel
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisClusterException, RedisError
 
-from cryptotracker.settings import Settings, redact_url
+from cryptotracker.errors import redact
+from cryptotracker.settings import Settings
 
 Client = aioredis.Redis | RedisCluster
 Mode = Literal["single", "sentinel", "cluster"]
@@ -183,7 +184,7 @@ def single_server(url: str, call_timeout_s: float) -> RedisClients:
         url, socket_timeout=call_timeout_s, socket_connect_timeout=call_timeout_s
     )
     pubsub = aioredis.from_url(url, socket_connect_timeout=call_timeout_s, socket_keepalive=True)
-    return RedisClients("single", redact_url(url), client, pubsub)
+    return RedisClients("single", redact(url), client, pubsub)
 
 
 def sentinel_master(
