@@ -47,7 +47,7 @@ def _server(name: str, port: int, work: Path, *args: str) -> Node:
 
 @dataclass
 class SentinelSet:
-    primary: Node
+    primary: Node  # as started: a loaded machine may have failed over before the test looks
     replica: Node
     sentinels: list[Node]
 
