@@ -3,18 +3,23 @@ sharded pub/sub; kill -9 of the primary that carries the batch channel under con
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import orjson
 import pytest
 import redis
 
-from cryptotracker.pipeline.bus import BATCH_CHANNEL
+from cryptotracker.pipeline import redis_clients
+from cryptotracker.pipeline.batch import Batch
+from cryptotracker.pipeline.bus import BATCH_CHANNEL, RedisBus
+from cryptotracker.pipeline.redis_link import RedisLink
 from tests.cluster.kit import Tracker, Watcher, record, simulator, tracker, wait_live, watching
 from tests.cluster.redis_ha import (
     ClusterSet,
+    Node,
     cluster_set,
     refused_in_one_line,
     served_once,
@@ -127,3 +132,47 @@ def test_a_server_that_is_not_a_cluster_node_fails_start_up_in_one_line(redis_ur
     line = refused_in_one_line(start({"CRYPTOTRACKER_REDIS_CLUSTER_NODES": "127.0.0.1:6379"}))
     assert "no Redis Cluster reachable at 127.0.0.1:6379" in line
     assert "Cluster mode is not enabled" in line
+
+
+async def test_a_manual_fail_over_moves_the_batch_channel_and_the_bus_follows(
+    cluster: ClusterSet,
+) -> None:
+    """`CLUSTER FAILOVER` on the replica of the channel's shard: the old primary stays up (its
+    connection does not break) but ends the subscription; the bus subscribes again on the new
+    primary and batches keep arriving, each once."""
+    links = [RedisLink(redis_clients.cluster([("127.0.0.1", n.port)], None, 1.0))
+             for n in cluster.nodes[:2]]  # fmt: skip
+    sender, receiver = RedisBus(links[0], "a"), RedisBus(links[1], "b")
+    got: list[int] = []
+    receiver.subscribe(lambda batch: got.append(batch.seq))
+    seq = 0
+
+    async def send_until(done: Callable[[], bool], what: str) -> None:
+        nonlocal seq
+        deadline = time.monotonic() + 20
+        while not done():
+            assert time.monotonic() < deadline, f"timed out waiting for {what}"
+            seq += 1
+            await sender.publish(Batch("a", seq, 0, []))
+            await asyncio.sleep(0.05)
+
+    async with asyncio.TaskGroup() as tasks:
+        runners = [tasks.create_task(link.run()) for link in links]
+        runners.append(tasks.create_task(receiver.run()))
+        await send_until(lambda: len(got) >= 3, "batches over the cluster")
+        owner = cluster.owner_of(BATCH_CHANNEL)
+        [replica] = [n for n in cluster.nodes if n is not owner and _replica_of(n, owner)]
+        replica.client().execute_command("CLUSTER", "FAILOVER")
+        moved_at = seq
+        await send_until(lambda: cluster.owner_of(BATCH_CHANNEL) is replica, "the fail-over")
+        await send_until(lambda: any(s > moved_at + 5 for s in got), "batches after it")
+        for runner in runners:
+            runner.cancel()
+    for link in links:
+        await link.close()
+    assert got == sorted(set(got)), "a batch delivered twice or out of order"
+
+
+def _replica_of(node: Node, primary: Node) -> bool:
+    info = node.client().info("replication")
+    return info.get("role") == "slave" and int(info.get("master_port", 0)) == primary.port

@@ -15,7 +15,8 @@ from redis.asyncio.cluster import ClusterNode, ClusterPipeline, RedisCluster
 from redis.asyncio.retry import Retry
 from redis.asyncio.sentinel import Sentinel
 from redis.backoff import NoBackoff
-from redis.exceptions import RedisClusterException, RedisError
+from redis.exceptions import PubSubError, RedisClusterException, RedisError
+from redis.utils import str_if_bytes
 
 from cryptotracker.errors import redact
 from cryptotracker.settings import Settings
@@ -171,11 +172,14 @@ async def _messages(pubsub: aioredis.client.PubSub) -> AsyncIterator[bytes]:
 
 async def _sharded_messages(pubsub: Any) -> AsyncIterator[bytes]:
     while True:
-        message = await pubsub.get_sharded_message(
-            ignore_subscribe_messages=True, timeout=SHARDED_POLL_S
-        )
-        if message is not None and message.get("type") in ("smessage", b"smessage"):
+        message = await pubsub.get_sharded_message(timeout=SHARDED_POLL_S)
+        kind = None if message is None else str_if_bytes(message.get("type"))
+        if kind == "smessage":
             yield message["data"]
+        elif kind == "sunsubscribe":
+            # The server ended the subscription: its slot moved (a manual fail-over, or
+            # resharding) while the node stayed up. Nothing more would come here.
+            raise PubSubError("shard channel moved to another node")
 
 
 def single_server(url: str, call_timeout_s: float) -> RedisClients:
