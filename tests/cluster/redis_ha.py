@@ -12,6 +12,7 @@ import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import redis
 
@@ -200,7 +201,7 @@ def _state_ok(node: Node) -> bool:
 def served_once(watcher: Watcher) -> int:
     """How many live updates a client got, checking that every one was news — none seen twice,
     none older than one it already had from the same source for that symbol."""
-    last: dict[tuple[str, str], dict[str, object]] = {}
+    last: dict[tuple[str, str], dict[str, Any]] = {}
     seen = 0
     problems = []
     for arrival in watcher.batches:
@@ -211,7 +212,7 @@ def served_once(watcher: Watcher) -> int:
             key = (u["symbol"], u["source"])
             before = last.get(key)
             if before is not None and (
-                u["lastUpdateTime"] < before["lastUpdateTime"] or u == before  # type: ignore[operator]
+                u["lastUpdateTime"] < before["lastUpdateTime"] or u == before
             ):
                 problems.append((key, before, u))
             last[key] = u
