@@ -34,12 +34,14 @@ install-web:
 		cd web && npm ci --no-audit --no-fund --loglevel=error; \
 	fi
 
-# Debian packages the tests drive: Chromium (browser tests), redis-server (tests that stop Redis),
+# Debian packages the tests drive: Chromium (browser tests), redis-server (tests that stop Redis;
+# `redis-server --sentinel` is Sentinel), redis-cli (`--cluster create` for the Cluster tests),
 # nginx (the cluster). Installed only when missing; needs root, as on CI.
 install-system:
 	@missing=""; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	command -v redis-cli >/dev/null || missing="$$missing redis-tools"; \
 	command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing="$$missing nginx"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing$$missing"; \

@@ -40,7 +40,8 @@ from cryptotracker.pipeline.batch import Batch
 from cryptotracker.pipeline.bus import LocalBus, RedisBus
 from cryptotracker.pipeline.demand import DemandBoard
 from cryptotracker.pipeline.lease import LEASE_KEY, IngestLease
-from cryptotracker.pipeline.redis_link import RedisLink
+from cryptotracker.pipeline.redis_clients import build as build_redis
+from cryptotracker.pipeline.redis_link import CALL_TIMEOUT_S, RedisLink
 from cryptotracker.pipeline.store import PriceStore
 from cryptotracker.protocol import (
     CandleDict,
@@ -95,7 +96,8 @@ class Tracker:
     def __init__(self, settings: Settings, exchange: ExchangeSide | None = None) -> None:
         self.settings = settings
         self.id = instance_id()
-        self.link = RedisLink(settings.redis_url) if settings.redis_url else None
+        redis = build_redis(settings, CALL_TIMEOUT_S)
+        self.link = RedisLink(redis) if redis is not None else None
         self.store = PriceStore(self.link, settings.cache_ttl_s)
         self.bus: LocalBus = RedisBus(self.link, self.id) if self.link else LocalBus()
         self.aggregator = Aggregator(self.id)
@@ -153,6 +155,10 @@ class Tracker:
     def _on_batch(self, batch: Batch) -> None:
         if batch.status is not None and batch.origin != self.id:
             self._remote_status = batch.status
+        if batch.updates:
+            news = self.store.fresh(batch.updates)
+            if len(news) != len(batch.updates):
+                batch = dataclasses.replace(batch, updates=news)
         self.store.apply(batch.updates)
         self.gateway.set_status(self.feed_status())
         self.gateway.on_batch(batch)
@@ -522,6 +528,8 @@ def run_server(settings: Settings) -> None:
 
     async def main() -> None:
         server = Server(settings)
+        if server.tracker.link is not None:
+            await server.tracker.link.clients.verify()
         set_instance(server.tracker.id)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

@@ -7,9 +7,12 @@ import argparse
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from importlib.metadata import entry_points
-from typing import Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import orjson
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 PLUGIN_GROUP = "cryptotracker.commands"
 
@@ -86,16 +89,46 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 0
     if args.command in ("serve", "demo"):
-        from cryptotracker.app import run_server
-        from cryptotracker.settings import Settings
-
-        overrides: dict[str, object] = {}
-        if args.host:
-            overrides["host"] = args.host
-        if args.port:
-            overrides["port"] = args.port
-        if args.command == "demo":
-            overrides["exchange"] = "simulator"
-        run_server(Settings(**overrides))  # type: ignore[arg-type]
-        return 0
+        return _serve(args)
     return 2
+
+
+def _serve(args: argparse.Namespace) -> int:
+    """Run the server; configuration it cannot run with is one line on stderr and exit 2
+    (settings are read before the app is imported: a typo is refused at once)."""
+    from pydantic import ValidationError
+
+    from cryptotracker.settings import Settings
+
+    overrides: dict[str, object] = {}
+    if args.host:
+        overrides["host"] = args.host
+    if args.port:
+        overrides["port"] = args.port
+    if args.command == "demo":
+        overrides["exchange"] = "simulator"
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        sys.stderr.write(f"configuration error: {_one_line(exc)}\n")
+        return 2
+
+    from cryptotracker.app import run_server
+    from cryptotracker.pipeline.redis_clients import RedisConfigError
+
+    try:
+        run_server(settings)
+    except RedisConfigError as exc:
+        sys.stderr.write(f"configuration error: {exc}\n")
+        return 2
+    return 0
+
+
+def _one_line(exc: ValidationError) -> str:
+    """Pydantic's errors as `CRYPTOTRACKER_<FIELD>: message; ...`."""
+    parts = []
+    for error in exc.errors():
+        field = "_".join(str(p) for p in error["loc"] if isinstance(p, str))
+        where = f"CRYPTOTRACKER_{field.upper()}: " if field else ""
+        parts.append(where + str(error["msg"]).removeprefix("Value error, "))
+    return "; ".join(parts)

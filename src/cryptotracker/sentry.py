@@ -58,6 +58,8 @@ def _secrets(settings: Settings) -> tuple[str, ...]:
     found: list[str] = []
     if settings.sentry_dsn is not None:
         found.append(settings.sentry_dsn.get_secret_value())
+    if settings.redis_password is not None:
+        found.append(settings.redis_password.get_secret_value())
     if settings.redis_url and "@" in settings.redis_url:
         userinfo = settings.redis_url.split("://", 1)[-1].split("@", 1)[0]
         found.extend(part for part in userinfo.split(":") if len(part) >= 4)

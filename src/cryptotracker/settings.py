@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 BINANCE_WS_URL = "wss://data-stream.binance.vision"
@@ -21,8 +21,18 @@ class Settings(BaseSettings):
     port: int = 8000
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
-    # Unset: in-memory cache and in-process bus.
+    # Redis, in one of three modes (at most one set; none: in-memory cache and in-process bus).
+    # One server: redis://[:password@]host:port/db (rediss:// for TLS, unix:///path.sock).
     redis_url: str | None = None
+    # Sentinel: the sentinels as host:port,host:port and the name they monitor the master by;
+    # the clients follow the master through fail-overs.
+    redis_sentinels: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    redis_sentinel_master: str = "mymaster"
+    # Cluster: some of its nodes as host:port,host:port (the rest are discovered); batches go
+    # over the cluster's sharded pub/sub.
+    redis_cluster_nodes: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # The password of the Sentinel-managed or Cluster servers (one server: in redis_url).
+    redis_password: SecretStr | None = None
 
     binance_ws_url: str = BINANCE_WS_URL
     binance_rest_url: str = BINANCE_REST_URL
@@ -153,13 +163,58 @@ class Settings(BaseSettings):
     sentry_environment: str = "development"
 
     @field_validator(
-        "cors_origins", "quote_assets", "limit_exempt_ips", "metrics_allow", mode="before"
-    )
+        "cors_origins", "quote_assets", "limit_exempt_ips", "metrics_allow",
+        "redis_sentinels", "redis_cluster_nodes", mode="before",
+    )  # fmt: skip
     @classmethod
     def _split_csv(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        if value:
+            from redis.asyncio.connection import parse_url
+
+            from cryptotracker.sentry import redact
+
+            try:
+                parse_url(value)
+            except ValueError as exc:
+                raise ValueError(f"{redact(value)!r} is not a Redis URL: {exc}") from None
+        return value
+
+    @field_validator("redis_sentinels", "redis_cluster_nodes")
+    @classmethod
+    def _host_ports(cls, value: list[str]) -> list[str]:
+        for item in value:
+            _host_port(item)
+        return value
+
+    @model_validator(mode="after")
+    def _one_redis_mode(self) -> Settings:
+        chosen = [
+            name
+            for name, value in (
+                ("CRYPTOTRACKER_REDIS_URL", self.redis_url),
+                ("CRYPTOTRACKER_REDIS_SENTINELS", self.redis_sentinels),
+                ("CRYPTOTRACKER_REDIS_CLUSTER_NODES", self.redis_cluster_nodes),
+            )
+            if value
+        ]
+        if len(chosen) > 1:
+            raise ValueError(f"set one Redis mode, not {' and '.join(chosen)}")
+        return self
+
+    @property
+    def redis_sentinel_endpoints(self) -> list[tuple[str, int]]:
+        return [_host_port(item) for item in self.redis_sentinels]
+
+    @property
+    def redis_cluster_endpoints(self) -> list[tuple[str, int]]:
+        return [_host_port(item) for item in self.redis_cluster_nodes]
 
     @property
     def allowed_origins(self) -> list[str]:
@@ -174,3 +229,12 @@ class Settings(BaseSettings):
     @property
     def batch_interval_s(self) -> float:
         return self.batch_interval_ms / 1000.0
+
+
+def _host_port(item: str) -> tuple[str, int]:
+    """`host:port` (`[v6]:port` too) as a pair; ValueError naming the item otherwise."""
+    host, sep, port = item.rpartition(":")
+    host = host.strip("[]")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"{item!r} is not host:port")
+    return host, int(port)

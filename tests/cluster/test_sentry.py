@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from cryptotracker.sentry import init_error_tracking, redact
+from cryptotracker.sentry import _secrets, init_error_tracking, redact
 from cryptotracker.settings import Settings
 from tests.cluster.kit import simulator, tracker
 from tests.support import ROOT, free_port, running, wait_until
@@ -91,6 +91,11 @@ def _sentry_active() -> bool:
 def test_urls_lose_their_credentials() -> None:
     assert redact(f"redis://:{PASSWORD}@db:6379/0") == "redis://***@db:6379/0"
     assert redact(f"lost {KEY} here", (KEY,)) == "lost [redacted] here"
+
+
+def test_the_sentinel_or_cluster_password_is_a_secret() -> None:
+    settings = Settings(redis_sentinels=["127.0.0.1:26379"], redis_password=PASSWORD)  # type: ignore[arg-type]
+    assert redact(f"auth {PASSWORD} failed", _secrets(settings)) == "auth [redacted] failed"
 
 
 @pytest.mark.slow

@@ -9,13 +9,11 @@ from collections.abc import Callable
 
 import orjson
 import structlog
-from redis.asyncio import Redis
-from redis.asyncio.client import PubSub
 from redis.backoff import ExponentialWithJitterBackoff
-from redis.exceptions import RedisError
 
 from cryptotracker.metrics import REDIS_OPS
 from cryptotracker.pipeline.batch import Batch
+from cryptotracker.pipeline.redis_clients import FAILURES, Client
 from cryptotracker.pipeline.redis_link import RedisLink
 
 log = structlog.get_logger(__name__)
@@ -61,15 +59,21 @@ class RedisBus(LocalBus):
         self._link = link
         self._origin = origin
         self.invalid = 0
+        # The newest seq delivered per origin: a batch Redis hands over twice (a publish
+        # retried across a fail-over, a resubscription) is not served twice.
+        self._last_seq: dict[str, int] = {}
+        self.repeated = 0
 
     async def publish(self, batch: Batch) -> None:
         payload = batch.to_json()
 
-        async def send(client: Redis) -> None:
+        clients = self._link.clients
+
+        async def send(client: Client) -> None:
             pipe = client.pipeline(transaction=False)
-            pipe.publish(BATCH_CHANNEL, payload)
+            clients.publish(pipe, BATCH_CHANNEL, payload)
             for update in batch.updates:
-                pipe.publish(market_channel(update["symbol"]), orjson.dumps(update))
+                clients.publish(pipe, market_channel(update["symbol"]), orjson.dumps(update))
             await pipe.execute()
 
         await self._link.call("publish", send)
@@ -82,30 +86,32 @@ class RedisBus(LocalBus):
         failures = 0
         while True:
             await self._link.wait_up()
-            pubsub = self._link.pubsub_client.pubsub(ignore_subscribe_messages=True)
             try:
-                await pubsub.subscribe(BATCH_CHANNEL)
-                failures = 0
-                log.info("bus_listening", channel=BATCH_CHANNEL)
-                await self._listen(pubsub)
-            except (RedisError, OSError) as exc:
+                async with self._link.clients.subscription(BATCH_CHANNEL) as payloads:
+                    failures = 0
+                    log.info("bus_listening", channel=BATCH_CHANNEL)
+                    async for payload in payloads:
+                        self.receive(payload)
+            except FAILURES as exc:
                 REDIS_OPS.labels("subscribe", "error").inc()
                 self._link.mark_down("bus", exc)
                 failures += 1
                 await asyncio.sleep(backoff.compute(failures))
-            finally:
-                await pubsub.aclose()  # type: ignore[no-untyped-call]
 
-    async def _listen(self, pubsub: PubSub) -> None:
-        async for message in pubsub.listen():
-            if message.get("type") != "message":
-                continue
-            try:
-                batch = Batch.from_json(message["data"])
-            except (ValueError, KeyError, TypeError):
-                self.invalid += 1
-                log.warning("bus_invalid_batch", size=len(message.get("data") or b""))
-                continue
-            if batch.origin == self._origin:
-                continue
-            self.deliver(batch)
+    def receive(self, payload: bytes) -> None:
+        """One message of the batch channel: delivered unless it is ours, malformed, or a
+        batch of its origin already delivered (seq 0: status only, always passed on)."""
+        try:
+            batch = Batch.from_json(payload)
+        except (ValueError, KeyError, TypeError):
+            self.invalid += 1
+            log.warning("bus_invalid_batch", size=len(payload or b""))
+            return
+        if batch.origin == self._origin:
+            return
+        if batch.seq:
+            if batch.seq <= self._last_seq.get(batch.origin, 0):
+                self.repeated += 1
+                return
+            self._last_seq[batch.origin] = batch.seq
+        self.deliver(batch)

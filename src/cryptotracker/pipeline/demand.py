@@ -8,9 +8,8 @@ from typing import Any
 
 import orjson
 import structlog
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
+from cryptotracker.pipeline.redis_clients import FAILURES, Client
 from cryptotracker.pipeline.redis_link import RedisLink
 
 log = structlog.get_logger(__name__)
@@ -41,26 +40,30 @@ class DemandBoard:
         symbols, candles = demand
         payload = orjson.dumps({"symbols": sorted(symbols), "candles": sorted(candles)})
 
-        async def write(client: Redis) -> None:
-            await client.set(self._key, payload, px=DEMAND_TTL_MS)
-            await client.publish(DEMAND_CHANNEL, self._key)
+        link = self._link
 
-        if self._link is not None:
-            await self._link.call("demand_put", write)
+        async def write(client: Client) -> None:
+            await client.set(self._key, payload, px=DEMAND_TTL_MS)
+            await _announce(link, client, self._key)
+
+        if link is not None:
+            await link.call("demand_put", write)
         self.changed.set()
 
     async def union(self) -> Demand:
         """Local demand plus every live instance's; local alone while Redis is away."""
 
-        async def read(client: Redis) -> list[Any]:
+        link = self._link
+        if link is None:
+            return self.local
+
+        async def read(client: Client) -> list[Any]:
             keys = [k async for k in client.scan_iter(match=DEMAND_PREFIX + "*", count=500)]
             keys = [k for k in keys if k != DEMAND_CHANNEL.encode()]
-            return list(await client.mget(keys)) if keys else []
+            return await link.clients.mget(client, keys) if keys else []
 
-        if self._link is None:
-            return self.local
         symbols, candles = set(self.local[0]), set(self.local[1])
-        for raw in await self._link.call("demand_read", read) or []:
+        for raw in await link.call("demand_read", read) or []:
             if raw is None:
                 continue
             try:
@@ -75,12 +78,14 @@ class DemandBoard:
         """Graceful stop: withdraw our entry at once (not after its TTL) and tell the others."""
         self.closed = True
 
-        async def delete(client: Redis) -> None:
-            await client.delete(self._key)
-            await client.publish(DEMAND_CHANNEL, self._key)
+        link = self._link
 
-        if self._link is not None:
-            await self._link.call("demand_remove", delete)
+        async def delete(client: Client) -> None:
+            await client.delete(self._key)
+            await _announce(link, client, self._key)
+
+        if link is not None:
+            await link.call("demand_remove", delete)
 
     async def refresh(self) -> None:
         """Keep our entry alive and wake the union reader now and then (others' changes)."""
@@ -94,14 +99,17 @@ class DemandBoard:
             if not self._link.up:
                 await self._link.wait_up()
                 continue
-            pubsub = self._link.pubsub_client.pubsub(ignore_subscribe_messages=True)
             try:
-                await pubsub.subscribe(DEMAND_CHANNEL)
-                async for message in pubsub.listen():
-                    if message.get("type") == "message":
+                async with self._link.clients.subscription(DEMAND_CHANNEL) as messages:
+                    async for _ in messages:
                         self.changed.set()
-            except (RedisError, OSError) as exc:
+            except FAILURES as exc:
                 self._link.mark_down("demand", exc)
                 await asyncio.sleep(0.5)
-            finally:
-                await pubsub.aclose()  # type: ignore[no-untyped-call]
+
+
+async def _announce(link: RedisLink | None, client: Client, key: str) -> None:
+    if link is not None:
+        pipe = client.pipeline(transaction=False)
+        link.clients.publish(pipe, DEMAND_CHANNEL, key.encode())
+        await pipe.execute()

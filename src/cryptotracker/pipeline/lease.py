@@ -8,8 +8,8 @@ import asyncio
 from collections.abc import Callable
 
 import structlog
-from redis.asyncio import Redis
 
+from cryptotracker.pipeline.redis_clients import Client
 from cryptotracker.pipeline.redis_link import RedisLink
 
 log = structlog.get_logger(__name__)
@@ -45,11 +45,13 @@ class IngestLease:
         return self.held or not self._link.up
 
     async def _try(self) -> bool:
-        async def attempt(client: Redis) -> bool:
-            if self.held:
-                renewed = await client.eval(_RENEW, 1, LEASE_KEY, self._id, self._ttl_ms)
-                if renewed:
-                    return True
+        async def attempt(client: Client) -> bool:
+            # Renewed whether or not we thought we held it: after a fail-over the promoted
+            # replica may still name us (we lost only the connection), and refusing our own
+            # lease would leave nobody ingesting until it expires.
+            renewed = await client.eval(_RENEW, 1, LEASE_KEY, self._id, self._ttl_ms)
+            if renewed:
+                return True
             acquired = await client.set(LEASE_KEY, self._id, nx=True, px=self._ttl_ms)
             if not acquired:
                 holder = await client.get(LEASE_KEY)

@@ -1,6 +1,6 @@
-"""One Redis connection for the pipeline, with its health: every call is bounded in time, a
-failure marks Redis down (logged once), and a watcher reconnects with backoff and tells listeners
-when it is back so they can resync."""
+"""The pipeline's connection to Redis (one server, Sentinel or Cluster: see redis_clients), with
+its health: every call is bounded in time, a failure marks Redis down (logged once), and a
+watcher reconnects with backoff and tells listeners when it is back so they can resync."""
 
 from __future__ import annotations
 
@@ -8,12 +8,16 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-import redis.asyncio as aioredis
 import structlog
 from redis.backoff import ExponentialWithJitterBackoff
-from redis.exceptions import RedisError
 
 from cryptotracker.metrics import REDIS_OPS, REDIS_UP
+from cryptotracker.pipeline.redis_clients import (
+    FAILURES_OR_TIMEOUT,
+    Client,
+    RedisClients,
+    single_server,
+)
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
@@ -25,15 +29,12 @@ RECONNECT_CAP_S = 2.0
 
 
 class RedisLink:
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.client: aioredis.Redis = aioredis.from_url(
-            url, socket_timeout=CALL_TIMEOUT_S, socket_connect_timeout=CALL_TIMEOUT_S
-        )
-        # Pub/sub reads block until a message comes: no read timeout there, or idle = "down".
-        self.pubsub_client: aioredis.Redis = aioredis.from_url(
-            url, socket_connect_timeout=CALL_TIMEOUT_S, socket_keepalive=True
-        )
+    def __init__(self, target: RedisClients | str) -> None:
+        """`target`: the clients (redis_clients.build), or one server's URL."""
+        clients = single_server(target, CALL_TIMEOUT_S) if isinstance(target, str) else target
+        self.clients = clients
+        self.where = clients.where
+        self.client: Client = clients.client
         self.up = False
         self._backoff = ExponentialWithJitterBackoff(cap=RECONNECT_CAP_S, base=0.2)
         self._on_up: list[Callable[[], Awaitable[None]]] = []
@@ -52,7 +53,7 @@ class RedisLink:
         rather than on a blind backoff, so they resubscribe as soon as it returns."""
         await self._is_up.wait()
 
-    async def call(self, op: str, fn: Callable[[aioredis.Redis], Awaitable[T]]) -> T | None:
+    async def call(self, op: str, fn: Callable[[Client], Awaitable[T]]) -> T | None:
         """Run one Redis operation; None (and Redis marked down) when it fails."""
         if not self.up:
             REDIS_OPS.labels(op, "skipped").inc()
@@ -60,7 +61,7 @@ class RedisLink:
         try:
             async with asyncio.timeout(CALL_TIMEOUT_S * 2):
                 result = await fn(self.client)
-        except (RedisError, OSError, TimeoutError) as exc:
+        except FAILURES_OR_TIMEOUT as exc:
             REDIS_OPS.labels(op, "error").inc()
             self.mark_down(op, exc)
             return None
@@ -79,14 +80,14 @@ class RedisLink:
         """One attempt to (re)connect; runs the on-up listeners when it succeeds."""
         try:
             async with asyncio.timeout(CALL_TIMEOUT_S * 2):
-                await self.client.ping()
-        except (RedisError, OSError, TimeoutError) as exc:
+                await self.clients.ping()
+        except FAILURES_OR_TIMEOUT as exc:
             log.debug("redis_connect_failed", error=repr(exc))
             return False
         self.up = True
         self._is_up.set()
         REDIS_UP.set(1)
-        log.info("redis_up", url=_redact(self.url))
+        log.info("redis_up", mode=self.clients.mode, where=self.where)
         for listener in self._on_up:
             await listener()
         return True
@@ -108,13 +109,4 @@ class RedisLink:
             await asyncio.sleep(self._backoff.compute(failures))
 
     async def close(self) -> None:
-        await self.client.aclose()
-        await self.pubsub_client.aclose()
-
-
-def _redact(url: str) -> str:
-    """Redis URLs may carry a password; never log it."""
-    if "@" not in url:
-        return url
-    scheme, _, rest = url.partition("://")
-    return f"{scheme}://***@{rest.split('@', 1)[1]}"
+        await self.clients.aclose()

@@ -7,8 +7,8 @@ from collections.abc import Iterable
 
 import orjson
 import structlog
-from redis.asyncio import Redis
 
+from cryptotracker.pipeline.redis_clients import Client
 from cryptotracker.pipeline.redis_link import RedisLink
 from cryptotracker.protocol import PriceDict
 
@@ -35,6 +35,25 @@ class PriceStore:
         for update in updates:
             latest[update["symbol"]] = update
 
+    def fresh(self, updates: list[PriceDict]) -> list[PriceDict]:
+        """The updates that are news: not one already held, nor older than it from the same
+        source. Around a fail-over two feeds overlap for a moment (the old ingester's batches
+        still arriving while the new one's start, or one's own feed while another's returns
+        over Redis); without this a client would see an update twice, or time go backwards.
+        Another source (a fallback) may be older and still passes."""
+        latest = self._latest
+        news = []
+        for update in updates:
+            held = latest.get(update["symbol"])
+            if (
+                held is None
+                or held["source"] != update["source"]
+                or held["lastUpdateTime"] < update["lastUpdateTime"]
+                or (held["lastUpdateTime"] == update["lastUpdateTime"] and held != update)
+            ):
+                news.append(update)
+        return news
+
     def get(self, symbol: str) -> PriceDict | None:
         return self._latest.get(symbol)
 
@@ -56,7 +75,7 @@ class PriceStore:
             return
         ttl = self._ttl_s
 
-        async def write(client: Redis) -> None:
+        async def write(client: Client) -> None:
             pipe = client.pipeline(transaction=False)
             for update in updates:
                 pipe.set(price_key(update["symbol"]), orjson.dumps(update), ex=ttl)
@@ -66,15 +85,16 @@ class PriceStore:
 
     async def resync(self) -> None:
         """After Redis (re)appears: load what others wrote, then write back what we hold."""
-        if self._link is None:
+        link = self._link
+        if link is None:
             return
 
-        async def load(client: Redis) -> int:
+        async def load(client: Client) -> int:
             keys = [key async for key in client.scan_iter(match=KEY_PREFIX + "*", count=500)]
             if not keys:
                 return 0
             loaded = 0
-            for raw in await client.mget(keys):
+            for raw in await link.clients.mget(client, keys):
                 if raw is None:
                     continue
                 try:
@@ -88,6 +108,6 @@ class PriceStore:
                     loaded += 1
             return loaded
 
-        loaded = await self._link.call("store_load", load)
+        loaded = await link.call("store_load", load)
         await self.persist(self.all())
         log.info("store_resynced", loaded=loaded or 0, held=len(self._latest))

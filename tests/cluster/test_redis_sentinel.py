@@ -1,0 +1,172 @@
+"""Redis Sentinel: two instances on a primary + replica watched by three sentinels; kill -9 of the
+primary under connected clients, and start-up with a Sentinel configuration that cannot work."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import orjson
+import pytest
+import redis
+
+from cryptotracker.pipeline import redis_clients
+from cryptotracker.pipeline.batch import Batch
+from cryptotracker.pipeline.bus import RedisBus
+from cryptotracker.pipeline.redis_link import RedisLink
+from tests.cluster.kit import Tracker, Watcher, record, simulator, tracker, wait_live, watching
+from tests.cluster.redis_ha import (
+    MASTER,
+    SentinelSet,
+    refused_in_one_line,
+    sentinel_set,
+    served_once,
+    start,
+)
+from tests.support import free_port, wait_for
+
+pytestmark = pytest.mark.slow
+SYMBOLS = ["BTCUSDT", "ETHUSDT", "SOLUSDT"]
+
+
+@pytest.fixture
+def sentinels(tmp_path: Path) -> Iterator[SentinelSet]:
+    with sentinel_set(tmp_path) as found:
+        yield found
+
+
+def one_ingester(trackers: list[Tracker]) -> bool:
+    return sum(t.ingesting() for t in trackers) == 1
+
+
+def lease_agrees(sentinels: SentinelSet, trackers: list[Tracker]) -> bool:
+    """Exactly one instance ingests, and it is the one the (current) primary's lease names."""
+    ingesting = [t.health() for t in trackers]
+    ingesting = [h for h in ingesting if h["ingesting"]]
+    if len(ingesting) != 1 or sentinels.master_port() is None:
+        return False
+    master = sentinels.master()
+    try:
+        holder = master.get("ingest:leader")
+    except redis.RedisError:
+        return False
+    finally:
+        master.close()
+    return holder is not None and holder.decode() == ingesting[0]["instance"]
+
+
+async def test_killing_the_sentinel_primary_keeps_clients_served_once(
+    sentinels: SentinelSet,
+) -> None:
+    """The users on both instances stay connected while the primary dies and the sentinels
+    promote the replica: prices pause for a moment (each instance on its own feed while Redis
+    is away), then flow again over the new primary, with the cache and the single ingest lease
+    there; no update reaches a user twice."""
+    env = {"CRYPTOTRACKER_REDIS_SENTINELS": sentinels.setting,
+           "CRYPTOTRACKER_REDIS_SENTINEL_MASTER": MASTER}  # fmt: skip
+    with (
+        simulator() as sim,
+        tracker(sim, None, "tracker1", **env) as t1,
+        tracker(sim, None, "tracker2", **env) as t2,
+    ):
+        trackers = [t1, t2]
+        await wait_for(lambda: one_ingester(trackers), 20, "one ingesting instance")
+        users = [Watcher(SYMBOLS), Watcher(SYMBOLS)]
+        async with watching(*users):
+            await users[0].connect(t1.url)
+            await users[1].connect(t2.url)
+            for user in users:
+                await wait_live(user)
+
+            old = sentinels.master_port()
+            [primary] = [n for n in (sentinels.primary, sentinels.replica) if n.port == old]
+            killed_at = time.monotonic()
+            primary.proc.kill()
+            await wait_for(lambda: sentinels.master_port() not in (None, old), 20, "promotion")
+            promoted = time.monotonic() - killed_at
+            await wait_for(
+                lambda: all(t.health()["redis"]["status"] == "ok" for t in trackers),
+                20, "both instances on the new primary",
+            )  # fmt: skip
+            redis_back = time.monotonic() - killed_at
+            await wait_for(lambda: lease_agrees(sentinels, trackers), 20, "one leaseholder")
+            single = time.monotonic() - killed_at
+            mark = time.monotonic()
+            for user in users:
+                await wait_for(lambda u=user: len(u.live(mark)) >= 5, 15, "prices over Redis")
+            end = time.monotonic()
+            assert lease_agrees(sentinels, trackers)
+
+            master = sentinels.master()
+            cached = master.get("price:BTCUSDT")
+            assert cached is not None
+            # Written after the fail-over: the cache lives on the new primary.
+            assert orjson.loads(cached)["lastUpdateTime"] / 1000 > time.time() - (end - killed_at)
+            master.close()
+            assert all(len(u.connects) == 1 for u in users), "a client was disconnected"
+            updates = [served_once(u) for u in users]
+        pause = max(u.longest_gap(killed_at, end) for u in users)
+
+    record(
+        "kill -9 of the Sentinel primary (2 instances, 3 sentinels, down-after 1 s)",
+        replica_promoted_s=promoted,
+        redis_ok_on_every_instance_s=redis_back,
+        single_ingester_again_s=single,
+        clients_longest_pause_s=pause,
+        live_updates_checked=sum(updates),
+    )
+    print(f"Sentinel fail-over: longest pause {pause:.2f} s, promoted after {promoted:.2f} s")
+    assert pause < 30
+
+
+def test_an_unknown_sentinel_master_fails_start_up_in_one_line(sentinels: SentinelSet) -> None:
+    env = {"CRYPTOTRACKER_REDIS_SENTINELS": sentinels.setting,
+           "CRYPTOTRACKER_REDIS_SENTINEL_MASTER": "nosuch"}  # fmt: skip
+    line = refused_in_one_line(start(env))
+    assert "'nosuch' does not exist" in line and sentinels.setting in line
+    assert MASTER in line  # the names the sentinels do know
+
+
+def test_no_reachable_sentinel_fails_start_up_in_one_line() -> None:
+    nowhere = f"127.0.0.1:{free_port()}"
+    line = refused_in_one_line(start({"CRYPTOTRACKER_REDIS_SENTINELS": nowhere}))
+    assert f"no sentinel reachable at {nowhere}" in line
+
+
+async def test_a_manual_sentinel_fail_over_keeps_batches_coming_once(
+    sentinels: SentinelSet,
+) -> None:
+    """`SENTINEL FAILOVER`: the old primary stays up as a replica (refusing writes); the
+    instances follow the sentinels to the new one and batches keep arriving, each once."""
+    ends = [("127.0.0.1", s.port) for s in sentinels.sentinels]
+    links = [RedisLink(redis_clients.sentinel_master(ends, MASTER, None, 1.0)) for _ in "ab"]
+    sender, receiver = RedisBus(links[0], "a"), RedisBus(links[1], "b")
+    got: list[int] = []
+    receiver.subscribe(lambda batch: got.append(batch.seq))
+    seq = 0
+
+    async def send_until(done: Callable[[], bool], what: str) -> None:
+        nonlocal seq
+        deadline = time.monotonic() + 20
+        while not done():
+            assert time.monotonic() < deadline, f"timed out waiting for {what}"
+            seq += 1
+            await sender.publish(Batch("a", seq, 0, []))
+            await asyncio.sleep(0.05)
+
+    async with asyncio.TaskGroup() as tasks:
+        runners = [tasks.create_task(link.run()) for link in links]
+        runners.append(tasks.create_task(receiver.run()))
+        await send_until(lambda: len(got) >= 3, "batches over Redis")
+        old = sentinels.master_port()
+        sentinels.sentinels[0].client().execute_command("SENTINEL", "FAILOVER", MASTER)
+        await send_until(lambda: sentinels.master_port() not in (None, old), "the fail-over")
+        moved_at = seq
+        await send_until(lambda: any(s > moved_at + 5 for s in got), "batches after it")
+        for runner in runners:
+            runner.cancel()
+    for link in links:
+        await link.close()
+    assert got == sorted(set(got)), "a batch delivered twice or out of order"
