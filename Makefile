@@ -35,12 +35,14 @@ install-web:
 	fi
 
 # Debian packages the tests drive: Chromium (browser tests), redis-server (tests that stop Redis),
-# nginx (the cluster). Installed only when missing; needs root, as on CI.
+# nginx and prometheus (the cluster; promtool checks the alerting rules). Installed only when
+# missing; needs root, as on CI.
 install-system:
 	@missing=""; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
 	command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing="$$missing nginx"; \
+	command -v prometheus >/dev/null && command -v promtool >/dev/null || missing="$$missing prometheus"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing$$missing"; \
 		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
@@ -68,8 +70,8 @@ webtest: install-web
 conformance: install-py
 	deploy/conformance.sh
 
-# Redis (:6390), one instance per core (:8101, :8102, ...) and nginx (http://127.0.0.1:8080) from the checkout;
-# logs and nginx's files in .cluster/. Ctrl-C stops everything. CLUSTER_ARGS: see deploy/cluster.py.
+# Redis (:6390), one instance per core (:8101, :8102, ...), Prometheus (:9090) and nginx
+# (http://127.0.0.1:8080) from the checkout; logs, nginx's and Prometheus' files in .cluster/. Ctrl-C stops everything. CLUSTER_ARGS: see deploy/cluster.py.
 CLUSTER_ARGS ?=
 cluster: install web install-system
 	$(BIN)/python deploy/cluster.py $(CLUSTER_ARGS)

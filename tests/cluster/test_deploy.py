@@ -156,7 +156,7 @@ def test_production_settings_are_valid_and_strict() -> None:
 
 
 def test_prometheus_scrapes_every_instance_of_compose() -> None:
-    config = yaml.safe_load((DEPLOY / "prometheus.yml").read_text())
+    config = yaml.safe_load((DEPLOY / "prometheus" / "prometheus.yml").read_text())
     [job] = config["scrape_configs"]
     assert job["metrics_path"] == "/metrics"
     targets = job["static_configs"][0]["targets"]
