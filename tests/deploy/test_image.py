@@ -2,7 +2,9 @@
 entry point, user and HEALTHCHECK are run here as the image would run them: the CMD as the
 image's numeric non-root user with the image's environment (its /app paths mapped to this
 checkout, the port passed as `docker run -e` would), the HEALTHCHECK command passing while it
-serves and failing once it stopped, STOPSIGNAL ending it cleanly within its timeout."""
+serves and failing once it stopped, STOPSIGNAL ending it cleanly within its timeout; and the
+CI workflow's smoke test (deploy/smoke.sh) passing against it, failing once it stopped. Not
+covered without an engine: the image build itself and its read-only root filesystem."""
 
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from tests.deploy.kit import DEPLOY, run, tool
 from tests.support import ROOT, Proc, free_port, wait_until
 
 DOCKERFILE = DEPLOY / "Dockerfile"
+SMOKE = DEPLOY / "smoke.sh"
 IMAGE_USER = 10001
 
 
@@ -97,10 +100,16 @@ def test_entry_point_serves_as_the_image_user_and_its_healthcheck_tells(tmp_path
         assert int(uid) == (IMAGE_USER if os.geteuid() == 0 else os.geteuid()) != 0
         ready = httpx.get(f"http://127.0.0.1:{port}/health/ready", timeout=5)
         assert ready.status_code == 200 and ready.json()["ready"] is True
+        # The CI workflow's smoke test of the image, against the same entry point.
+        smoke = run(str(SMOKE), f"http://127.0.0.1:{port}", "30", timeout=60)
+        assert smoke.returncode == 0, smoke.stdout + smoke.stderr
+        assert smoke.stdout.count("smoke: ok") == 2
         # STOPSIGNAL: a clean stop within the app's bound (shutdown timeout + its 3 s margin).
         proc.signal(getattr(signal, stage.stopsignal))
         proc.popen.wait(Settings().shutdown_timeout_s + 3)
         assert proc.popen.returncode in (0, -signal.SIGTERM), proc.log()[-2000:]
         assert healthcheck() != 0
+        smoke = run(str(SMOKE), f"http://127.0.0.1:{port}", "1", timeout=30)
+        assert smoke.returncode == 1 and "smoke: FAILED" in smoke.stderr
     finally:
         proc.stop()
