@@ -2,7 +2,8 @@
 strict), the security linter (checkov) with nothing failing, and the parts agreeing with each
 other and with the app: selectors, probes on the app's health routes, a termination grace that
 covers the app's shutdown, settings that exist, an Ingress that keeps a polling session on its
-pod. The ServiceMonitor is a CRD without a schema here: its fields are checked by hand."""
+pod. The ServiceMonitor and PrometheusRule are CRDs without a schema here: their fields are
+checked by hand, and the rules are deploy/prometheus/rules.yml's (tested by promtool)."""
 
 from __future__ import annotations
 
@@ -44,7 +45,7 @@ def container() -> dict[str, Any]:
 def test_kustomization_lists_every_manifest_and_all_but_the_crd_have_a_schema() -> None:
     listed = set(yaml.safe_load((K8S / "kustomization.yaml").read_text())["resources"])
     assert listed == {p.name for p in K8S.glob("*.yaml")} - {"kustomization.yaml"}
-    assert set(manifests()) - set(SCHEMA_KINDS) == {"ServiceMonitor"}
+    assert set(manifests()) - set(SCHEMA_KINDS) == {"ServiceMonitor", "PrometheusRule"}
 
 
 SCHEMA_KINDS = ["Namespace", "ServiceAccount", "ConfigMap", "Deployment", "Service", "Ingress",
@@ -105,6 +106,11 @@ def test_selectors_and_references_agree() -> None:
     assert (target["kind"], target["name"]) == ("Deployment", m["Deployment"]["metadata"]["name"])
     namespaces = {d["metadata"].get("namespace") for k, d in m.items() if k != "Namespace"}
     assert namespaces == {m["Namespace"]["metadata"]["name"]}
+
+
+def test_prometheus_rule_carries_the_tested_rules() -> None:
+    rules = yaml.safe_load((DEPLOY / "prometheus" / "rules.yml").read_text())
+    assert manifests()["PrometheusRule"]["spec"]["groups"] == rules["groups"]
 
 
 def test_probes_use_the_app_health_routes_and_port() -> None:
