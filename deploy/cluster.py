@@ -332,6 +332,8 @@ class Cluster:
         conf = write_nginx_conf(self.dir, self.args.listen, upstreams)
         self.start("nginx", nginx_command(self.dir, conf), self.listen_port)
         print(f"cluster up: http://{self.args.listen}/  (Ctrl-C stops it)", flush=True)
+        if any(c.name == "prometheus" for c in self.children):
+            print(f"alerts: http://127.0.0.1:{self.args.prometheus_port}/alerts", flush=True)
 
     def start_prometheus(self, targets: list[str]) -> None:
         if self.args.no_prometheus:

@@ -88,6 +88,7 @@ async def test_prometheus_scrapes_every_instance_and_no_panel_or_rule_is_empty_o
     with cluster(tmp_path) as (proc, ports):
         wait_until(lambda: "cluster up" in proc.log() or not proc.alive(), 90, "cluster up")
         assert proc.alive(), proc.log()[-3000:]
+        assert f"alerts: http://127.0.0.1:{ports['prometheus']}/alerts" in proc.log()
         # A user subscribed through nginx, so the message panels have traffic to show.
         user = Recorder()
         await user.sio.connect(f"http://127.0.0.1:{ports['listen']}", transports=["websocket"])
