@@ -19,9 +19,9 @@ run: install web
 demo: install web
 	$(BIN)/cryptotracker demo
 
-test: install web install-system lint typecheck pytest webtest
+test: install install-tools web install-system lint typecheck pytest webtest
 
-install: install-py install-web install-tools
+install: install-py install-web
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -75,7 +75,7 @@ lint: install-py
 typecheck: install-py
 	$(BIN)/mypy
 
-pytest: install-py
+pytest: install-py install-tools
 	$(BIN)/pytest
 
 webtest: install-web

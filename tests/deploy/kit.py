@@ -16,12 +16,13 @@ VENV_BIN = Path(sys.executable).parent
 def tool(name: str) -> str:
     """A linter installed by the Makefile: in this venv (PyPI), a venv of its own in .tools/, or
     the system (Debian).
-    Missing is a failure, not a skip: `make install` and `make install-system` install them."""
+    Missing is a failure, not a skip: `make test` installs them (install-py, install-tools,
+    install-system)."""
     for candidate in (VENV_BIN / name, ROOT / ".tools" / name / "bin" / name):
         if candidate.exists():
             return str(candidate)
     found = shutil.which(name)
-    assert found, f"{name} is not installed: run make install install-system"
+    assert found, f"{name} is not installed: run make install-py install-tools install-system"
     return found
 
 
