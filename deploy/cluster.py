@@ -1,11 +1,16 @@
-"""`make cluster`: Redis, N tracker instances and nginx in front, all from the checkout.
+"""`make cluster`: Redis, N tracker instances, Prometheus and nginx in front, all from the checkout.
 
 N is one instance per core unless --instances says otherwise (each instance is one asyncio
 process, so one core is what it can use). Instance i is started with the route `ti`
 (CRYPTOTRACKER_INSTANCE_ROUTE), which begins every session id it issues; nginx routes on it.
 
 Every process runs in its own session (so Ctrl-C reaches only this supervisor) and appends its
-log to .cluster/<name>.log. A member that dies (instance, Redis or nginx) is restarted alone,
+log to .cluster/<name>.log. Prometheus scrapes every instance and evaluates the alerting rules
+of deploy/prometheus/rules.yml (its config rendered into .cluster/prometheus.yml); without the
+`prometheus` binary the cluster runs without it and says so. A port a member needs that is
+taken already fails start-up with one line naming it.
+
+A member that dies (instance, Redis, Prometheus or nginx) is restarted alone,
 after a capped exponential backoff (0.5 s doubling to 10 s, reset after 30 s up), with a line
 saying so; what it left in its process group is killed first. Only Ctrl-C / SIGTERM stops
 everything, in order: nginx first (no new clients), then the instances (SIGTERM: they tell
@@ -13,12 +18,14 @@ their clients and hand the feed over), then Redis. Every wait is bounded.
 
     .venv/bin/python deploy/cluster.py [--instances N] [--listen 127.0.0.1:8080]
         [--base-port 8101 | --ports P1,P2,P3] [--redis-port 6390] [--exchange binance|simulator]
+        [--prometheus-port 9090 | --no-prometheus] [--scrape-interval 5s]
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import pwd
 import re
@@ -34,6 +41,7 @@ from string import Template
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = Path(__file__).resolve().parent / "nginx.conf.template"
+RULES = Path(__file__).resolve().parent / "prometheus" / "rules.yml"
 START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 10.0
 ROUTE = re.compile(r"[A-Za-z0-9]{1,16}")  # as settings.instance_route, but never empty here
@@ -41,6 +49,10 @@ ROUTE = re.compile(r"[A-Za-z0-9]{1,16}")  # as settings.instance_route, but neve
 
 def nginx_executable() -> str:
     return shutil.which("nginx") or "/usr/sbin/nginx"
+
+
+def prometheus_executable() -> str | None:
+    return shutil.which("prometheus")
 
 
 def instance_route(i: int) -> str:
@@ -113,6 +125,47 @@ def nginx_command(prefix: Path, conf: Path, *extra: str) -> list[str]:
         str((prefix / "error.log").resolve()),
         *extra,
     ]
+
+
+def render_prometheus_conf(
+    targets: Sequence[str], *, rules: Path = RULES, scrape_interval: str = "5s"
+) -> str:
+    """Prometheus' config scraping these instances (host:port) with the alerting rules of
+    `rules`. JSON, which is YAML too: no YAML writer needed at run time."""
+    config = {
+        "global": {"scrape_interval": scrape_interval, "evaluation_interval": scrape_interval},
+        "rule_files": [str(rules.resolve())],
+        "scrape_configs": [
+            {
+                "job_name": "cryptotracker",
+                "metrics_path": "/metrics",
+                "static_configs": [{"targets": list(targets)}],
+            }
+        ],
+    }
+    return json.dumps(config, indent=2) + "\n"
+
+
+def prometheus_command(conf: Path, data: Path, listen: str) -> list[str]:
+    executable = prometheus_executable()
+    if executable is None:
+        raise RuntimeError("prometheus is not installed (make install-system installs it)")
+    return [
+        executable,
+        f"--config.file={conf.resolve()}",
+        f"--storage.tsdb.path={data.resolve()}",
+        f"--web.listen-address={listen}",
+        "--storage.tsdb.retention.time=1d",
+    ]
+
+
+def last_line(path: Path) -> str:
+    """The last non-empty line of a log: usually the reason a process gave up."""
+    with contextlib.suppress(OSError):
+        for line in reversed(path.read_text(errors="replace").splitlines()):
+            if line.strip():
+                return line.strip()
+    return ""
 
 
 def port_open(host: str, port: int) -> bool:
@@ -232,12 +285,16 @@ class Cluster:
         self, name: str, args: list[str], port: int, env: dict[str, str] | None = None
     ) -> None:
         host = self.listen_host if name == "nginx" else "127.0.0.1"
+        # Another process on the port would pass the "listening" check below for this member.
+        if port_open(host, port):
+            raise RuntimeError(f"{name} cannot listen on {host}:{port}: the port is in use")
         child = Child(name, args, port, host, self.dir, env or {})
         self.children.append(child)
         deadline = time.monotonic() + START_TIMEOUT_S
         while not child.listening():
             if not child.alive() or time.monotonic() > deadline or self.stopping:
-                raise RuntimeError(f"{name} did not start; see {child.log_path}")
+                why = last_line(child.log_path)
+                raise RuntimeError(f"{name} did not start on {host}:{port}: {why or 'no output'}")
             time.sleep(0.05)
         shown = child.log_path
         with contextlib.suppress(ValueError):
@@ -271,9 +328,24 @@ class Cluster:
                 env["CRYPTOTRACKER_EXCHANGE"] = self.args.exchange
             self.start(f"tracker{i}", [sys.executable, "-m", "cryptotracker", "serve"], port, env)
             upstreams[route] = f"127.0.0.1:{port}"
+        self.start_prometheus(list(upstreams.values()))
         conf = write_nginx_conf(self.dir, self.args.listen, upstreams)
         self.start("nginx", nginx_command(self.dir, conf), self.listen_port)
         print(f"cluster up: http://{self.args.listen}/  (Ctrl-C stops it)", flush=True)
+        if any(c.name == "prometheus" for c in self.children):
+            print(f"alerts: http://127.0.0.1:{self.args.prometheus_port}/alerts", flush=True)
+
+    def start_prometheus(self, targets: list[str]) -> None:
+        if self.args.no_prometheus:
+            return
+        if prometheus_executable() is None:
+            print("  prometheus not installed (make install-system): none runs", flush=True)
+            return
+        conf = self.dir / "prometheus.yml"
+        conf.write_text(render_prometheus_conf(targets, scrape_interval=self.args.scrape_interval))
+        port = self.args.prometheus_port
+        command = prometheus_command(conf, self.dir / "prometheus-data", f"127.0.0.1:{port}")
+        self.start("prometheus", command, port)
 
     def down(self) -> None:
         # nginx first (no new clients), then instances (they drain), then Redis.
@@ -332,6 +404,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--redis-port", type=int, default=6390)
     parser.add_argument("--exchange", choices=["binance", "simulator"], default=None)
+    parser.add_argument("--prometheus-port", type=int, default=9090, help="on 127.0.0.1")
+    parser.add_argument("--no-prometheus", action="store_true", help="run without Prometheus")
+    parser.add_argument(
+        "--scrape-interval", default="5s", help="Prometheus' scrape and rule evaluation interval"
+    )
     parser.add_argument("--dir", default=".cluster", help="logs, pid, temp files, nginx.conf")
     return parser.parse_args(argv)
 

@@ -127,3 +127,8 @@ INGEST_ACTIVE = Gauge(
     "1 while this instance takes the exchange feed (lease holder, or alone while Redis is away)",
     registry=REGISTRY,
 )
+NEWEST_PRICE = Gauge(
+    "cryptotracker_newest_price_timestamp_seconds",
+    "Exchange time of the newest price this instance holds (Unix seconds; 0 before the first)",
+    registry=REGISTRY,
+)

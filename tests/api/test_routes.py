@@ -50,3 +50,27 @@ async def test_a_422_of_any_route_names_the_field_and_never_echoes_the_input() -
             assert len(reply.content) < 1024 and junk[:64] not in reply.text
             [detail] = reply.json()["detail"]
             assert detail["loc"][0] == "query" and "input" not in detail
+
+
+async def test_metrics_give_the_newest_price_time_read_at_scrape() -> None:
+    """What the "no fresh price" alert reads: 0 before the first price, then the newest one's
+    exchange time in seconds, as the store holds it when Prometheus asks."""
+    gauge = "cryptotracker_newest_price_timestamp_seconds "
+    async with (
+        serve(exchange=QuietExchange(["BTCUSDT"])) as (tracker, url),
+        httpx.AsyncClient(base_url=url, timeout=10) as http,
+    ):
+
+        async def scraped() -> float:
+            [line] = [
+                x for x in (await http.get("/metrics")).text.splitlines() if x.startswith(gauge)
+            ]
+            return float(line.removeprefix(gauge))
+
+        assert await scraped() == 0
+        for symbol, at_ms in (("BTCUSDT", 1_700_000_000_250), ("ETHUSDT", 1_700_000_004_500)):
+            tracker.store.apply([
+                {"symbol": symbol, "price": "1.0", "priceChangePercent": "0", "high24h": "1.0",
+                 "low24h": "1.0", "volume24h": "0", "lastUpdateTime": at_ms, "source": "binance"}
+            ])  # fmt: skip
+        assert await scraped() == 1_700_000_004.5

@@ -156,7 +156,10 @@ def test_production_settings_are_valid_and_strict() -> None:
 
 
 def test_prometheus_scrapes_every_instance_of_compose() -> None:
-    config = yaml.safe_load((DEPLOY / "prometheus.yml").read_text())
+    config = yaml.safe_load((DEPLOY / "prometheus" / "prometheus.yml").read_text())
+    assert config["rule_files"] == ["rules.yml"]  # beside it, as compose mounts both
+    mounts = compose()["services"]["prometheus"]["volumes"]
+    assert "./prometheus/rules.yml:/etc/prometheus/rules.yml:ro" in mounts
     [job] = config["scrape_configs"]
     assert job["metrics_path"] == "/metrics"
     targets = job["static_configs"][0]["targets"]

@@ -1,5 +1,5 @@
-"""`make cluster` itself (deploy/cluster.py): Redis, three instances and nginx come up from the
-checkout, serve the dashboard and Socket.IO through nginx, and all stop on Ctrl-C."""
+"""`make cluster` itself (deploy/cluster.py): Redis, three instances, Prometheus and nginx come
+up from the checkout, serve the dashboard and Socket.IO through nginx, and all stop on Ctrl-C."""
 
 from __future__ import annotations
 
@@ -27,16 +27,17 @@ async def test_cluster_serves_through_nginx_and_stops_on_ctrl_c(tmp_path: Path) 
     stream over WebSocket, over long-polling and with the default transports (polling, then
     the upgrade), a session's requests reaching its instance by its route; and Ctrl-C leaves
     nothing running."""
-    listen, redis_port = free_port(), free_port()
+    listen, redis_port, prometheus = free_port(), free_port(), free_port()
     # Independent free ports: consecutive ones could be taken by a demo instance's simulator.
     instances = [free_port(), free_port(), free_port()]
-    ports = [listen, redis_port, *instances]
+    ports = [listen, redis_port, prometheus, *instances]
     if any(port_open(p) for p in ports):
         pytest.skip("a port of the cluster is taken")
     args = [
         sys.executable, "deploy/cluster.py", "--exchange", "simulator", "--listen",
         f"127.0.0.1:{listen}", "--ports", ",".join(map(str, instances)),
-        "--redis-port", str(redis_port), "--dir", str(tmp_path / "cluster"),
+        "--redis-port", str(redis_port), "--prometheus-port", str(prometheus),
+        "--dir", str(tmp_path / "cluster"),
     ]  # fmt: skip
     # A short heartbeat: python-socketio's polling client holds its disconnect for one.
     heartbeat = {"CRYPTOTRACKER_HEARTBEAT_S": "2", "CRYPTOTRACKER_HEARTBEAT_TIMEOUT_S": "2"}

@@ -26,7 +26,7 @@ from tests.cluster.kit import (
     wait_live,
     watching,
 )
-from tests.support import Proc, free_port, port_open, wait_for, wait_until
+from tests.support import Proc, free_port, port_open, wait_async, wait_for, wait_until
 
 pytestmark = [
     pytest.mark.slow,
@@ -72,6 +72,7 @@ class Running:
     proc: Proc
     listen: int
     redis: int
+    prometheus: int
     instances: list[int]
 
     @property
@@ -108,17 +109,18 @@ class Running:
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
-    listen, redis = free_port(), free_port()
+    listen, redis, prometheus = free_port(), free_port(), free_port()
     instances = [free_port(), free_port(), free_port()]
-    if any(port_open(p) for p in [listen, redis, *instances]):
+    if any(port_open(p) for p in [listen, redis, prometheus, *instances]):
         pytest.skip("a port of the cluster is taken")
     args = [
         sys.executable, "deploy/cluster.py", "--exchange", "simulator", "--listen",
         f"127.0.0.1:{listen}", "--ports", ",".join(map(str, instances)),
-        "--redis-port", str(redis), "--dir", str(tmp_path_factory.mktemp("cluster")),
+        "--redis-port", str(redis), "--prometheus-port", str(prometheus),
+        "--dir", str(tmp_path_factory.mktemp("cluster")),
     ]  # fmt: skip
     proc = Proc(args, env=LIGHT, name="supervised-cluster")
-    running = Running(proc, listen, redis, instances)
+    running = Running(proc, listen, redis, prometheus, instances)
     try:
         wait_until(lambda: "cluster up" in proc.log() or not proc.alive(), 60, "cluster up")
         assert proc.alive(), proc.log()
@@ -131,7 +133,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
         code = proc.stop()
         log = proc.log_path.read_text()
         assert code == 0, log[-3000:]
-        assert not any(port_open(p) for p in [listen, redis, *instances]), log[-3000:]
+        assert not any(port_open(p) for p in [listen, redis, prometheus, *instances]), log[-3000:]
 
 
 async def connect_all(url: str, n: int) -> list[Watcher]:
@@ -272,6 +274,29 @@ async def test_killed_nginx_restarts_without_its_old_workers(cluster: Running) -
         await asyncio.gather(*(wait_live(w, 2, 20) for w in watchers))
         users_back = max(w.first_batch_after(t0, live=True) or 0 for w in watchers) - t0
     record("supervisor: kill -9 of nginx", nginx_serving_again_s=back, users_live_s=users_back)
+
+
+async def test_killed_prometheus_restarts_alone_and_scrapes_again(cluster: Running) -> None:
+    """kill -9 of Prometheus: the supervisor starts it again (users never notice), and it
+    scrapes every instance again."""
+    pid = cluster.pid("prometheus")
+    t0 = time.monotonic()
+    os.kill(pid, signal.SIGKILL)
+    line = "prometheus exited (-9); restarting in 0.5 s"
+    await wait_for(lambda: line in cluster.proc.log(), 5, line)
+    await wait_for(lambda: "prometheus serving again" in cluster.proc.log(), 30, "Prometheus again")
+    back = time.monotonic() - t0
+    prom = f"http://127.0.0.1:{cluster.prometheus}"
+    async with httpx.AsyncClient(base_url=prom, timeout=5) as http:
+
+        async def scraping() -> bool:
+            answer = await http.get("/api/v1/query", params={"query": "sum(up)"})
+            result = answer.json()["data"]["result"]
+            return bool(result) and float(result[0]["value"][1]) == len(cluster.instances)
+
+        await wait_async(scraping, 30, "every instance scraped again")
+    assert all(alive(cluster.pid(f"tracker{i}")) for i in (1, 2, 3))
+    record("supervisor: kill -9 of Prometheus", prometheus_serving_again_s=back)
 
 
 # The owner of launch.simulator_process alone, without the supervisor that would also reap it.

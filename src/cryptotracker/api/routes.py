@@ -14,7 +14,7 @@ from cryptotracker.api.backend import Backend, CandleNotFoundError, CandleUnavai
 from cryptotracker.api.candle_cache import MAX_LIMIT
 from cryptotracker.api.guard import client_of, guard_of, rate_limited
 from cryptotracker.clock import now_ms
-from cryptotracker.metrics import REGISTRY
+from cryptotracker.metrics import NEWEST_PRICE, REGISTRY
 from cryptotracker.protocol import (
     SYMBOL_PATTERN,
     CandleInterval,
@@ -57,6 +57,10 @@ async def metrics(request: Request) -> Response:
     """Prometheus metrics, for the addresses of `metrics_allow` only (403 for others)."""
     if not guard_of(request).metrics_allowed(client_of(request)):
         raise HTTPException(403, "metrics are not served to this address")
+    # Read at scrape time: the store knows its newest price, and an alert on its age must see
+    # a feed that stopped (a gauge set only on updates would freeze at the last good value).
+    newest = _backend(request).store.newest_time()
+    NEWEST_PRICE.set(0 if newest is None else newest / 1000)
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
 
