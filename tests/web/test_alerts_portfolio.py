@@ -118,6 +118,9 @@ def test_phone_portfolio_is_cards_and_no_page_scrolls_sideways(
             box = cell.bounding_box()
             assert box is not None
             assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], (part, box)
+    cards.first.scroll_into_view_if_needed()
+    cards.first.get_by_test_id("position-lots-toggle").click()
+    expect(cards.first.get_by_test_id("lot-row")).to_have_count(1)
     shot("01-portfolio-cards")
 
     for path in PAGES:
