@@ -23,10 +23,11 @@ PHONE = {"width": 390, "height": 844}
 PAGES = ["/", "/markets/BTCUSDT", "/watchlist", "/portfolio", "/alerts"]
 
 
-def add_lot(page: Page, symbol: str, amount: str, price: str) -> None:
+def add_lot(page: Page, symbol: str, amount: str, price: str, fee: str = "") -> None:
     page.get_by_test_id("lot-symbol").fill(symbol)
     page.get_by_test_id("lot-amount").fill(amount)
     page.get_by_test_id("lot-price").fill(price)
+    page.get_by_test_id("lot-fee").fill(fee)
     page.get_by_test_id("lot-submit").click()
 
 
@@ -99,6 +100,17 @@ def test_buying_btc_twice_shows_one_position_at_the_weighted_average(
     expect(legend).to_contain_text("BTC")
     expect(page.get_by_test_id("portfolio-total").locator("..")).to_contain_text("USDT")
     shot("01-one-position")
+
+    # A sell at 100,000 with a 20 USDT fee realises 0.25 x (100,000 - 70,000) - 20.
+    page.get_by_test_id("lot-side").select_option("sell")
+    add_lot(page, "BTCUSDT", "0.25", "100,000", fee="20")
+    expect(rows.get_by_test_id("position-amount")).to_have_text("0.5")
+    expect(rows.get_by_test_id("position-avg")).to_have_text("70,000.00")
+    expect(page.get_by_test_id("portfolio-realised")).to_have_text("+7,480.00")
+    expect(page.get_by_text("Average-cost method")).to_be_visible()
+    sides = [lot["side"] for lot in stored(page, "cryptotracker-portfolio")["state"]["lots"]]
+    assert sides == ["buy", "buy", "sell"]
+    shot("02-sold")
 
 
 def test_phone_portfolio_is_cards_and_no_page_scrolls_sideways(
