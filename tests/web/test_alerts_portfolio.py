@@ -1,6 +1,7 @@
 """Alerts and the portfolio in a real Chromium against the demo server: an alert already true
-when created does not fire, two buys of one coin make one position at the weighted average, and
-on a 390 x 844 phone the portfolio is cards and no page scrolls sideways."""
+when created does not fire, a move alert is judged against the server's candles, two buys of one
+coin make one position at the weighted average, and on a 390 x 844 phone the portfolio is cards
+and no page scrolls sideways."""
 
 from __future__ import annotations
 
@@ -79,6 +80,26 @@ def test_an_alert_already_true_when_created_does_not_fire(
     expect(page.get_by_test_id("toast")).to_have_count(0)
     expect(page.get_by_test_id("alert-history-row")).to_have_count(0)
     shot("02-still-waiting")
+
+
+def test_a_move_alert_is_judged_against_the_servers_candles(page: Page, demo: DemoServer) -> None:
+    candles: list[str] = []
+    page.on("request", lambda r: candles.append(r.url) if "/api/candles/" in r.url else None)
+    page.goto(demo.url + "/alerts?symbol=BTCUSDT")
+    btc_price(page, demo)
+    page.get_by_test_id("alert-kind").select_option("move")
+    page.get_by_test_id("alert-percent").fill("5")
+    page.get_by_test_id("alert-minutes").fill("60")
+    page.get_by_test_id("alert-rearm").select_option("crossBack")
+    page.get_by_test_id("alert-submit").click()
+    expect(page.get_by_test_id("alert-row")).to_contain_text("moves ±5% within 60 min")
+    # Its side is set only once a window of candles has come back and been compared.
+    wait_until(
+        lambda: stored(page, "cryptotracker-alerts")["state"]["alerts"][0]["armed"] is not None,
+        timeout=30,
+        what="the move alert judged against its window",
+    )
+    assert any("/api/candles/BTCUSDT?interval=1m&limit=61" in url for url in candles), candles
 
 
 def test_buying_btc_twice_shows_one_position_at_the_weighted_average(
