@@ -17,8 +17,8 @@ function fill(side: string, amount: string, price: string, fee = "") {
   fireEvent.click(screen.getByTestId("lot-submit"));
 }
 
-const addLot: Parameters<typeof LotForm>[0]["onSubmit"] = (input) =>
-  usePortfolioStore.getState().addLot(input);
+const addLot: Parameters<typeof LotForm>[0]["onSubmit"] = (input, at) =>
+  usePortfolioStore.getState().addLot(input, undefined, undefined, at);
 
 // The test environment's default locale is en-US.
 describe("LotForm", () => {
@@ -48,5 +48,21 @@ describe("LotForm", () => {
       ["buy", "1000", "60000", "12.5"],
       ["sell", "400", "61000", "0"],
     ]);
+  });
+
+  it("dates a lot when given a past date, and refuses a future one", () => {
+    const now = new Date(2026, 10, 30, 12, 0).getTime();
+    render(<LotForm symbols={[]} onSubmit={addLot} now={() => now} />);
+    const date = screen.getByTestId("lot-date");
+    fireEvent.change(date, { target: { value: "2026-12-01T09:30" } });
+    fill("buy", "1", "100");
+    expect(screen.getByTestId("lot-date-error").textContent).toBe("The date is in the future");
+    expect(usePortfolioStore.getState().lots).toEqual([]);
+    fireEvent.change(date, { target: { value: "2026-01-15T09:30" } });
+    fill("buy", "1", "100");
+    expect(usePortfolioStore.getState().lots.map((l) => l.at)).toEqual([
+      new Date(2026, 0, 15, 9, 30).getTime(),
+    ]);
+    expect(date).toHaveProperty("value", "");
   });
 });

@@ -79,6 +79,16 @@ export function PortfolioPage() {
   };
 
   const listProps = { rows: v.rows, open, onToggle: toggle, onRemove: removeSymbol };
+  // One of the two, not both hidden by CSS: a phone gets cards it reads without scrolling.
+  // relative: the table's sr-only header cell is absolute; inside the scroller it cannot widen
+  // the page.
+  const list = wide ? (
+    <div className="relative overflow-x-auto">
+      <PositionsTable {...listProps} />
+    </div>
+  ) : (
+    <PositionCards {...listProps} />
+  );
   return (
     <div className="mx-auto flex w-full min-w-0 max-w-7xl flex-col gap-4 p-2 sm:p-4">
       <div className="flex flex-wrap items-end gap-2">
@@ -151,21 +161,19 @@ export function PortfolioPage() {
 
       <section className="rounded-lg border border-line bg-panel p-4">
         <h2 className="mb-3 text-sm font-semibold">Add a buy or sell</h2>
-        <LotForm symbols={symbolList} onSubmit={(input) => addLot(input, known)} />
+        <LotForm
+          symbols={symbolList}
+          onSubmit={(input, at) => addLot(input, known, undefined, at)}
+        />
       </section>
 
-      <section className="relative min-w-0 rounded-lg border border-line bg-panel">
+      <section className="min-w-0 rounded-lg border border-line bg-panel">
         {v.rows.length === 0 ? (
           <p className="px-4 py-8 text-center text-sm text-muted">
             No holdings yet. Add a buy above or import a CSV ({CSV_HEADER}).
           </p>
-        ) : // One of the two, not both hidden by CSS: a phone gets cards it reads without scrolling.
-        wide ? (
-          <div className="overflow-x-auto">
-            <PositionsTable {...listProps} />
-          </div>
         ) : (
-          <PositionCards {...listProps} />
+          list
         )}
       </section>
     </div>
