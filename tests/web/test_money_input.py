@@ -44,11 +44,16 @@ def create_alert(page: Page, price: str) -> None:
     page.get_by_test_id("alert-submit").click()
 
 
-def add_holding(page: Page, amount: str, price: str) -> None:
-    page.get_by_test_id("holding-symbol").fill("BTCUSDT")
-    page.get_by_test_id("holding-amount").fill(amount)
-    page.get_by_test_id("holding-avgPrice").fill(price)
-    page.get_by_test_id("holding-submit").click()
+def add_lot(page: Page, amount: str, price: str) -> None:
+    page.get_by_test_id("lot-symbol").fill("BTCUSDT")
+    page.get_by_test_id("lot-amount").fill(amount)
+    page.get_by_test_id("lot-price").fill(price)
+    page.get_by_test_id("lot-submit").click()
+
+
+def stored_lots(page: Page) -> list[tuple[str, str, str]]:
+    lots = stored(page, "cryptotracker-portfolio")["state"]["lots"]
+    return [(lot["symbol"], lot["amount"], lot["price"]) for lot in lots]
 
 
 def test_en_us_thousands_separators_are_read_not_cut(
@@ -66,30 +71,30 @@ def test_en_us_thousands_separators_are_read_not_cut(
     create_alert(page, "100,000")
     row = page.get_by_test_id("alert-row")
     expect(row).to_have_count(1)
-    expect(row).to_contain_text("above 100,000.00")
+    expect(row).to_contain_text("crosses above 100,000.00")
     alerts = stored(page, "cryptotracker-alerts")["state"]["alerts"]
     assert [a["condition"] for a in alerts] == [{"kind": "above", "price": "100000"}]
     expect(page.get_by_test_id("alert-price")).not_to_have_attribute("aria-invalid", "true")
-    # A second alert that fires on the next price: once it has, the first was evaluated too and
-    # is still active (read as 100.000 it fired at once).
-    create_alert(page, "1")
-    fired = page.locator("[data-testid=alert-row][data-state=triggered]")
-    expect(fired).to_have_count(1, timeout=20_000)
-    expect(fired).to_contain_text("above 1.0000")
-    expect(row.filter(has_text="above 100,000.00")).to_have_attribute("data-state", "active")
+    # The alert has seen a price below its threshold and waits to cross it (read as 100.000 it
+    # would start above, not armed).
+    wait_until(
+        lambda: stored(page, "cryptotracker-alerts")["state"]["alerts"][0]["armed"] is True,
+        timeout=20,
+        what="the alert armed below 100,000",
+    )
+    expect(row).to_have_attribute("data-state", "active")
     shot("02-alert-saved")
 
     page.get_by_role("link", name="Portfolio").click()
-    add_holding(page, "1,00", "100,000")
-    expect_error(page, page.get_by_test_id("holding-amount"), "Did you mean 100 or 1.00?")
-    expect(page.get_by_test_id("holding-row")).to_have_count(0)
-    add_holding(page, "100,000", "100,000")
-    row = page.locator("[data-testid=holding-row][data-symbol=BTCUSDT]")
+    add_lot(page, "1,00", "100,000")
+    expect_error(page, page.get_by_test_id("lot-amount"), "Did you mean 100 or 1.00?")
+    expect(page.get_by_test_id("position-row")).to_have_count(0)
+    add_lot(page, "100,000", "100,000")
+    row = page.locator("[data-testid=position-row][data-symbol=BTCUSDT]")
     expect(row).to_be_visible()
-    expect(row.locator("td").nth(1)).to_have_text("100,000")
-    expect(row.locator("td").nth(2)).to_have_text("100,000.00")
-    holdings = stored(page, "cryptotracker-portfolio")["state"]["holdings"]
-    assert [(h["amount"], h["avgPrice"]) for h in holdings] == [("100000", "100000")]
+    expect(row.get_by_test_id("position-amount")).to_have_text("100,000")
+    expect(row.get_by_test_id("position-avg")).to_have_text("100,000.00")
+    assert stored_lots(page) == [("BTCUSDT", "100000", "100000")]
 
     # A CSV cell "1,000" is a thousand, not one.
     csv: FilePayload = {
@@ -98,9 +103,8 @@ def test_en_us_thousands_separators_are_read_not_cut(
         "buffer": b'symbol,amount,avgBuyPrice\nETHUSDT,"1,000","3,000.5"\n',
     }
     page.get_by_test_id("csv-input").set_input_files(files=[csv])
-    expect(page.get_by_test_id("toast").filter(has_text="Imported 1 holding")).to_be_visible()
-    holdings = stored(page, "cryptotracker-portfolio")["state"]["holdings"]
-    assert [(h["symbol"], h["amount"], h["avgPrice"]) for h in holdings] == [
+    expect(page.get_by_test_id("toast").filter(has_text="Imported 1 lot")).to_be_visible()
+    assert stored_lots(page) == [
         ("BTCUSDT", "100000", "100000"),
         ("ETHUSDT", "1000", "3000.5"),
     ]
@@ -116,31 +120,23 @@ def test_de_de_reads_german_notation(page: Page, demo: DemoServer, shot: Shot) -
     create_alert(page, "1.000,5")
     row = page.get_by_test_id("alert-row")
     expect(row).to_have_count(1)
-    expect(row).to_contain_text("above 1.000,50")
+    expect(row).to_contain_text("crosses above 1.000,50")
     alerts = stored(page, "cryptotracker-alerts")["state"]["alerts"]
     assert [a["condition"]["price"] for a in alerts] == ["1000.5"]
     shot("01-alert-saved")
 
     page.get_by_role("link", name="Portfolio").click()
-    add_holding(page, "1.000,5", "60.000,25")
-    row = page.locator("[data-testid=holding-row][data-symbol=BTCUSDT]")
+    add_lot(page, "1.000,5", "60.000,25")
+    row = page.locator("[data-testid=position-row][data-symbol=BTCUSDT]")
     expect(row).to_be_visible()
-    expect(row.locator("td").nth(1)).to_have_text("1.000,5")
-    expect(row.locator("td").nth(2)).to_have_text("60.000,25")
-    holdings = stored(page, "cryptotracker-portfolio")["state"]["holdings"]
-    assert [(h["amount"], h["avgPrice"]) for h in holdings] == [("1000.5", "60000.25")]
+    expect(row.get_by_test_id("position-amount")).to_have_text("1.000,5")
+    expect(row.get_by_test_id("position-avg")).to_have_text("60.000,25")
+    assert stored_lots(page) == [("BTCUSDT", "1000.5", "60000.25")]
     # The total is shown in the locale's notation too.
     expect(page.get_by_test_id("portfolio-total")).to_have_text(re.compile(r"^[\d.]+,\d\d$"))
-
-    # Editing shows the stored value as a German would type it, and saves it unchanged.
-    row.get_by_role("button", name="Edit").click()
-    editor = page.locator("tbody")
-    expect(editor.get_by_test_id("holding-amount")).to_have_value("1000,5")
-    expect(editor.get_by_test_id("holding-avgPrice")).to_have_value("60000,25")
-    editor.get_by_test_id("holding-submit").click()
-    expect(row).to_be_visible()
-    holdings = stored(page, "cryptotracker-portfolio")["state"]["holdings"]
-    assert [(h["amount"], h["avgPrice"]) for h in holdings] == [("1000.5", "60000.25")]
+    # The lot behind the position, as entered.
+    row.get_by_test_id("position-lots-toggle").click()
+    expect(page.get_by_test_id("lot-row")).to_contain_text("1.000,5 @ 60.000,25")
     shot("02-portfolio")
 
     # A spreadsheet's CSV (";" between cells, German numbers), then the app's own export back in:
@@ -151,19 +147,23 @@ def test_de_de_reads_german_notation(page: Page, demo: DemoServer, shot: Shot) -
         "buffer": b"symbol;amount;avgBuyPrice\nETHUSDT;1.000;3.000,5\nSOLUSDT;1,234;150\n",
     }
     page.get_by_test_id("csv-input").set_input_files(files=[csv])
-    expect(page.get_by_test_id("toast").filter(has_text="Imported 2 holdings")).to_be_visible()
+    expect(page.get_by_test_id("toast").filter(has_text="Imported 2 lots")).to_be_visible()
     with page.expect_download() as download:
         page.get_by_role("button", name="Export CSV").click()
     exported = Path(download.value.path()).read_text()
-    assert exported == (
-        "symbol,amount,avgBuyPrice\n"
-        "BTCUSDT,1000.5,60000.25\nETHUSDT,1000,3000.5\nSOLUSDT,1.234,150\n"
-    ), exported
-    before = stored(page, "cryptotracker-portfolio")["state"]["holdings"]
+    lines = exported.splitlines()
+    assert lines[0] == "symbol,side,amount,price,fee,date", exported
+    assert [line.rsplit(",", 1)[0] for line in lines[1:]] == [
+        "BTCUSDT,buy,1000.5,60000.25,0",
+        "ETHUSDT,buy,1000,3000.5,0",
+        "SOLUSDT,buy,1.234,150,0",
+    ], exported
+    before = stored(page, "cryptotracker-portfolio")["state"]["lots"]
     own: FilePayload = {"name": "p.csv", "mimeType": "text/csv", "buffer": exported.encode()}
     page.get_by_test_id("csv-input").set_input_files(files=[own])
-    expect(page.get_by_test_id("toast").filter(has_text="Imported 3 holdings")).to_be_visible()
-    after = stored(page, "cryptotracker-portfolio")["state"]["holdings"]
-    assert [(h["symbol"], h["amount"], h["avgPrice"]) for h in after] == [
-        (h["symbol"], h["amount"], h["avgPrice"]) for h in before
+    expect(page.get_by_test_id("toast").filter(has_text="Imported 3 lots")).to_be_visible()
+    after = stored(page, "cryptotracker-portfolio")["state"]["lots"]
+    fields = ("symbol", "side", "amount", "price", "fee", "at")
+    assert [[lot[f] for f in fields] for lot in after] == [
+        [lot[f] for f in fields] for lot in before
     ]

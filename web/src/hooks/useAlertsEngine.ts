@@ -1,6 +1,8 @@
 import { useEffect, useMemo } from "react";
-import { PriceHistory, evaluate, type Alert } from "../lib/alerts";
-import { useAlertsStore } from "../store/alertsStore";
+import { observe, step, describeCondition, type Alert } from "../lib/alerts";
+import { CandleWindows, type FetchCandles } from "../lib/alertWindows";
+import { api } from "../lib/api";
+import { useAlertsStore, type FiredAlert } from "../store/alertsStore";
 import { useCryptoStore, type PriceEntry } from "../store/cryptoStore";
 import { useToastStore } from "../store/toastStore";
 import { useLiveSymbols } from "./useLiveSymbols";
@@ -16,8 +18,12 @@ function notify(alert: Alert, message: string): void {
   }
 }
 
-/** Watches prices of every active alert's symbol (kept subscribed) and fires alerts once. */
-export function useAlertsEngine(): void {
+const fetchFromApi: FetchCandles = (symbol, interval, limit, signal) =>
+  api.candles(symbol, interval, limit, signal);
+
+/** Advances every active alert on each new price of its symbol (kept subscribed), writes what
+ * changed, and notifies the firings. Move alerts judge against candles from the server. */
+export function useAlertsEngine(fetchCandles: FetchCandles = fetchFromApi): void {
   const alerts = useAlertsStore((s) => s.alerts);
   const symbols = useMemo(
     () => alerts.filter((a) => a.state === "active").map((a) => a.symbol),
@@ -26,28 +32,46 @@ export function useAlertsEngine(): void {
   useLiveSymbols("alerts", symbols);
 
   useEffect(() => {
-    const history = new PriceHistory();
     const check = (prices: Record<string, PriceEntry>, before: Record<string, PriceEntry>) => {
       const active = useAlertsStore.getState().alerts.filter((a) => a.state === "active");
       if (active.length === 0) return;
       const now = Date.now();
-      const seen = new Set<string>();
+      const changed: Alert[] = [];
+      const fired: FiredAlert[] = [];
       for (const alert of active) {
         const entry = prices[alert.symbol];
         if (!entry || entry === before[alert.symbol]) continue;
-        if (!seen.has(alert.symbol)) {
-          history.push(alert.symbol, now, Number(entry.price));
-          seen.add(alert.symbol);
-        }
-        const message = evaluate(alert, entry.price, now, history);
-        if (message) {
-          useAlertsStore.getState().markTriggered(alert.id, entry.price, now, message);
-          notify(alert, message);
+        const c = alert.condition;
+        const candles = c.kind === "move" ? windows.get(alert.symbol, c.minutes, now) : undefined;
+        const seen = observe(alert, entry.price, now, candles);
+        if (!seen) continue;
+        const next = step(alert, seen, now, entry.price);
+        if (next.alert === alert) continue;
+        changed.push(next.alert);
+        if (next.fired) {
+          fired.push({
+            alertId: alert.id,
+            symbol: alert.symbol,
+            rule: describeCondition(c),
+            price: entry.price,
+            at: now,
+            message: next.fired,
+          });
+          notify(alert, next.fired);
         }
       }
+      if (changed.length) useAlertsStore.getState().apply(changed, fired);
     };
-    return useCryptoStore.subscribe((s, prev) => {
+    // A window that has just loaded is judged at once against the price already known.
+    const windows = new CandleWindows(fetchCandles, () =>
+      check(useCryptoStore.getState().prices, {}),
+    );
+    const unsubscribe = useCryptoStore.subscribe((s, prev) => {
       if (s.prices !== prev.prices) check(s.prices, prev.prices);
     });
-  }, []);
+    return () => {
+      unsubscribe();
+      windows.close();
+    };
+  }, [fetchCandles]);
 }

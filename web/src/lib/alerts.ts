@@ -1,4 +1,9 @@
-/** Alert conditions and their evaluation: pure functions plus a small price-history window. */
+/**
+ * Alert rules as pure functions. Every alert fires on a transition: its condition turning true
+ * after a price that left it false. The first price an alert sees only records which side it is
+ * on, so an alert created while already true waits for the price to cross back first.
+ */
+import type { CandleData } from "../protocol";
 import { dec } from "./decimal";
 import { formatAmount, formatPercent, formatPrice } from "./format";
 
@@ -7,11 +12,24 @@ export type AlertCondition =
   | { kind: "below"; price: string }
   | { kind: "move"; percent: string; minutes: number };
 
+/** What happens after an alert fires. */
+export type RearmRule =
+  | { kind: "once" }
+  /** Fires again on the next transition: the condition must turn false and true again. */
+  | { kind: "crossBack" }
+  /** As crossBack, but a transition within `minutes` of the last firing is let pass silently. */
+  | { kind: "cooldown"; minutes: number };
+
 export interface Alert {
   id: string;
   symbol: string;
   condition: AlertCondition;
+  rearm: RearmRule;
+  /** "triggered": fired under the "once" rule and waits for the user to re-arm it. */
   state: "active" | "triggered";
+  /** Whether the condition was false at the last price seen: the next true fires. null until
+   * the alert has seen a price. */
+  armed: boolean | null;
   createdAt: number;
   triggeredAt: number | null;
   triggeredPrice: string | null;
@@ -21,104 +39,149 @@ export interface Alert {
 export function describeCondition(c: AlertCondition, locale?: string): string {
   switch (c.kind) {
     case "above":
-      return `above ${formatPrice(c.price, locale)}`;
+      return `crosses above ${formatPrice(c.price, locale)}`;
     case "below":
-      return `below ${formatPrice(c.price, locale)}`;
+      return `crosses below ${formatPrice(c.price, locale)}`;
     case "move":
       return `moves ±${formatAmount(c.percent, locale)}% within ${c.minutes} min`;
   }
 }
 
-/** Price samples per symbol, thinned to one per `resolutionMs`, kept for `keepMs`. */
-export class PriceHistory {
-  private readonly samples = new Map<string, { t: number; p: number }[]>();
-
-  constructor(
-    private readonly keepMs = 24 * 3600_000,
-    private readonly resolutionMs = 1000,
-  ) {}
-
-  push(symbol: string, t: number, price: number): void {
-    let list = this.samples.get(symbol);
-    if (!list) {
-      list = [];
-      this.samples.set(symbol, list);
-    }
-    const last = list[list.length - 1];
-    if (last && t - last.t < this.resolutionMs) {
-      // Same slot: keep the extremes visible by replacing only if it moved further.
-      last.p = price;
-      return;
-    }
-    list.push({ t, p: price });
-    const cutoff = t - this.keepMs;
-    let drop = 0;
-    while (drop < list.length && list[drop]!.t < cutoff) drop += 1;
-    if (drop) list.splice(0, drop);
-  }
-
-  /** The largest relative move (%) from any sample of the last `windowMs` to `price`. */
-  largestMove(
-    symbol: string,
-    price: number,
-    now: number,
-    windowMs: number,
-  ): { pct: number; from: number } | null {
-    const list = this.samples.get(symbol);
-    if (!list) return null;
-    let best: { pct: number; from: number } | null = null;
-    for (let i = list.length - 1; i >= 0; i -= 1) {
-      const s = list[i]!;
-      if (now - s.t > windowMs) break;
-      if (s.p <= 0) continue;
-      const pct = ((price - s.p) / s.p) * 100;
-      if (!best || Math.abs(pct) > Math.abs(best.pct)) best = { pct, from: s.p };
-    }
-    return best;
-  }
-
-  forget(symbol: string): void {
-    this.samples.delete(symbol);
+export function describeRearm(r: RearmRule): string {
+  switch (r.kind) {
+    case "once":
+      return "once";
+    case "crossBack":
+      return "every time";
+    case "cooldown":
+      return `at most every ${r.minutes} min`;
   }
 }
 
-/** Whether `alert` fires at `price`; the message to show when it does. */
-export function evaluate(
+/** Whether a crossing condition holds at `price` (exact decimal comparison; a float would call
+ * 0.100000000000000001 equal to 0.1). null when either number is unreadable. */
+export function holdsAt(c: AlertCondition & { price: string }, price: string): boolean | null {
+  const p = dec(price);
+  const t = dec(c.price);
+  if (p === null || t === null) return null;
+  return c.kind === "above" ? p >= t : p <= t;
+}
+
+/** The form's note for a crossing alert that already holds at the current price. */
+export function alreadyTrueNote(
+  symbol: string,
+  c: AlertCondition,
+  price: string | undefined,
+  locale?: string,
+): string | null {
+  if (c.kind === "move" || price === undefined || holdsAt(c, price) !== true) return null;
+  const side = c.kind === "above" ? "above" : "below";
+  return `${symbol} is already ${side} ${formatPrice(c.price, locale)} — this fires when it crosses back ${side}`;
+}
+
+export interface WindowMove {
+  pct: number;
+  from: string;
+}
+
+/** The largest move (%) to `price` from the extremes of the candles that overlap the last
+ * `minutes` before `now`: up from the lowest low, down from the highest high. */
+export function windowMove(
+  candles: readonly CandleData[],
+  price: string,
+  now: number,
+  minutes: number,
+): WindowMove | null {
+  const p = Number(price);
+  const start = now - minutes * 60_000;
+  let low: string | null = null;
+  let high: string | null = null;
+  for (const c of candles) {
+    if (c.closeTime < start || c.openTime > now) continue;
+    if (low === null || Number(c.low) < Number(low)) low = c.low;
+    if (high === null || Number(c.high) > Number(high)) high = c.high;
+  }
+  if (low === null || high === null || !(p > 0) || !(Number(low) > 0)) return null;
+  const up = ((p - Number(low)) / Number(low)) * 100;
+  const down = ((p - Number(high)) / Number(high)) * 100;
+  return up >= -down ? { pct: up, from: low } : { pct: down, from: high };
+}
+
+/** What one price tells an alert: whether its condition holds, and the message if it fires. */
+export interface Observation {
+  holds: boolean;
+  message: string;
+}
+
+/** The observation for `price`; null when it cannot be judged yet (a move alert without its
+ * candles, an unreadable number). */
+export function observe(
   alert: Alert,
   price: string,
   now: number,
-  history: PriceHistory,
+  candles: readonly CandleData[] | undefined,
   locale?: string,
-): string | null {
-  if (alert.state !== "active") return null;
-  const p = Number(price);
-  if (!Number.isFinite(p)) return null;
+): Observation | null {
   const c = alert.condition;
-  // Thresholds compare exactly, as decimals: a float would call 0.100000000000000001 equal to 0.1.
-  const exact = c.kind === "move" ? null : dec(price);
-  const threshold = c.kind === "move" ? null : dec(c.price);
-  switch (c.kind) {
-    case "above":
-      return exact !== null && threshold !== null && exact >= threshold
-        ? `${alert.symbol} is above ${formatPrice(c.price, locale)}: ${formatPrice(price, locale)}`
-        : null;
-    case "below":
-      return exact !== null && threshold !== null && exact <= threshold
-        ? `${alert.symbol} is below ${formatPrice(c.price, locale)}: ${formatPrice(price, locale)}`
-        : null;
-    case "move": {
-      const windowMs = c.minutes * 60_000;
-      const move = history.largestMove(alert.symbol, p, now, windowMs);
-      if (!move || Math.abs(move.pct) < Number(c.percent)) return null;
-      return `${alert.symbol} moved ${formatPercent(move.pct, locale)} within ${c.minutes} min: ${formatPrice(
-        move.from,
-        locale,
-      )} → ${formatPrice(price, locale)}`;
-    }
+  if (c.kind !== "move") {
+    const holds = holdsAt(c, price);
+    if (holds === null) return null;
+    const side = c.kind === "above" ? "above" : "below";
+    return {
+      holds,
+      message: `${alert.symbol} crossed ${side} ${formatPrice(c.price, locale)}: ${formatPrice(price, locale)}`,
+    };
   }
+  if (!candles) return null;
+  const move = windowMove(candles, price, now, c.minutes);
+  if (!move) return null;
+  return {
+    holds: Math.abs(move.pct) >= Number(c.percent),
+    message: `${alert.symbol} moved ${formatPercent(move.pct, locale)} within ${c.minutes} min: ${formatPrice(
+      move.from,
+      locale,
+    )} → ${formatPrice(price, locale)}`,
+  };
 }
 
-export type AlertField = "symbol" | "price" | "percent" | "minutes";
+export interface Step {
+  /** The alert after this price (the same object when nothing changed). */
+  alert: Alert;
+  /** The message when it fires now. */
+  fired: string | null;
+}
+
+/** Advances `alert` by one observation at `now`, by its re-arm rule. */
+export function step(alert: Alert, seen: Observation, now: number, price: string): Step {
+  if (alert.state !== "active") return { alert, fired: null };
+  if (!seen.holds)
+    return alert.armed === true ? { alert, fired: null } : set(alert, { armed: true });
+  if (alert.armed !== true)
+    return alert.armed === false ? { alert, fired: null } : set(alert, { armed: false });
+  const r = alert.rearm;
+  if (
+    r.kind === "cooldown" &&
+    alert.triggeredAt !== null &&
+    now - alert.triggeredAt < r.minutes * 60_000
+  ) {
+    return set(alert, { armed: false });
+  }
+  const fired: Alert = {
+    ...alert,
+    armed: false,
+    state: r.kind === "once" ? "triggered" : "active",
+    triggeredAt: now,
+    triggeredPrice: price,
+    message: seen.message,
+  };
+  return { alert: fired, fired: seen.message };
+}
+
+function set(alert: Alert, patch: Partial<Alert>): Step {
+  return { alert: { ...alert, ...patch }, fired: null };
+}
+
+export type AlertField = "symbol" | "price" | "percent" | "minutes" | "cooldown";
 
 /** Why an alert cannot be saved, and the field to say it next to. */
 export interface AlertError {
@@ -139,4 +202,11 @@ export function validateCondition(c: AlertCondition): AlertError | null {
     return null;
   }
   return positive(c.price) ? null : { field: "price", message: "Price must be a number above 0" };
+}
+
+export function validateRearm(r: RearmRule): AlertError | null {
+  if (r.kind !== "cooldown") return null;
+  return Number.isInteger(r.minutes) && r.minutes >= 1 && r.minutes <= 10080
+    ? null
+    : { field: "cooldown", message: "Cooldown must be a whole number of minutes, 1 to 10080" };
 }

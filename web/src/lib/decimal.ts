@@ -37,6 +37,16 @@ export function mul(a: Dec, b: Dec): Dec {
   return ((a * b) / ONE) as Dec;
 }
 
+/** a / b, cut (toward zero) to 18 decimals; throws on b = 0. */
+export function div(a: Dec, b: Dec): Dec {
+  if (b === 0n) throw new RangeError("division by zero");
+  return ((a * ONE) / b) as Dec;
+}
+
+export function compare(a: Dec, b: Dec): -1 | 0 | 1 {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 export function isZero(a: Dec): boolean {
   return a === 0n;
 }

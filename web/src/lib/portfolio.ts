@@ -1,57 +1,66 @@
 /** Portfolio valuation: exact decimal sums from the wire's strings, numbers only for display. */
 import { add, dec, mul, ratio, sub, toNumber, ZERO, type Dec } from "./decimal";
 
-export interface HoldingLike {
+/** What valuation needs of a position (`rollUp` makes them). */
+export interface PositionLike {
   symbol: string;
+  /** Coins held. */
   amount: string;
-  avgPrice: string;
+  /** Their cost, fees included. */
+  cost: string;
+  realised: string;
 }
 
-export interface HoldingValue<H extends HoldingLike> {
-  holding: H;
+export interface PositionValue<P extends PositionLike> {
+  position: P;
   price: string | null;
   value: number | null;
   cost: number;
+  /** Unrealised: value − cost. */
   pnl: number | null;
   pnlPct: number | null;
+  realised: number;
 }
 
-export interface Valuation<H extends HoldingLike> {
-  rows: HoldingValue<H>[];
+export interface Valuation<P extends PositionLike> {
+  rows: PositionValue<P>[];
   total: number;
   cost: number;
-  /** P&L of the holdings that have a price (the others are left out of value and P&L). */
+  /** Unrealised P&L of the positions that have a price (the others are left out of value and
+   * P&L). */
   pnl: number;
   pnlPct: number | null;
+  realised: number;
   priced: number;
 }
 
-export function valuate<H extends HoldingLike>(
-  holdings: readonly H[],
+export function valuate<P extends PositionLike>(
+  positions: readonly P[],
   prices: readonly (string | null)[],
-): Valuation<H> {
+): Valuation<P> {
   let total: Dec = ZERO;
   let totalCost: Dec = ZERO;
   let pricedCost: Dec = ZERO;
+  let realised: Dec = ZERO;
   let priced = 0;
-  const rows = holdings.map((holding, i): HoldingValue<H> => {
-    const amount = dec(holding.amount) ?? ZERO;
-    const cost = mul(amount, dec(holding.avgPrice) ?? ZERO);
+  const rows = positions.map((position, i): PositionValue<P> => {
+    const amount = dec(position.amount) ?? ZERO;
+    const cost = dec(position.cost) ?? ZERO;
+    const gain = dec(position.realised) ?? ZERO;
     totalCost = add(totalCost, cost);
+    realised = add(realised, gain);
     const price = prices[i] ?? null;
     const p = price !== null ? dec(price) : null;
-    if (p === null)
-      return { holding, price, value: null, cost: toNumber(cost), pnl: null, pnlPct: null };
+    const base = { position, price, cost: toNumber(cost), realised: toNumber(gain) };
+    if (p === null) return { ...base, value: null, pnl: null, pnlPct: null };
     const value = mul(amount, p);
     const pnl = sub(value, cost);
     total = add(total, value);
     pricedCost = add(pricedCost, cost);
     priced += 1;
     return {
-      holding,
-      price,
+      ...base,
       value: toNumber(value),
-      cost: toNumber(cost),
       pnl: toNumber(pnl),
       pnlPct: cost === ZERO ? null : ratio(pnl, cost) * 100,
     };
@@ -63,6 +72,20 @@ export function valuate<H extends HoldingLike>(
     cost: toNumber(totalCost),
     pnl: toNumber(pnl),
     pnlPct: pricedCost === ZERO ? null : ratio(pnl, pricedCost) * 100,
+    realised: toNumber(realised),
     priced,
   };
+}
+
+/** Value per coin (base asset): markets of one coin (BTCUSDT, BTCFDUSD) make one slice. */
+export function allocationByCoin(
+  rows: readonly { symbol: string; value: number | null }[],
+  baseOf: (symbol: string) => string,
+): { label: string; value: number }[] {
+  const byCoin = new Map<string, number>();
+  for (const r of rows) {
+    const coin = baseOf(r.symbol);
+    byCoin.set(coin, (byCoin.get(coin) ?? 0) + (r.value ?? 0));
+  }
+  return [...byCoin].map(([label, value]) => ({ label, value }));
 }

@@ -1,13 +1,16 @@
 import { fireEvent, render, screen } from "@testing-library/react";
+import { act } from "react";
 import { beforeEach, describe, expect, it } from "vitest";
 import { Router } from "wouter";
 import { memoryLocation } from "wouter/memory-location";
 import { useAlertsStore } from "../store/alertsStore";
+import { useCryptoStore } from "../store/cryptoStore";
 import { AlertsPage } from "./AlertsPage";
 
 beforeEach(() => {
   localStorage.clear();
-  useAlertsStore.setState({ alerts: [] });
+  useAlertsStore.setState({ alerts: [], history: [] });
+  useCryptoStore.setState({ prices: {} });
 });
 
 function renderPage() {
@@ -45,7 +48,7 @@ describe("AlertsPage", () => {
     ]);
     expect(price.getAttribute("aria-invalid")).toBeNull();
     expect(price.getAttribute("aria-describedby")).toBeNull();
-    expect(screen.getByTestId("alert-row").textContent).toContain("above 100,000.00");
+    expect(screen.getByTestId("alert-row").textContent).toContain("crosses above 100,000.00");
   });
 
   it("reads a move's percent and minutes, and says which one is wrong", () => {
@@ -61,5 +64,61 @@ describe("AlertsPage", () => {
     expect(useAlertsStore.getState().alerts.map((a) => a.condition)).toEqual([
       { kind: "move", percent: "2.5", minutes: 1440 },
     ]);
+  });
+
+  it("notes that an alert already true fires only when the price crosses back", () => {
+    useCryptoStore.getState().applyUpdates(
+      [
+        {
+          symbol: "BTCUSDT",
+          price: "92961.5",
+          priceChangePercent: "0",
+          high24h: "93000",
+          low24h: "92000",
+          volume24h: "1",
+          lastUpdateTime: 1,
+          source: "binance",
+        },
+      ],
+      1,
+    );
+    const { price, submit } = renderPage();
+    fireEvent.change(price, { target: { value: "90,000" } });
+    expect(screen.getByTestId("alert-note").textContent).toBe(
+      "BTCUSDT is already above 90,000.00 — this fires when it crosses back above",
+    );
+    fireEvent.change(price, { target: { value: "95,000" } });
+    expect(screen.queryByTestId("alert-note")).toBeNull();
+    submit("90,000");
+    expect(useAlertsStore.getState().alerts).toMatchObject([{ armed: false, state: "active" }]);
+  });
+
+  it("saves the re-arm rule and lists fired alerts", () => {
+    renderPage();
+    fireEvent.change(screen.getByTestId("alert-rearm"), { target: { value: "cooldown" } });
+    fireEvent.change(screen.getByTestId("alert-cooldown"), { target: { value: "30" } });
+    fireEvent.change(screen.getByTestId("alert-price"), { target: { value: "100000" } });
+    fireEvent.click(screen.getByTestId("alert-submit"));
+    const [a] = useAlertsStore.getState().alerts;
+    expect(a?.rearm).toEqual({ kind: "cooldown", minutes: 30 });
+    expect(screen.getByTestId("alert-row").textContent).toContain("fires at most every 30 min");
+    act(() =>
+      useAlertsStore.getState().apply(
+        [],
+        [
+          {
+            alertId: a!.id,
+            symbol: "BTCUSDT",
+            rule: "crosses above 100,000.00",
+            price: "100012.5",
+            at: Date.UTC(2026, 10, 30, 14, 0),
+            message: "m",
+          },
+        ],
+      ),
+    );
+    expect(screen.getByTestId("alert-history-row").textContent).toContain(
+      "crosses above 100,000.00at 100,012.50",
+    );
   });
 });

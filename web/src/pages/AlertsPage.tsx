@@ -1,13 +1,21 @@
 import { useMemo, useState, type FormEvent } from "react";
 import { Link, useSearch } from "wouter";
-import { describeCondition, type AlertCondition, type AlertField } from "../lib/alerts";
+import {
+  alreadyTrueNote,
+  describeCondition,
+  describeRearm,
+  type AlertCondition,
+  type AlertField,
+  type RearmRule,
+} from "../lib/alerts";
 import { formatPrice } from "../lib/format";
 import { readAmount } from "../lib/validate";
-import { useAlertsStore } from "../store/alertsStore";
+import { HISTORY_LIMIT, useAlertsStore } from "../store/alertsStore";
 import { useCryptoStore } from "../store/cryptoStore";
 import { NotificationPermission } from "../components/NotificationPermission";
 
 type Kind = AlertCondition["kind"];
+type RearmKind = RearmRule["kind"];
 type Errors = Partial<Record<AlertField, string>>;
 
 /** The condition with its numbers read in the browser's locale, or an error per field. */
@@ -31,23 +39,42 @@ function readCondition(
   return { kind, percent: pct.value, minutes: Number(min.value) };
 }
 
+function readRearm(kind: RearmKind, cooldown: string): RearmRule | Errors {
+  if (kind !== "cooldown") return { kind };
+  const min = readAmount(cooldown, "Cooldown");
+  if (!min.ok) return { cooldown: min.error };
+  if (!/^\d+$/.test(min.value)) return { cooldown: "Cooldown must be a whole number of minutes" };
+  return { kind, minutes: Number(min.value) };
+}
+
+/** The note under the price: what the alert does when it is already true. */
+function pendingNote(symbol: string, kind: Kind, price: string, current: string | undefined) {
+  if (kind === "move") return null;
+  const p = readAmount(price, "Price");
+  return p.ok ? alreadyTrueNote(symbol, { kind, price: p.value }, current) : null;
+}
+
 export function AlertsPage() {
   const alerts = useAlertsStore((s) => s.alerts);
-  const { add, remove, rearm } = useAlertsStore.getState();
+  const history = useAlertsStore((s) => s.history);
+  const { add, remove, rearm, clearHistory } = useAlertsStore.getState();
   const symbols = useCryptoStore((s) => s.symbols);
   const params = new URLSearchParams(useSearch());
   const [symbol, setSymbol] = useState(params.get("symbol") ?? "");
   const [kind, setKind] = useState<Kind>("above");
   const [price, setPrice] = useState("");
   const [percent, setPercent] = useState("5");
-  const [minutes, setMinutes] = useState("15");
+  const [minutes, setMinutes] = useState("60");
+  const [rearmKind, setRearmKind] = useState<RearmKind>("once");
+  const [cooldown, setCooldown] = useState("60");
   const [errors, setErrors] = useState<Errors>({});
-  const current = useCryptoStore((s) => s.prices[symbol.trim().toUpperCase()]?.price);
+  const sym = symbol.trim().toUpperCase();
+  const current = useCryptoStore((s) => s.prices[sym]?.price);
+  const note = pendingNote(sym, kind, price, current);
   const symbolList = useMemo(() => symbols.map((s) => s.symbol), [symbols]);
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    const sym = symbol.trim().toUpperCase();
     if (symbolList.length && !symbolList.includes(sym)) {
       setErrors({ symbol: `Unknown market ${sym || "(none)"}` });
       return;
@@ -57,7 +84,12 @@ export function AlertsPage() {
       setErrors(condition);
       return;
     }
-    const err = add(sym, condition);
+    const rule = readRearm(rearmKind, cooldown);
+    if (!("kind" in rule)) {
+      setErrors(rule);
+      return;
+    }
+    const err = add(sym, condition, rule, useCryptoStore.getState().prices[sym]?.price);
     setErrors(err ? { [err.field]: err.message } : {});
     if (!err) setPrice("");
   };
@@ -123,8 +155,8 @@ export function AlertsPage() {
             onChange={(e) => setKind(e.target.value as Kind)}
             className={input}
           >
-            <option value="above">goes above</option>
-            <option value="below">goes below</option>
+            <option value="above">crosses above</option>
+            <option value="below">crosses below</option>
             <option value="move">moves ±N % within M minutes</option>
           </select>
         </label>
@@ -176,6 +208,40 @@ export function AlertsPage() {
               />
             </label>
             {message("price")}
+            {note && (
+              <span data-testid="alert-note" className="text-fg">
+                {note}
+              </span>
+            )}
+          </div>
+        )}
+        <label className={field}>
+          Fires
+          <select
+            data-testid="alert-rearm"
+            value={rearmKind}
+            onChange={(e) => setRearmKind(e.target.value as RearmKind)}
+            className={input}
+          >
+            <option value="once">once</option>
+            <option value="crossBack">every time (after it crosses back)</option>
+            <option value="cooldown">at most every N minutes</option>
+          </select>
+        </label>
+        {rearmKind === "cooldown" && (
+          <div className={`${field} w-28`}>
+            <label className="flex flex-col gap-1">
+              Cooldown (min)
+              <input
+                data-testid="alert-cooldown"
+                value={cooldown}
+                onChange={(e) => setCooldown(e.target.value)}
+                inputMode="numeric"
+                className={input}
+                {...invalid("cooldown")}
+              />
+            </label>
+            {message("cooldown")}
           </div>
         )}
         <div className="sm:pt-5">
@@ -212,7 +278,8 @@ export function AlertsPage() {
                   {a.symbol}
                 </Link>
                 <span>{describeCondition(a.condition)}</span>
-                {a.state === "triggered" && a.triggeredAt && (
+                <span className="text-xs text-muted">· fires {describeRearm(a.rearm)}</span>
+                {a.triggeredAt && a.message && (
                   <span className="w-full text-xs text-muted sm:w-auto">
                     {a.message} · {new Date(a.triggeredAt).toLocaleString()}
                   </span>
@@ -238,6 +305,44 @@ export function AlertsPage() {
               </li>
             ))}
           </ul>
+        )}
+      </section>
+
+      <section className="rounded-lg border border-line bg-panel" aria-labelledby="alert-history">
+        <div className="flex items-center gap-2 border-b border-line/60 px-4 py-2">
+          <h2 id="alert-history" className="text-sm font-semibold">
+            Fired alerts
+          </h2>
+          <span className="text-xs text-muted">last {HISTORY_LIMIT}, kept in this browser</span>
+          {history.length > 0 && (
+            <button
+              type="button"
+              onClick={clearHistory}
+              className="ml-auto text-xs text-muted hover:text-fg"
+            >
+              Clear
+            </button>
+          )}
+        </div>
+        {history.length === 0 ? (
+          <p className="p-4 text-center text-sm text-muted">No alert has fired yet.</p>
+        ) : (
+          <ol>
+            {history.map((h) => (
+              <li
+                key={`${h.alertId}-${h.at}`}
+                data-testid="alert-history-row"
+                className="flex flex-wrap gap-x-3 border-b border-line/60 px-4 py-2 text-sm last:border-0"
+              >
+                <time dateTime={new Date(h.at).toISOString()} className="tabular text-muted">
+                  {new Date(h.at).toLocaleString()}
+                </time>
+                <span className="font-semibold">{h.symbol}</span>
+                <span>{h.rule}</span>
+                <span className="tabular">at {formatPrice(h.price)}</span>
+              </li>
+            ))}
+          </ol>
         )}
       </section>
     </div>

@@ -1,35 +1,60 @@
 import { useMemo, useRef, useState, type ChangeEvent } from "react";
-import { Link } from "wouter";
 import { AllocationChart } from "../components/AllocationChart";
-import { HoldingForm } from "../components/HoldingForm";
+import { LotForm } from "../components/LotForm";
+import { PositionCards } from "../components/PositionCards";
+import { PositionsTable } from "../components/PositionsTable";
+import { Pnl } from "../components/Pnl";
 import { useLiveSymbols } from "../hooks/useLiveSymbols";
+import { useMediaQuery } from "../hooks/useMediaQuery";
 import { usePortfolioValuation } from "../hooks/usePortfolioValuation";
-import { parseCsv, toCsv } from "../lib/csv";
-import { formatAmount, formatMoney, formatPrice } from "../lib/format";
-import { formatForInput } from "../lib/parseDecimal";
+import { CSV_HEADER, parseCsv, toCsv } from "../lib/csv";
+import { PORTFOLIO_CURRENCY } from "../lib/currency";
+import { formatMoney } from "../lib/format";
+import { rollUp } from "../lib/lots";
+import { allocationByCoin } from "../lib/portfolio";
 import { useCryptoStore } from "../store/cryptoStore";
 import { usePortfolioStore } from "../store/portfolioStore";
 import { useToastStore } from "../store/toastStore";
-import { Pnl } from "../components/Pnl";
+
+function Currency() {
+  return <span className="ml-1 text-xs font-normal text-muted">{PORTFOLIO_CURRENCY}</span>;
+}
 
 export function PortfolioPage() {
-  const holdings = usePortfolioStore((s) => s.holdings);
-  const { add, update, remove, importHoldings } = usePortfolioStore.getState();
+  const lots = usePortfolioStore((s) => s.lots);
+  const { addLot, removeSymbol, importLots } = usePortfolioStore.getState();
   const symbolInfos = useCryptoStore((s) => s.symbols);
   const known = useMemo(() => new Set(symbolInfos.map((s) => s.symbol)), [symbolInfos]);
   const symbolList = useMemo(() => symbolInfos.map((s) => s.symbol), [symbolInfos]);
-  const [editing, setEditing] = useState<string | null>(null);
+  const baseOf = useMemo(() => {
+    const bases = new Map(symbolInfos.map((s) => [s.symbol, s.baseAsset]));
+    return (symbol: string) => bases.get(symbol) ?? symbol;
+  }, [symbolInfos]);
+  const [open, setOpen] = useState<ReadonlySet<string>>(new Set());
   const fileRef = useRef<HTMLInputElement>(null);
   const toast = useToastStore((s) => s.push);
+  // Tailwind's `sm` breakpoint.
+  const wide = useMediaQuery("(min-width: 640px)");
 
+  const positions = useMemo(() => rollUp(lots), [lots]);
   useLiveSymbols(
     "portfolio",
-    holdings.map((h) => h.symbol),
+    positions.map((p) => p.symbol),
   );
-  const v = usePortfolioValuation(holdings);
+  const v = usePortfolioValuation(positions);
+  const slices = allocationByCoin(
+    v.rows.map((r) => ({ symbol: r.position.symbol, value: r.value })),
+    baseOf,
+  );
+
+  const toggle = (symbol: string) => {
+    const next = new Set(open);
+    if (!next.delete(symbol)) next.add(symbol);
+    setOpen(next);
+  };
 
   const exportCsv = () => {
-    const blob = new Blob([toCsv(holdings)], { type: "text/csv" });
+    const blob = new Blob([toCsv(lots)], { type: "text/csv" });
     const url = URL.createObjectURL(blob);
     const a = document.createElement("a");
     a.href = url;
@@ -43,9 +68,9 @@ export function PortfolioPage() {
     e.target.value = "";
     if (!file) return;
     const { rows, errors } = parseCsv(await file.text(), known);
-    if (rows.length) importHoldings(rows);
+    if (rows.length) importLots(rows);
     toast({
-      title: `Imported ${rows.length} holding${rows.length === 1 ? "" : "s"}`,
+      title: `Imported ${rows.length} lot${rows.length === 1 ? "" : "s"}`,
       body: errors.length
         ? `Skipped: ${errors.slice(0, 3).join(" · ")}${errors.length > 3 ? " …" : ""}`
         : "All lines were valid.",
@@ -53,8 +78,19 @@ export function PortfolioPage() {
     });
   };
 
+  const listProps = { rows: v.rows, open, onToggle: toggle, onRemove: removeSymbol };
+  // One of the two, not both hidden by CSS: a phone gets cards it reads without scrolling.
+  // relative: the table's sr-only header cell is absolute; inside the scroller it cannot widen
+  // the page.
+  const list = wide ? (
+    <div className="relative overflow-x-auto">
+      <PositionsTable {...listProps} />
+    </div>
+  ) : (
+    <PositionCards {...listProps} />
+  );
   return (
-    <div className="mx-auto flex w-full max-w-7xl flex-col gap-4 p-2 sm:p-4">
+    <div className="mx-auto flex w-full min-w-0 max-w-7xl flex-col gap-4 p-2 sm:p-4">
       <div className="flex flex-wrap items-end gap-2">
         <h1 className="text-xl font-semibold">Portfolio</h1>
         <div className="ml-auto flex gap-2">
@@ -76,7 +112,7 @@ export function PortfolioPage() {
           <button
             type="button"
             onClick={exportCsv}
-            disabled={holdings.length === 0}
+            disabled={lots.length === 0}
             className="h-8 rounded-md border border-line px-3 text-sm hover:border-brand disabled:opacity-50"
           >
             Export CSV
@@ -84,134 +120,61 @@ export function PortfolioPage() {
         </div>
       </div>
 
-      <div className="grid items-start gap-4 lg:grid-cols-[1fr_minmax(320px,420px)]">
-        <section className="grid grid-cols-2 gap-3 rounded-lg border border-line bg-panel p-4 sm:grid-cols-3">
-          <div>
+      <div className="grid min-w-0 items-start gap-4 lg:grid-cols-[1fr_minmax(320px,420px)]">
+        <section className="grid min-w-0 grid-cols-1 gap-3 rounded-lg border border-line bg-panel p-4 sm:grid-cols-2">
+          <div className="sm:col-span-2">
             <p className="text-xs text-muted">Total value</p>
-            <p data-testid="portfolio-total" className="tabular text-2xl font-semibold">
-              {formatMoney(v.total)}
+            <p className="tabular text-2xl font-semibold">
+              <span data-testid="portfolio-total">{formatMoney(v.total)}</span>
+              <Currency />
             </p>
           </div>
           <div>
-            <p className="text-xs text-muted">Cost basis</p>
-            <p className="tabular text-lg">{formatMoney(v.cost)}</p>
+            <p className="text-xs text-muted">Cost basis (fees included)</p>
+            <p className="tabular text-lg">
+              <span data-testid="portfolio-cost">{formatMoney(v.cost)}</span>
+              <Currency />
+            </p>
           </div>
-          <div className="col-span-2 sm:col-span-1">
-            <p className="text-xs text-muted">Unrealised P&amp;L</p>
+          <div>
+            <p className="text-xs text-muted">Unrealised P&amp;L ({PORTFOLIO_CURRENCY})</p>
             <p className="text-lg">
               <Pnl value={v.priced ? v.pnl : null} pct={v.pnlPct} testId="portfolio-pnl" />
             </p>
           </div>
+          <div className="sm:col-span-2">
+            <p className="text-xs text-muted">Realised P&amp;L ({PORTFOLIO_CURRENCY})</p>
+            <p className="text-lg">
+              <Pnl value={v.realised} pct={null} testId="portfolio-realised" />
+            </p>
+            <p className="text-xs text-muted">
+              Average-cost method: a sell is matched against the position&apos;s average cost (fees
+              included) at the time; its own fee is taken from the proceeds.
+            </p>
+          </div>
         </section>
-        <section className="rounded-lg border border-line bg-panel p-4">
-          <h2 className="mb-2 text-sm font-semibold">Allocation</h2>
-          <AllocationChart
-            slices={v.rows.map((r) => ({ label: r.holding.symbol, value: r.value ?? 0 }))}
-          />
+        <section className="min-w-0 rounded-lg border border-line bg-panel p-4">
+          <h2 className="mb-2 text-sm font-semibold">Allocation by coin</h2>
+          <AllocationChart slices={slices} />
         </section>
       </div>
 
       <section className="rounded-lg border border-line bg-panel p-4">
-        <h2 className="mb-3 text-sm font-semibold">Add a holding</h2>
-        <HoldingForm
+        <h2 className="mb-3 text-sm font-semibold">Add a buy or sell</h2>
+        <LotForm
           symbols={symbolList}
-          submitLabel="Add"
-          onSubmit={(input) => add(input, known)}
+          onSubmit={(input, at) => addLot(input, known, undefined, at)}
         />
       </section>
 
-      {/* relative: the sr-only header cell is absolute and would widen the page otherwise */}
-      <section className="relative overflow-x-auto rounded-lg border border-line bg-panel">
-        <table className="w-full min-w-[640px] text-sm">
-          <thead className="text-xs text-muted">
-            <tr className="border-b border-line">
-              <th className="px-4 py-2 text-left font-normal">Market</th>
-              <th className="px-2 py-2 text-right font-normal">Amount</th>
-              <th className="px-2 py-2 text-right font-normal">Avg buy</th>
-              <th className="px-2 py-2 text-right font-normal">Price</th>
-              <th className="px-2 py-2 text-right font-normal">Value</th>
-              <th className="px-2 py-2 text-right font-normal">P&amp;L</th>
-              <th className="px-4 py-2 text-right font-normal">
-                <span className="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {v.rows.length === 0 && (
-              <tr>
-                <td colSpan={7} className="px-4 py-8 text-center text-muted">
-                  No holdings yet. Add one above or import a CSV (symbol,amount,avgBuyPrice).
-                </td>
-              </tr>
-            )}
-            {v.rows.map((r) =>
-              editing === r.holding.id ? (
-                <tr key={r.holding.id} className="border-b border-line/60">
-                  <td colSpan={7} className="px-4 py-3">
-                    <HoldingForm
-                      initial={{
-                        symbol: r.holding.symbol,
-                        amount: formatForInput(r.holding.amount),
-                        avgPrice: formatForInput(r.holding.avgPrice),
-                      }}
-                      symbols={symbolList}
-                      submitLabel="Save"
-                      onSubmit={(input) => {
-                        const errs = update(r.holding.id, input, known);
-                        if (Object.keys(errs).length === 0) setEditing(null);
-                        return errs;
-                      }}
-                      onCancel={() => setEditing(null)}
-                    />
-                  </td>
-                </tr>
-              ) : (
-                <tr
-                  key={r.holding.id}
-                  data-testid="holding-row"
-                  data-symbol={r.holding.symbol}
-                  className="border-b border-line/60 hover:bg-panel-2"
-                >
-                  <td className="px-4 py-2 font-semibold">
-                    <Link href={`/markets/${r.holding.symbol}`} className="hover:text-brand">
-                      {r.holding.symbol}
-                    </Link>
-                  </td>
-                  <td className="tabular px-2 py-2 text-right">{formatAmount(r.holding.amount)}</td>
-                  <td className="tabular px-2 py-2 text-right text-muted">
-                    {formatPrice(r.holding.avgPrice)}
-                  </td>
-                  <td className="tabular px-2 py-2 text-right">
-                    {r.price ? formatPrice(r.price) : "—"}
-                  </td>
-                  <td data-testid="holding-value" className="tabular px-2 py-2 text-right">
-                    {r.value !== null ? formatMoney(r.value) : "—"}
-                  </td>
-                  <td className="px-2 py-2 text-right">
-                    <Pnl value={r.pnl} pct={r.pnlPct} testId="holding-pnl" />
-                  </td>
-                  <td className="whitespace-nowrap px-4 py-2 text-right">
-                    <button
-                      type="button"
-                      onClick={() => setEditing(r.holding.id)}
-                      className="text-muted hover:text-fg"
-                    >
-                      Edit
-                    </button>
-                    <button
-                      type="button"
-                      onClick={() => remove(r.holding.id)}
-                      className="ml-3 text-muted hover:text-down"
-                      aria-label={`Remove ${r.holding.symbol}`}
-                    >
-                      Remove
-                    </button>
-                  </td>
-                </tr>
-              ),
-            )}
-          </tbody>
-        </table>
+      <section className="min-w-0 rounded-lg border border-line bg-panel">
+        {v.rows.length === 0 ? (
+          <p className="px-4 py-8 text-center text-sm text-muted">
+            No holdings yet. Add a buy above or import a CSV ({CSV_HEADER}).
+          </p>
+        ) : (
+          list
+        )}
       </section>
     </div>
   );

@@ -1,80 +1,127 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { ALERTS_STORAGE_KEY, useAlertsStore } from "./alertsStore";
-import { PriceHistory, describeCondition, evaluate } from "../lib/alerts";
+import {
+  ALERTS_STORAGE_KEY,
+  ALERTS_VERSION,
+  HISTORY_LIMIT,
+  useAlertsStore,
+  type FiredAlert,
+} from "./alertsStore";
 
 beforeEach(() => {
   localStorage.clear();
-  useAlertsStore.setState({ alerts: [] });
+  useAlertsStore.setState({ alerts: [], history: [] });
 });
 
+const stored = () => JSON.parse(localStorage.getItem(ALERTS_STORAGE_KEY) ?? "null");
+
 describe("alertsStore", () => {
-  it("validates, adds, triggers, re-arms and persists", () => {
+  it("validates before adding", () => {
     const s = useAlertsStore.getState();
     expect(s.add("BTCUSDT", { kind: "above", price: "-1" })).toMatchObject({
       field: "price",
       message: expect.stringMatching(/above 0/),
     });
     expect(s.add("BTCUSDT", { kind: "above", price: "100,000" })?.field).toBe("price");
-    expect(s.add("BTCUSDT", { kind: "move", percent: "5", minutes: 0 })).toMatchObject({
-      field: "minutes",
-    });
+    expect(s.add("BTCUSDT", { kind: "move", percent: "5", minutes: 0 })?.field).toBe("minutes");
     expect(s.add("", { kind: "above", price: "1" })?.field).toBe("symbol");
-    expect(s.add("BTCUSDT", { kind: "above", price: "100000" })).toBeNull();
-    const id = useAlertsStore.getState().alerts[0]!.id;
-    useAlertsStore.getState().markTriggered(id, "100001", 42, "fired");
-    expect(useAlertsStore.getState().alerts[0]).toMatchObject({
-      state: "triggered",
-      triggeredPrice: "100001",
+    expect(
+      s.add("BTCUSDT", { kind: "above", price: "1" }, { kind: "cooldown", minutes: 0 })?.field,
+    ).toBe("cooldown");
+    expect(useAlertsStore.getState().alerts).toEqual([]);
+  });
+
+  it("starts an alert on the side of the current price", () => {
+    const s = useAlertsStore.getState();
+    s.add("BTCUSDT", { kind: "above", price: "90000" }, undefined, "92000");
+    s.add("BTCUSDT", { kind: "above", price: "100000" }, undefined, "92000");
+    s.add("BTCUSDT", { kind: "above", price: "100000" });
+    expect(useAlertsStore.getState().alerts.map((a) => a.armed)).toEqual([false, true, null]);
+    expect(stored()).toMatchObject({ version: ALERTS_VERSION });
+  });
+
+  it("keeps the newest firings, at most HISTORY_LIMIT", () => {
+    useAlertsStore.getState().add("BTCUSDT", { kind: "above", price: "1" });
+    const fire = (at: number): FiredAlert => ({
+      alertId: "a",
+      symbol: "BTCUSDT",
+      rule: "crosses above 1.0000",
+      price: String(at),
+      at,
+      message: "m",
     });
-    const saved = JSON.parse(localStorage.getItem(ALERTS_STORAGE_KEY) ?? "{}");
-    expect(saved.state.alerts[0].state).toBe("triggered");
-    useAlertsStore.getState().rearm(id);
-    expect(useAlertsStore.getState().alerts[0]?.state).toBe("active");
-  });
-});
-
-describe("alert evaluation", () => {
-  const base = {
-    id: "a",
-    symbol: "BTCUSDT",
-    state: "active" as const,
-    createdAt: 0,
-    triggeredAt: null,
-    triggeredPrice: null,
-    message: null,
-  };
-
-  it("fires above and below thresholds", () => {
-    const h = new PriceHistory();
-    const above = { ...base, condition: { kind: "above" as const, price: "100000" } };
-    const below = { ...base, condition: { kind: "below" as const, price: "90000" } };
-    expect(evaluate(above, "99999.99", 0, h, "en-US")).toBeNull();
-    expect(evaluate(above, "100000.01", 0, h, "en-US")).toMatch(/above 100,000.00/);
-    expect(evaluate(below, "90000.5", 0, h, "en-US")).toBeNull();
-    expect(evaluate(below, "89999", 0, h, "en-US")).toMatch(/below/);
-    expect(evaluate({ ...above, state: "triggered" }, "200000", 0, h)).toBeNull();
-    const exact = { ...base, condition: { kind: "above" as const, price: "0.100000000000000001" } };
-    expect(evaluate(exact, "0.1", 0, h)).toBeNull();
-    expect(evaluate(exact, "0.100000000000000001", 0, h)).not.toBeNull();
+    for (let i = 0; i < HISTORY_LIMIT + 5; i += 2) {
+      useAlertsStore.getState().apply([], [fire(i), fire(i + 1)]);
+    }
+    const history = useAlertsStore.getState().history;
+    expect(history).toHaveLength(HISTORY_LIMIT);
+    expect(history[0]?.at).toBe(HISTORY_LIMIT + 5);
+    expect(history.at(-1)?.at).toBe(6);
+    expect(stored().state.history).toHaveLength(HISTORY_LIMIT);
   });
 
-  it("describes conditions in the locale", () => {
-    expect(describeCondition({ kind: "above", price: "1000.5" }, "de-DE")).toBe("above 1.000,50");
-    expect(describeCondition({ kind: "move", percent: "2.5", minutes: 5 }, "de-DE")).toBe(
-      "moves ±2,5% within 5 min",
+  it("re-arms a triggered alert to wait for its next crossing", () => {
+    useAlertsStore.getState().add("BTCUSDT", { kind: "above", price: "1" });
+    const a = useAlertsStore.getState().alerts[0]!;
+    useAlertsStore.getState().apply([{ ...a, state: "triggered", armed: false }], []);
+    useAlertsStore.getState().rearm(a.id);
+    expect(useAlertsStore.getState().alerts[0]).toMatchObject({ state: "active", armed: null });
+  });
+
+  it("migrates version 1 alerts without loss, their firings into the history", async () => {
+    // As version 1 of the app wrote it.
+    const v1 = {
+      state: {
+        alerts: [
+          {
+            id: "m1abc-x1y2z3",
+            symbol: "BTCUSDT",
+            condition: { kind: "above", price: "100000" },
+            state: "active",
+            createdAt: 1764500000000,
+            triggeredAt: null,
+            triggeredPrice: null,
+            message: null,
+          },
+          {
+            id: "m1abd-q8w7e6",
+            symbol: "ETHUSDT",
+            condition: { kind: "below", price: "3000" },
+            state: "triggered",
+            createdAt: 1764500001000,
+            triggeredAt: 1764500100000,
+            triggeredPrice: "2999.5",
+            message: "ETHUSDT is below 3,000.00: 2,999.50",
+          },
+          {
+            id: "m1abe-r5t4y3",
+            symbol: "SOLUSDT",
+            condition: { kind: "move", percent: "5", minutes: 15 },
+            state: "active",
+            createdAt: 1764500002000,
+            triggeredAt: null,
+            triggeredPrice: null,
+            message: null,
+          },
+        ],
+      },
+      version: 1,
+    };
+    localStorage.setItem(ALERTS_STORAGE_KEY, JSON.stringify(v1));
+    await useAlertsStore.persist.rehydrate();
+    const { alerts, history } = useAlertsStore.getState();
+    expect(alerts).toEqual(
+      v1.state.alerts.map((a) => ({ ...a, rearm: { kind: "once" }, armed: null })),
     );
-  });
-
-  it("fires on a move of N % within M minutes, not on a slower one", () => {
-    const h = new PriceHistory();
-    const alert = { ...base, condition: { kind: "move" as const, percent: "5", minutes: 10 } };
-    h.push("BTCUSDT", 0, 100);
-    h.push("BTCUSDT", 60_000, 103);
-    expect(evaluate(alert, "103", 60_000, h)).toBeNull();
-    // 11 minutes later the 100 sample has left the 10-minute window: 103 -> 106 is under 5 %.
-    h.push("BTCUSDT", 11 * 60_000, 106);
-    expect(evaluate(alert, "106", 11 * 60_000, h)).toBeNull();
-    h.push("BTCUSDT", 12 * 60_000, 97);
-    expect(evaluate(alert, "97", 12 * 60_000, h, "en-US")).toMatch(/-8\.49%/);
+    expect(history).toEqual([
+      {
+        alertId: "m1abd-q8w7e6",
+        symbol: "ETHUSDT",
+        rule: "crosses below 3,000.00",
+        price: "2999.5",
+        at: 1764500100000,
+        message: "ETHUSDT is below 3,000.00: 2,999.50",
+      },
+    ]);
+    expect(stored().version).toBe(ALERTS_VERSION);
   });
 });

@@ -1,32 +1,114 @@
-/** Price alerts, persisted in localStorage with their state (active / triggered). */
+/** Price alerts and the history of their firings, persisted in localStorage (versioned; older
+ * shapes are migrated). */
 import { create } from "zustand";
 import { createJSONStorage, persist } from "zustand/middleware";
-import { validateCondition, type Alert, type AlertCondition, type AlertError } from "../lib/alerts";
+import {
+  describeCondition,
+  holdsAt,
+  validateCondition,
+  validateRearm,
+  type Alert,
+  type AlertCondition,
+  type AlertError,
+  type RearmRule,
+} from "../lib/alerts";
+
+/** One firing, kept after its alert is changed or deleted. */
+export interface FiredAlert {
+  alertId: string;
+  symbol: string;
+  /** The rule as it read when it fired, e.g. "crosses above 90,000.00". */
+  rule: string;
+  price: string;
+  at: number;
+  message: string;
+}
 
 export interface AlertsState {
   alerts: Alert[];
-  /** Adds an alert (its numbers canonical decimal strings) or returns why not. */
-  add(symbol: string, condition: AlertCondition): AlertError | null;
+  /** Newest first, at most HISTORY_LIMIT. */
+  history: FiredAlert[];
+  /** Adds an alert (its numbers canonical decimal strings) or returns why not. `price`, when
+   * known, is the current one: it sets which side the alert starts on. */
+  add(
+    symbol: string,
+    condition: AlertCondition,
+    rearm?: RearmRule,
+    price?: string,
+  ): AlertError | null;
   remove(id: string): void;
+  /** Re-arms a triggered alert: it waits for its condition to turn true again. */
   rearm(id: string): void;
-  markTriggered(id: string, price: string, at: number, message: string): void;
+  /** Writes alerts advanced by the engine (same ids) and records the firings among them. */
+  apply(changed: readonly Alert[], fired: readonly FiredAlert[]): void;
+  clearHistory(): void;
 }
 
 export const ALERTS_STORAGE_KEY = "cryptotracker-alerts";
+export const ALERTS_VERSION = 2;
+export const HISTORY_LIMIT = 100;
+
+/** Version 1 alerts fired once when their condition held, already true or not; no history. */
+interface AlertV1 {
+  id: string;
+  symbol: string;
+  condition: AlertCondition;
+  state: "active" | "triggered";
+  createdAt: number;
+  triggeredAt: number | null;
+  triggeredPrice: string | null;
+  message: string | null;
+}
+
+export function migrateAlerts(
+  persisted: unknown,
+  version: number,
+): Pick<AlertsState, "alerts" | "history"> {
+  const state = (persisted ?? {}) as { alerts?: unknown; history?: unknown };
+  const list = Array.isArray(state.alerts) ? state.alerts : [];
+  if (version >= 2) {
+    const history = Array.isArray(state.history) ? (state.history as FiredAlert[]) : [];
+    return { alerts: list as Alert[], history };
+  }
+  const old = list as AlertV1[];
+  // Version 1 alerts fired once: they keep that rule; their side is learnt from the next price.
+  const alerts = old.map((a): Alert => ({ ...a, rearm: { kind: "once" }, armed: null }));
+  const history = old
+    .filter((a) => a.state === "triggered" && a.triggeredAt !== null)
+    .map((a): FiredAlert => ({
+      alertId: a.id,
+      symbol: a.symbol,
+      rule: describeCondition(a.condition),
+      price: a.triggeredPrice ?? "",
+      at: a.triggeredAt ?? 0,
+      message: a.message ?? "",
+    }))
+    .sort((x, y) => y.at - x.at)
+    .slice(0, HISTORY_LIMIT);
+  return { alerts, history };
+}
+
+function newId(): string {
+  return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+}
 
 export const useAlertsStore = create<AlertsState>()(
   persist(
     (set, get) => ({
       alerts: [],
-      add: (symbol, condition) => {
+      history: [],
+      add: (symbol, condition, rearm = { kind: "once" }, price) => {
         if (!/^[A-Z0-9]{2,20}$/.test(symbol)) return { field: "symbol", message: "Pick a market" };
-        const error = validateCondition(condition);
+        const error = validateCondition(condition) ?? validateRearm(rearm);
         if (error) return error;
+        const holds = condition.kind !== "move" && price ? holdsAt(condition, price) : null;
         const alert: Alert = {
-          id: `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`,
+          id: newId(),
           symbol,
           condition,
+          rearm,
           state: "active",
+          armed: holds === null ? null : !holds,
           createdAt: Date.now(),
           triggeredAt: null,
           triggeredPrice: null,
@@ -39,25 +121,25 @@ export const useAlertsStore = create<AlertsState>()(
       rearm: (id) =>
         set({
           alerts: get().alerts.map((a) =>
-            a.id === id
-              ? { ...a, state: "active", triggeredAt: null, triggeredPrice: null, message: null }
-              : a,
+            a.id === id ? { ...a, state: "active", armed: null, message: null } : a,
           ),
         }),
-      markTriggered: (id, price, at, message) =>
-        set({
-          alerts: get().alerts.map((a) =>
-            a.id === id
-              ? { ...a, state: "triggered", triggeredAt: at, triggeredPrice: price, message }
-              : a,
-          ),
-        }),
+      apply: (changed, fired) => {
+        const byId = new Map(changed.map((a) => [a.id, a]));
+        const alerts = get().alerts.map((a) => byId.get(a.id) ?? a);
+        const history = fired.length
+          ? [...[...fired].reverse(), ...get().history].slice(0, HISTORY_LIMIT)
+          : get().history;
+        set({ alerts, history });
+      },
+      clearHistory: () => set({ history: [] }),
     }),
     {
       name: ALERTS_STORAGE_KEY,
-      version: 1,
+      version: ALERTS_VERSION,
       storage: createJSONStorage(() => localStorage),
-      partialize: (s) => ({ alerts: s.alerts }),
+      partialize: (s) => ({ alerts: s.alerts, history: s.history }),
+      migrate: (persisted, version) => migrateAlerts(persisted, version) as AlertsState,
     },
   ),
 );

@@ -1,37 +1,28 @@
-/** The user's holdings, persisted in localStorage (versioned; older shapes are migrated). */
+/** The user's portfolio as lots (every buy and sell), persisted in localStorage (versioned; older
+ * shapes are migrated). Positions are derived from the lots by `rollUp`, never stored. */
 import { create } from "zustand";
 import { createJSONStorage, persist } from "zustand/middleware";
-import { readHolding, type HoldingErrors, type HoldingInput } from "../lib/validate";
-
-export interface Holding {
-  id: string;
-  symbol: string;
-  /** Plain decimal strings ("100000", "0.5"), never floats; canonical as `parseDecimal` writes
-   * them (holdings saved before it may keep a typed "0.50": the same value, so no migration). */
-  amount: string;
-  avgPrice: string;
-  addedAt: number;
-}
+import type { CsvLot } from "../lib/csv";
+import { firstOversold, heldAmount, type Lot } from "../lib/lots";
+import { formatAmount } from "../lib/format";
+import { readHolding, readLot, type LotErrors, type LotInput } from "../lib/validate";
 
 export interface PortfolioState {
-  holdings: Holding[];
-  /** Adds a holding as typed in `locale` (default: the browser's) or returns why not. */
-  add(input: HoldingInput, known?: ReadonlySet<string>, locale?: string): HoldingErrors;
-  update(
-    id: string,
-    input: HoldingInput,
-    known?: ReadonlySet<string>,
-    locale?: string,
-  ): HoldingErrors;
-  remove(id: string): void;
-  /** Holdings read by `parseCsv` (canonical strings): a symbol already held is replaced, others
-   * are added. */
-  importHoldings(rows: HoldingInput[]): void;
+  lots: Lot[];
+  /** Adds a buy or sell as typed in `locale` (default: the browser's) at `at` (default: now),
+   * or returns why not (a sell of more than is held among them). */
+  addLot(input: LotInput, known?: ReadonlySet<string>, locale?: string, at?: number): LotErrors;
+  /** Removes a lot unless a later sell would then exceed what is held; returns why not. */
+  removeLot(id: string): string | null;
+  /** Removes every lot of a market. */
+  removeSymbol(symbol: string): void;
+  /** Lots read by `parseCsv`: they replace every lot of the markets they name. */
+  importLots(rows: readonly CsvLot[]): void;
   clear(): void;
 }
 
 export const PORTFOLIO_STORAGE_KEY = "cryptotracker-portfolio";
-export const PORTFOLIO_VERSION = 2;
+export const PORTFOLIO_VERSION = 3;
 
 let seq = 0;
 function newId(): string {
@@ -46,24 +37,43 @@ interface HoldingV1 {
   buyPrice: number;
 }
 
-export function migratePortfolio(persisted: unknown, version: number): { holdings: Holding[] } {
-  const state = (persisted ?? {}) as { holdings?: unknown };
+/** Version 2 kept one holding per line: `{id, symbol, amount, avgPrice, addedAt}` (strings). */
+interface HoldingV2 {
+  id: string;
+  symbol: string;
+  amount: string;
+  avgPrice: string;
+  addedAt: number;
+}
+
+export function migratePortfolio(persisted: unknown, version: number): { lots: Lot[] } {
+  const state = (persisted ?? {}) as { holdings?: unknown; lots?: unknown };
+  if (version >= 3) return { lots: Array.isArray(state.lots) ? (state.lots as Lot[]) : [] };
   const list = Array.isArray(state.holdings) ? state.holdings : [];
-  if (version < 2) {
-    const holdings: Holding[] = [];
-    for (const old of list as HoldingV1[]) {
-      const input = {
-        symbol: String(old?.symbol ?? ""),
-        amount: numberToDecimal(old?.amount),
-        avgPrice: numberToDecimal(old?.buyPrice),
-      };
-      // Plain decimals read the same in en-US whatever the browser's locale.
-      const read = readHolding(input, { locale: "en-US" });
-      if (read.ok) holdings.push({ ...read.holding, id: newId(), addedAt: 0 });
-    }
-    return { holdings };
-  }
-  return { holdings: list as Holding[] };
+  const holdings: HoldingV2[] =
+    version < 2 ? (list as HoldingV1[]).flatMap(fromV1) : (list as HoldingV2[]);
+  // Each holding becomes the buy it stands for: its amount at its average price, no fee.
+  const lots = holdings.map((h): Lot => ({
+    id: h.id,
+    symbol: h.symbol,
+    side: "buy",
+    amount: h.amount,
+    price: h.avgPrice,
+    fee: "0",
+    at: h.addedAt,
+  }));
+  return { lots };
+}
+
+function fromV1(old: HoldingV1): HoldingV2[] {
+  const input = {
+    symbol: String(old?.symbol ?? ""),
+    amount: numberToDecimal(old?.amount),
+    avgPrice: numberToDecimal(old?.buyPrice),
+  };
+  // Plain decimals read the same in en-US whatever the browser's locale.
+  const read = readHolding(input, { locale: "en-US" });
+  return read.ok ? [{ ...read.holding, id: newId(), addedAt: 0 }] : [];
 }
 
 function numberToDecimal(n: unknown): string {
@@ -75,39 +85,42 @@ function numberToDecimal(n: unknown): string {
 export const usePortfolioStore = create<PortfolioState>()(
   persist(
     (set, get) => ({
-      holdings: [],
-      add: (input, known, locale) => {
-        const read = readHolding(input, { known, locale });
+      lots: [],
+      addLot: (input, known, locale, at = Date.now()) => {
+        const read = readLot(input, { known, locale });
         if (!read.ok) return read.errors;
-        set({
-          holdings: [...get().holdings, { ...read.holding, id: newId(), addedAt: Date.now() }],
-        });
-        return {};
-      },
-      update: (id, input, known, locale) => {
-        const read = readHolding(input, { known, locale });
-        if (!read.ok) return read.errors;
-        const holdings = get().holdings.map((h) => (h.id === id ? { ...h, ...read.holding } : h));
-        set({ holdings });
-        return {};
-      },
-      remove: (id) => set({ holdings: get().holdings.filter((h) => h.id !== id) }),
-      importHoldings: (rows) => {
-        const holdings = [...get().holdings];
-        for (const c of rows) {
-          const at = holdings.findIndex((h) => h.symbol === c.symbol);
-          if (at >= 0) holdings[at] = { ...holdings[at]!, ...c };
-          else holdings.push({ ...c, id: newId(), addedAt: Date.now() });
+        const lot: Lot = { ...read.lot, id: newId(), at };
+        const lots = [...get().lots, lot];
+        if (firstOversold(lots, lot.symbol)) {
+          const held = formatAmount(heldAmount(get().lots, lot.symbol), locale);
+          return { amount: `You hold ${held} ${lot.symbol}: cannot sell more` };
         }
-        set({ holdings });
+        set({ lots });
+        return {};
       },
-      clear: () => set({ holdings: [] }),
+      removeLot: (id) => {
+        const lot = get().lots.find((l) => l.id === id);
+        if (!lot) return null;
+        const lots = get().lots.filter((l) => l.id !== id);
+        if (firstOversold(lots, lot.symbol)) {
+          return "A later sell needs this buy: remove the sell first";
+        }
+        set({ lots });
+        return null;
+      },
+      removeSymbol: (symbol) => set({ lots: get().lots.filter((l) => l.symbol !== symbol) }),
+      importLots: (rows) => {
+        const named = new Set(rows.map((r) => r.symbol));
+        const kept = get().lots.filter((l) => !named.has(l.symbol));
+        set({ lots: [...kept, ...rows.map((r) => ({ ...r, id: newId() }))] });
+      },
+      clear: () => set({ lots: [] }),
     }),
     {
       name: PORTFOLIO_STORAGE_KEY,
       version: PORTFOLIO_VERSION,
       storage: createJSONStorage(() => localStorage),
-      partialize: (s) => ({ holdings: s.holdings }),
+      partialize: (s) => ({ lots: s.lots }),
       migrate: (persisted, version) => migratePortfolio(persisted, version) as PortfolioState,
     },
   ),
