@@ -36,7 +36,7 @@ import structlog
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 
-from cryptotracker.market.backoff import Backoff
+from cryptotracker.backoff import Backoff
 from cryptotracker.market.binance_frames import (
     MINI_TICKER_ALL,
     AggTrade,

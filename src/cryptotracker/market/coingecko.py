@@ -17,8 +17,8 @@ from typing import Final
 import httpx
 import structlog
 
+from cryptotracker.backoff import Backoff
 from cryptotracker.clock import now_ms
-from cryptotracker.market.backoff import Backoff
 from cryptotracker.market.binance_rest import RestError, get_json
 from cryptotracker.market.breaker import CircuitState
 from cryptotracker.market.feed import FeedSink, FeedState, FeedStateListener

@@ -20,8 +20,8 @@ from contextlib import AbstractAsyncContextManager
 
 import structlog
 
+from cryptotracker.backoff import Backoff
 from cryptotracker.clock import now_ms
-from cryptotracker.market.backoff import Backoff
 from cryptotracker.market.binance import BinanceProvider
 from cryptotracker.market.breaker import CircuitState
 from cryptotracker.market.coingecko import QUOTE, CoinGeckoProvider

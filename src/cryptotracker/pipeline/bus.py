@@ -1,5 +1,5 @@
-"""Pub/sub of batches between instances: Redis channels `price:batch` and `market:{SYMBOL}`,
-or in-process when there is no Redis. Either way the publishing instance delivers its own batch
+"""Pub/sub of batches between instances: the Redis channel `price:batch`, or in-process when
+there is no Redis. Either way the publishing instance delivers its own batch
 locally at once, and Redis carries it to the others (who skip their own on the way back)."""
 
 from __future__ import annotations
@@ -7,9 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-import orjson
 import structlog
-from redis.backoff import ExponentialWithJitterBackoff
 
 from cryptotracker.metrics import REDIS_OPS
 from cryptotracker.pipeline.batch import Batch
@@ -21,10 +19,6 @@ log = structlog.get_logger(__name__)
 BATCH_CHANNEL = "price:batch"
 
 BatchHandler = Callable[[Batch], None]
-
-
-def market_channel(symbol: str) -> str:
-    return f"market:{symbol}"
 
 
 class LocalBus:
@@ -72,8 +66,6 @@ class RedisBus(LocalBus):
         async def send(client: Client) -> None:
             pipe = client.pipeline(transaction=False)
             clients.publish(pipe, BATCH_CHANNEL, payload)
-            for update in batch.updates:
-                clients.publish(pipe, market_channel(update["symbol"]), orjson.dumps(update))
             await pipe.execute()
 
         await self._link.call("publish", send)
@@ -82,7 +74,6 @@ class RedisBus(LocalBus):
     async def run(self) -> None:
         """Listen to the batch channel for the life of the app, resubscribing after failures
         (as soon as the link sees Redis back; the backoff only spaces repeated failures)."""
-        backoff = ExponentialWithJitterBackoff(cap=2.0, base=0.1)
         failures = 0
         while True:
             await self._link.wait_up()
@@ -96,7 +87,7 @@ class RedisBus(LocalBus):
                 REDIS_OPS.labels("subscribe", "error").inc()
                 self._link.mark_down("bus", exc)
                 failures += 1
-                await asyncio.sleep(backoff.compute(failures))
+                await asyncio.sleep(self._link.backoff.pause(failures))
 
     def receive(self, payload: bytes) -> None:
         """One message of the batch channel: delivered unless it is ours, malformed, or a

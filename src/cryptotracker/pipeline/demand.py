@@ -95,17 +95,20 @@ class DemandBoard:
 
     async def listen(self) -> None:
         """Wake the union reader when another instance announces a change."""
+        failures = 0
         while self._link is not None:
             if not self._link.up:
                 await self._link.wait_up()
                 continue
             try:
                 async with self._link.clients.subscription(DEMAND_CHANNEL) as messages:
+                    failures = 0
                     async for _ in messages:
                         self.changed.set()
             except FAILURES as exc:
                 self._link.mark_down("demand", exc)
-                await asyncio.sleep(0.5)
+                failures += 1
+                await asyncio.sleep(self._link.backoff.pause(failures))
 
 
 async def _announce(link: RedisLink | None, client: Client, key: str) -> None:

@@ -9,8 +9,8 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import structlog
-from redis.backoff import ExponentialWithJitterBackoff
 
+from cryptotracker.backoff import Backoff
 from cryptotracker.metrics import REDIS_OPS, REDIS_UP
 from cryptotracker.pipeline.redis_clients import (
     FAILURES_OR_TIMEOUT,
@@ -36,7 +36,8 @@ class RedisLink:
         self.where = clients.where
         self.client: Client = clients.client
         self.up = False
-        self._backoff = ExponentialWithJitterBackoff(cap=RECONNECT_CAP_S, base=0.2)
+        # Reconnects, and the listeners' resubscriptions after failures, are spaced by this.
+        self.backoff = Backoff(base_s=0.2, max_s=RECONNECT_CAP_S, jitter=0.5)
         self._on_up: list[Callable[[], Awaitable[None]]] = []
         self._changed = asyncio.Event()
         self._is_up = asyncio.Event()
@@ -106,7 +107,7 @@ class RedisLink:
             if ok:
                 continue
             failures += 1
-            await asyncio.sleep(self._backoff.compute(failures))
+            await asyncio.sleep(self.backoff.pause(failures))
 
     async def close(self) -> None:
         await self.clients.aclose()

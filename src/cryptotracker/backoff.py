@@ -1,4 +1,5 @@
-"""The one reconnect-delay policy: ``min(base * 2^(attempt-1), max)`` plus jitter, up to N attempts.
+"""The one reconnect-delay policy of the Python side (exchange sessions, Redis, its pub/sub
+listeners): ``min(base * 2^(attempt-1), max)`` plus jitter, up to N attempts (or for ever).
 
 Why not tenacity or backoff: both retry *a call* until it returns. Our loops are long-lived
 sessions whose attempt count resets when data flows again, which reconnect with no delay on
@@ -58,6 +59,12 @@ class Backoff:
         """Jittered delay before retry `attempt`, or None once the attempts are used up."""
         if attempt > self.max_attempts:
             return None
+        base = self.base_delay(attempt)
+        return base * (1.0 + self.jitter * self._rng()) if self.jitter else base
+
+    def pause(self, attempt: int) -> float:
+        """Jittered delay before retry `attempt` for loops that never give up (a connection
+        that must come back): past the attempt cap it stays at the capped delay."""
         base = self.base_delay(attempt)
         return base * (1.0 + self.jitter * self._rng()) if self.jitter else base
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cryptotracker.market.backoff import Backoff
+from cryptotracker.backoff import Backoff
 from cryptotracker.settings import Settings
 
 
@@ -55,3 +55,9 @@ def test_huge_attempt_numbers_stay_capped() -> None:
 def test_invalid_policies_are_rejected(kwargs: dict[str, float]) -> None:
     with pytest.raises(ValueError, match="invalid backoff policy"):
         Backoff(**kwargs)  # type: ignore[arg-type]
+
+
+def test_loops_that_never_give_up_stay_at_the_cap_past_the_attempts() -> None:
+    policy = Backoff(base_s=0.2, max_s=2.0, max_attempts=3, jitter=0.0)
+    assert [policy.pause(a) for a in (1, 2, 3, 4, 50)] == [0.2, 0.4, 0.8, 1.6, 2.0]
+    assert policy.delay(50) is None  # the capped kind gives up; `pause` is for the other kind
