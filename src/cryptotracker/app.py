@@ -1,5 +1,5 @@
-"""Wiring: the only module that knows every part. exchange -> aggregator -> bus -> store +
-gateway, plus the HTTP API, under one lifespan that owns every task."""
+"""Wiring: the only module that knows every part. exchange -> aggregator -> ingest -> bus ->
+store + gateway, plus the HTTP API, under one lifespan that owns every task."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any, Literal, Protocol
 
 import structlog
 from fastapi import FastAPI
@@ -24,9 +23,9 @@ from cryptotracker.api import guard
 from cryptotracker.api.backend import CandleNotFoundError, CandleUnavailableError
 from cryptotracker.api.candle_cache import CandleCache
 from cryptotracker.api.headers import HardenedHttp
+from cryptotracker.api.health import HealthReport
 from cryptotracker.api.routes import router
 from cryptotracker.api.web import mount_web
-from cryptotracker.clock import now_ms
 from cryptotracker.gateway.asgi import Lifespan
 from cryptotracker.gateway.gcpolicy import GcPolicy
 from cryptotracker.gateway.http_server import Forwarded, HttpLimits, HttpServer
@@ -39,18 +38,15 @@ from cryptotracker.pipeline.aggregate import Aggregator, run_batches
 from cryptotracker.pipeline.batch import Batch
 from cryptotracker.pipeline.bus import LocalBus, RedisBus
 from cryptotracker.pipeline.demand import DemandBoard
-from cryptotracker.pipeline.lease import LEASE_KEY, IngestLease
+from cryptotracker.pipeline.ingest import ExchangeSide, Ingest
+from cryptotracker.pipeline.lease import IngestLease
 from cryptotracker.pipeline.redis_clients import build as build_redis
 from cryptotracker.pipeline.redis_link import CALL_TIMEOUT_S, RedisLink
 from cryptotracker.pipeline.store import PriceStore
 from cryptotracker.protocol import (
     CandleDict,
-    ComponentHealth,
-    FeedHealth,
     Health,
-    LeaseHealth,
     Readiness,
-    StatusDict,
     SymbolInfo,
 )
 from cryptotracker.settings import Settings
@@ -58,32 +54,8 @@ from cryptotracker.token_bucket import TokenBucket
 
 log = structlog.get_logger(__name__)
 
-# A feed silent this long no longer counts as serving fresh prices.
-STALE_AFTER_S = 120.0
 # Closing the Redis clients on the way out waits at most this long.
 CLOSE_TIMEOUT_S = 2.0
-# /health's Redis probe (PING, then GET of the lease): an answer slower than this is "down".
-HEALTH_PROBE_TIMEOUT_S = 1.0
-# How often the ingesting instance tells the others its feed status when no batch carries it.
-STATUS_EVERY_S = 1.0
-
-
-class ExchangeSide(Protocol):
-    """What the app needs from the market side (market.sources.SourceChain)."""
-
-    async def run(self) -> None: ...
-
-    async def set_demand(
-        self, symbols: frozenset[str], candles: frozenset[tuple[str, str]]
-    ) -> None: ...
-
-    def symbols(self) -> list[SymbolInfo]: ...
-
-    async def klines(self, symbol: str, interval: str, limit: int) -> list[CandleDict]: ...
-
-    def status(self) -> StatusDict: ...
-
-    def circuit(self) -> str: ...
 
 
 def instance_id() -> str:
@@ -91,7 +63,7 @@ def instance_id() -> str:
 
 
 class Tracker:
-    """Every part of one server instance, built from settings."""
+    """Every part of one server instance, built from settings and wired together."""
 
     def __init__(self, settings: Settings, exchange: ExchangeSide | None = None) -> None:
         self.settings = settings
@@ -101,8 +73,19 @@ class Tracker:
         self.store = PriceStore(self.link, settings.cache_ttl_s)
         self.bus: LocalBus = RedisBus(self.link, self.id) if self.link else LocalBus()
         self.aggregator = Aggregator(self.id)
-        self.exchange = exchange if exchange is not None else self._build_exchange()
+        self.board = DemandBoard(self.link, self.id)
+        self.lease = IngestLease(self.link, self.id, settings.lease_ttl_s) if self.link else None
         self.gateway = Gateway(settings, self.store, self._known_symbols, self._on_demand)
+        self.ingest = Ingest(
+            settings,
+            self.id,
+            exchange if exchange is not None else self._build_exchange(),
+            self.bus,
+            self.store,
+            self.board,
+            self.gateway.set_status,
+        )
+        self.exchange = self.ingest.exchange
         self.bus.subscribe(self._on_batch)
         gateway = self.gateway
         self._gc = GcPolicy(
@@ -112,12 +95,6 @@ class Tracker:
         )
         if self.link is not None:
             self.link.on_up(self.store.resync)
-        self.board = DemandBoard(self.link, self.id)
-        self.lease = IngestLease(self.link, self.id, settings.lease_ttl_s) if self.link else None
-        self._ingest_changed = asyncio.Event()
-        self.ingesting = False
-        self._wants_ingest = False
-        self._remote_status: StatusDict | None = None
         self._known: frozenset[str] = frozenset()
         self.candle_cache = CandleCache(
             self._klines,
@@ -127,8 +104,15 @@ class Tracker:
                 settings.candle_upstream_per_s, settings.candle_upstream_burst, time.monotonic()
             ),
         )
-        self.started = time.monotonic()
-        self.draining = False
+        self.report = HealthReport(
+            self.id,
+            settings.feed_silence_s,
+            self.store,
+            self.ingest,
+            self.link,
+            self.lease,
+            lambda: gateway.connections,
+        )
 
     def _build_exchange(self) -> ExchangeSide:
         from cryptotracker.market.sources import SourceChain
@@ -140,99 +124,31 @@ class Tracker:
             return simulator_process(settings.simulator_symbols, settings.simulator_rate)
 
         chain: ExchangeSide = SourceChain(
-            settings, sink=self.aggregator, on_state=self._on_feed_state,
+            settings, sink=self.aggregator, on_state=lambda *_: self.ingest.feed_changed(),
             start_simulator=start_simulator,
         )  # fmt: skip
         return chain
 
+    @property
+    def ingesting(self) -> bool:
+        return self.ingest.ingesting
+
     # ---- data path ---------------------------------------------------------------------------
 
-    async def _emit(self, batch: Batch) -> None:
-        """Ingesting side: publish first (other instances), deliver locally, then persist."""
-        await self.bus.publish(dataclasses.replace(batch, status=self.exchange.status()))
-        await self.store.persist(batch.updates)
-
     def _on_batch(self, batch: Batch) -> None:
-        if batch.status is not None and batch.origin != self.id:
-            self._remote_status = batch.status
+        """A batch from the bus (ours or another instance's): the served-once filter, the
+        latest values in memory, then the clients."""
+        self.ingest.observe(batch)
         if batch.updates:
             news = self.store.fresh(batch.updates)
             if len(news) != len(batch.updates):
                 batch = dataclasses.replace(batch, updates=news)
         self.store.apply(batch.updates)
-        self.gateway.set_status(self.feed_status())
+        self.gateway.set_status(self.ingest.status())
         self.gateway.on_batch(batch)
-
-    def _on_feed_state(self, *_: Any) -> None:
-        self.gateway.set_status(self.feed_status())
-
-    def feed_status(self) -> StatusDict:
-        """The feed as this instance's clients should see it: ours when we ingest, else the
-        ingesting instance's (it travels with the batches)."""
-        if self.ingesting or self._remote_status is None:
-            return self.exchange.status()
-        return self._remote_status
 
     async def _on_demand(self, symbols: frozenset[str], candles: frozenset[CandleKey]) -> None:
         await self.board.put((symbols, candles))
-
-    async def _follow_demand(self) -> None:
-        """While ingesting, stream the union of every instance's demand."""
-        last: tuple[frozenset[str], frozenset[CandleKey]] | None = None
-        while True:
-            await self.board.changed.wait()
-            await asyncio.sleep(0.05)  # coalesce bursts of changes into one diff
-            self.board.changed.clear()
-            if not self.ingesting:
-                last = None
-                continue
-            union = await self.board.union()
-            if union != last:
-                last = union
-                await self.exchange.set_demand(*union)
-
-    def _ingest_decision(self, should: bool) -> None:
-        self._wants_ingest = should
-        self._ingest_changed.set()
-
-    async def _supervise_ingest(self) -> None:
-        """Run the exchange side exactly while this instance should ingest."""
-        mode = self.settings.ingest
-        self._wants_ingest = mode == "always" or (mode == "auto" and self.lease is None)
-        self._ingest_changed.set()
-        task: asyncio.Task[None] | None = None
-        try:
-            while True:
-                await self._ingest_changed.wait()
-                self._ingest_changed.clear()
-                want = self._wants_ingest and mode != "never"
-                if want and task is None:
-                    log.info("ingest_start", instance=self.id)
-                    self.ingesting = True
-                    INGEST_ACTIVE.set(1)
-                    task = asyncio.create_task(self.exchange.run(), name="exchange")
-                    self.board.changed.set()
-                elif not want and task is not None:
-                    log.info("ingest_stop", instance=self.id)
-                    self.ingesting = False
-                    INGEST_ACTIVE.set(0)
-                    task.cancel()
-                    await asyncio.gather(task, return_exceptions=True)
-                    task = None
-                self._on_feed_state()
-        finally:
-            if task is not None:
-                task.cancel()
-                await asyncio.gather(task, return_exceptions=True)
-
-    async def _tell_status(self) -> None:
-        """Send the feed status to the other instances even when no prices move."""
-        while True:
-            await asyncio.sleep(STATUS_EVERY_S)
-            if self.ingesting:
-                status = self.exchange.status()
-                self.gateway.set_status(status)
-                await self.bus.publish(Batch(self.id, 0, now_ms(), [], [], status))
 
     def _known_symbols(self) -> frozenset[str]:
         symbols = self.exchange.symbols()
@@ -240,13 +156,13 @@ class Tracker:
             self._known = frozenset(s.symbol for s in symbols)
         return self._known
 
-    # ---- for the HTTP API ----------------------------------------------------------------------
+    # ---- for the HTTP API (api.backend.Backend) ------------------------------------------------
 
     def symbols(self) -> list[SymbolInfo]:
         return self.exchange.symbols()
 
     def source_label(self) -> tuple[str | None, bool]:
-        status = self.feed_status()
+        status = self.ingest.status()
         return status.get("source"), status["live"]
 
     async def candles(self, symbol: str, interval: str, limit: int) -> list[CandleDict]:
@@ -262,85 +178,17 @@ class Tracker:
             wait = exc.retry_after if isinstance(exc, RestError) else None
             raise CandleUnavailableError(f"candles unavailable: {exc}", wait) from exc
 
-    def _price_age(self) -> float | None:
-        """Seconds since the newest price was made; None before the first."""
-        newest = self.store.newest_time()
-        return None if newest is None else max(0.0, time.time() - newest / 1000)
-
-    async def _probe_redis(self) -> tuple[float | None, str | None]:
-        """(PING round trip in ms, the lease holder's id) as Redis answers now."""
-        if self.link is None:
-            return None, None
-
-        async def probe(client: Any) -> tuple[float, str | None]:
-            started = time.perf_counter()
-            await client.ping()
-            latency = (time.perf_counter() - started) * 1000
-            holder = await client.get(LEASE_KEY)
-            return latency, holder.decode() if isinstance(holder, bytes) else None
-
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(HEALTH_PROBE_TIMEOUT_S):
-                answer = await self.link.call("health", probe)
-                if answer is not None:
-                    return round(answer[0], 3), answer[1]
-        return None, None
-
     async def health(self) -> Health:
-        status = self.feed_status()
-        age = self._price_age()
-        serving = age is not None and age < STALE_AFTER_S
-        feed_ok = status["status"] == "connected"
-        latency_ms, holder = await self._probe_redis()
-        redis = _redis_health(self.link)
-        if not serving:
-            overall = "down"
-        elif feed_ok and status["live"] and redis.status == "ok":
-            overall = "ok"
-        else:
-            overall = "degraded"
-        lease = None
-        if self.lease is not None:
-            lease = LeaseHealth(held=self.lease.held and holder == self.id, holder=holder)
-        return Health(
-            status=overall,
-            instance=self.id,
-            ingesting=self.ingesting,
-            lease=lease,
-            source=status.get("source"),
-            live=status["live"],
-            circuit=self.exchange.circuit(),
-            feed=_feed_health(status, "ok" if feed_ok else ("degraded" if serving else "down")),
-            redis=redis,
-            redis_latency_ms=latency_ms,
-            connections=self.gateway.connections,
-            symbols=len(self.store),
-            last_update_age_s=None if age is None else round(age, 3),
-            timestamp=now_ms(),
-        )
+        return await self.report.health()
 
     def readiness(self) -> Readiness:
-        """Whether a balancer should send this instance traffic; answered from memory only, so a
-        slow Redis never fails the probe (the instance serves from memory without it). The
-        start-up grace period is the feed's silence limit (`feed_silence_s`): no prices by
-        then is the failure the watchdog would report."""
-        age = self._price_age()
-        if self.draining:
-            ready, reason = False, "shutting down"
-        elif age is not None and age < STALE_AFTER_S:
-            ready, reason = True, f"serving prices (newest {age:.1f} s old)"
-        elif (up := time.monotonic() - self.started) < (grace := self.settings.feed_silence_s):
-            ready, reason = True, f"starting: {up:.1f} s of the {grace:g} s grace period"
-        elif age is None:
-            ready, reason = False, f"no prices {grace:g} s after start"
-        else:
-            ready, reason = False, f"prices stale: newest {age:.0f} s old"
-        return Readiness(ready=ready, reason=reason, instance=self.id)
+        return self.report.readiness()
 
     # ---- life cycle --------------------------------------------------------------------------
 
     async def run(self) -> None:
         """Every background task of the instance; cancelled as one on shutdown."""
+        ingest = self.ingest
         async with asyncio.TaskGroup() as tasks:
             if self.link is not None:
                 tasks.create_task(self.link.run(), name="redis-link")
@@ -348,15 +196,15 @@ class Tracker:
             tasks.create_task(self.gateway.run(), name="gateway")
             if self.settings.gc_freeze_interval_s > 0:
                 tasks.create_task(self._gc.run(), name="gc")
-            tasks.create_task(self._supervise_ingest(), name="ingest")
-            tasks.create_task(self._follow_demand(), name="demand")
-            tasks.create_task(self._tell_status(), name="status")
+            tasks.create_task(ingest.supervise(self.lease is not None), name="ingest")
+            tasks.create_task(ingest.follow_demand(), name="demand")
+            tasks.create_task(ingest.tell_status(), name="status")
             tasks.create_task(self.board.refresh(), name="demand-refresh")
             tasks.create_task(self.board.listen(), name="demand-listen")
             if self.lease is not None and self.settings.ingest == "auto":
-                tasks.create_task(self.lease.run(self._ingest_decision), name="lease")
+                tasks.create_task(self.lease.run(ingest.decide), name="lease")
             tasks.create_task(
-                run_batches(self.aggregator, self.settings.batch_interval_s, self._emit),
+                run_batches(self.aggregator, self.settings.batch_interval_s, ingest.emit),
                 name="batches",
             )
 
@@ -365,7 +213,7 @@ class Tracker:
         other instances at once, then tell every client why and close it (clients reconnect,
         through the balancer, to a live instance). Bounded by `shutdown_timeout_s`."""
         started = time.monotonic()
-        self.draining = True  # /health/ready: 503 from now on
+        self.report.draining = True  # /health/ready: 503 from now on
         closed = self.gateway.announce_shutdown(
             "server shutting down; reconnect to be served by another instance"
         )
@@ -373,7 +221,7 @@ class Tracker:
             async with asyncio.timeout(self.settings.shutdown_timeout_s):
                 if self.lease is not None:
                     await self.lease.release()
-                self._ingest_decision(False)
+                self.ingest.decide(False)
                 await self.board.remove()
                 await self.gateway.flush()
         except TimeoutError:
@@ -386,29 +234,6 @@ class Tracker:
             await self.lease.release()
         if self.link is not None:
             await self.link.close()
-
-
-def _feed_health(status: StatusDict, state: Literal["ok", "degraded", "down"]) -> FeedHealth:
-    """The feed's status with the countdown to its next attempt, as of now."""
-    retry_at = status.get("retryAt")
-    if retry_at is None:
-        return FeedHealth(status=state, detail=status["message"])
-    left = max(0.0, retry_at / 1000 - time.time())
-    when = f"next attempt in {left:.1f}s" if left > 0 else "attempt under way"
-    return FeedHealth(
-        status=state,
-        detail=f"{status['message']}; {when}",
-        retry_at=retry_at,
-        retry_in_s=round(left, 3),
-    )
-
-
-def _redis_health(link: RedisLink | None) -> ComponentHealth:
-    if link is None:
-        return ComponentHealth(status="ok", detail="not configured: in-memory cache and bus")
-    if link.up:
-        return ComponentHealth(status="ok", detail="connected")
-    return ComponentHealth(status="degraded", detail="unreachable: serving from memory")
 
 
 def create_app(settings: Settings, tracker: Tracker) -> FastAPI:
