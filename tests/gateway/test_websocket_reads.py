@@ -18,6 +18,7 @@ class Transport(asyncio.Transport):
         self.reading = True
         self.closing = False
         self.written: list[bytes] = []
+        self.eof_written = False
 
     def pause_reading(self) -> None:
         self.reading = False
@@ -35,7 +36,7 @@ class Transport(asyncio.Transport):
         return True
 
     def write_eof(self) -> None:
-        pass
+        self.eof_written = True
 
     def close(self) -> None:
         self.closing = True
@@ -105,3 +106,18 @@ async def test_small_reads_are_parsed_at_once() -> None:
     ws.sink = sink
     ws.data_received(client_frame(b'42["ping",{}]'))
     assert sink.messages == [b'42["ping",{}]'] and transport.reading
+
+
+async def test_an_abuser_closed_without_listening_is_not_read_again() -> None:
+    transport = Transport()
+    ws = WebSocket(transport, max_size=16 * 1024, send_buffer=0)
+    sink = Sink()
+    ws.sink = sink
+    ws.data_received(b"".join(client_frame(b"4x") for _ in range(2000)))  # a backlog
+    ws.close(listen=False)
+    assert not transport.reading and transport.eof_written
+    assert transport.written[-1][:1] == b"\x88"  # the close frame went first
+    ws.data_received(client_frame(b"4y"))  # one more read after pause_reading
+    for _ in range(10):
+        await asyncio.sleep(0)
+    assert sink.messages == [] and not transport.reading  # never parsed, never resumed

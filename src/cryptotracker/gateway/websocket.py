@@ -98,6 +98,7 @@ class WebSocket(asyncio.Protocol):
     __slots__ = (
         "_backlog",
         "_closer",
+        "_deaf",
         "_eof",
         "_fragments",
         "_next_slice",
@@ -121,6 +122,8 @@ class WebSocket(asyncio.Protocol):
         self._backlog = bytearray()
         self._next_slice: asyncio.Handle | None = None
         self._eof = False
+        # Set when we stop reading an abuser: nothing it sends is parsed again.
+        self._deaf = False
         sock = transport.get_extra_info("socket")
         if sock is not None and send_buffer > 0:
             # Bounded kernel memory per connection: a stalled client pins at most this
@@ -130,6 +133,8 @@ class WebSocket(asyncio.Protocol):
     # ---- reading ---------------------------------------------------------------------------
 
     def data_received(self, data: bytes) -> None:
+        if self._deaf:  # one read may still come after pause_reading
+            return
         if self._backlog or len(data) > READ_SLICE:
             self._backlog += data
             if self._next_slice is None:
@@ -144,7 +149,7 @@ class WebSocket(asyncio.Protocol):
         chunk = bytes(backlog[:READ_SLICE])
         del backlog[:READ_SLICE]
         self._parse(chunk)
-        if self.transport.is_closing():
+        if self.transport.is_closing() or self._deaf:
             backlog.clear()
         elif backlog:
             self._next_slice = asyncio.get_running_loop().call_soon(self._parse_slice)
@@ -248,12 +253,18 @@ class WebSocket(asyncio.Protocol):
             self._proto.send_close(code, reason)
             self._flush()
         self.open = False
-        if not listen and not self.transport.is_closing():
-            self.transport.pause_reading()
+        transport = self.transport
+        if not listen and not transport.is_closing():
+            self._deaf = True
+            transport.pause_reading()
             self._backlog.clear()
             if self._next_slice is not None:
                 self._next_slice.cancel()
                 self._next_slice = None
+            # Our side ends now (after the close frame): the client learns at once that the
+            # connection is over without our reading its answer.
+            if transport.can_write_eof():
+                transport.write_eof()
         self._linger()
 
     def _flush(self) -> None:
