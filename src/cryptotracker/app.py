@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import gc
 import os
 import socket
@@ -35,7 +34,6 @@ from cryptotracker.gateway.subscriptions import CandleKey
 from cryptotracker.market.binance_rest import RestError
 from cryptotracker.metrics import INGEST_ACTIVE
 from cryptotracker.pipeline.aggregate import Aggregator, run_batches
-from cryptotracker.pipeline.batch import Batch
 from cryptotracker.pipeline.bus import LocalBus, RedisBus
 from cryptotracker.pipeline.demand import DemandBoard
 from cryptotracker.pipeline.ingest import ExchangeSide, Ingest
@@ -70,7 +68,7 @@ class Tracker:
         self.id = instance_id()
         redis = build_redis(settings, CALL_TIMEOUT_S)
         self.link = RedisLink(redis) if redis is not None else None
-        self.store = PriceStore(self.link, settings.cache_ttl_s)
+        self.store = PriceStore(self.link, settings.cache_ttl_s, self.id)
         self.bus: LocalBus = RedisBus(self.link, self.id) if self.link else LocalBus()
         self.aggregator = Aggregator(self.id)
         self.board = DemandBoard(self.link, self.id)
@@ -81,12 +79,15 @@ class Tracker:
             self.id,
             exchange if exchange is not None else self._build_exchange(),
             self.bus,
-            self.store,
             self.board,
             self.gateway.set_status,
         )
         self.exchange = self.ingest.exchange
-        self.bus.subscribe(self._on_batch)
+        # The store admits each batch (what is news, in memory); then the feed's status, then
+        # the clients.
+        self.bus.admit_with(self.store.admit)
+        self.bus.subscribe(self.ingest.observe)
+        self.bus.subscribe(self.gateway.on_batch)
         gateway = self.gateway
         self._gc = GcPolicy(
             lambda: gateway.opened_total,
@@ -135,18 +136,6 @@ class Tracker:
 
     # ---- data path ---------------------------------------------------------------------------
 
-    def _on_batch(self, batch: Batch) -> None:
-        """A batch from the bus (ours or another instance's): the served-once filter, the
-        latest values in memory, then the clients."""
-        self.ingest.observe(batch)
-        if batch.updates:
-            news = self.store.fresh(batch.updates)
-            if len(news) != len(batch.updates):
-                batch = dataclasses.replace(batch, updates=news)
-        self.store.apply(batch.updates)
-        self.gateway.set_status(self.ingest.status())
-        self.gateway.on_batch(batch)
-
     async def _on_demand(self, symbols: frozenset[str], candles: frozenset[CandleKey]) -> None:
         await self.board.put((symbols, candles))
 
@@ -193,6 +182,8 @@ class Tracker:
             if self.link is not None:
                 tasks.create_task(self.link.run(), name="redis-link")
             tasks.create_task(self.bus.run(), name="bus")
+            if self.link is not None:
+                tasks.create_task(self.store.run(), name="store-writer")
             tasks.create_task(self.gateway.run(), name="gateway")
             if self.settings.gc_freeze_interval_s > 0:
                 tasks.create_task(self._gc.run(), name="gc")

@@ -63,16 +63,15 @@ async def market(tracker: Tracker, symbols: list[str], every_s: float) -> AsyncI
 
 
 def delivered(tracker: Tracker) -> list[int]:
-    """Timestamps of the batches the gateway hands to the fan-out, from now on."""
+    """Timestamps of the batches the gateway hands to the fan-out, from now on (a subscriber
+    of the bus after the gateway gets the same batches, admitted by the store)."""
     stamps: list[int] = []
-    deliver = tracker.gateway.on_batch
 
     def record(batch: Batch) -> None:
         if batch.updates:
             stamps.append(batch.timestamp)
-        deliver(batch)
 
-    tracker.gateway.on_batch = record  # type: ignore[method-assign]
+    tracker.bus.subscribe(record)
     return stamps
 
 

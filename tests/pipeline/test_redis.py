@@ -13,6 +13,7 @@ from cryptotracker.pipeline.redis_link import RedisLink
 from cryptotracker.pipeline.store import PriceStore, price_key
 from cryptotracker.protocol import PriceDict
 from tests.conftest import PrivateRedis
+from tests.support import wait_async as wait_for_async
 from tests.support import wait_for
 
 
@@ -42,6 +43,29 @@ async def test_store_writes_latest_price_with_ttl_and_loads_it_back(redis_url: s
     await other.resync()
     assert other.get("BTCUSDT") == upd("BTCUSDT", "0.00001234")
     await link.close()
+
+
+async def test_the_store_writes_its_own_instances_batches_to_redis_only(redis_url: str) -> None:
+    link = RedisLink(redis_url)
+    assert await link.connect()
+    await link.client.delete(price_key("OWNUSDT"), price_key("THEIRUSDT"))
+    store = PriceStore(link, ttl_s=60, instance="me")
+    writer = asyncio.create_task(store.run())
+    try:
+        store.admit(Batch("them", 1, 1, [upd("THEIRUSDT", "2")], []))
+        kept = store.admit(Batch("me", 1, 1, [upd("OWNUSDT", "1")], []))
+        assert kept.updates == [upd("OWNUSDT", "1")] and store.get("THEIRUSDT") is not None
+
+        async def written() -> bool:
+            return await link.client.get(price_key("OWNUSDT")) is not None
+
+        await wait_for_async(written, 5, "our update in Redis")
+        assert await link.client.get(price_key("THEIRUSDT")) is None  # its own instance writes it
+        assert store.admit(Batch("me", 2, 2, [upd("OWNUSDT", "1")], [])).updates == []  # held
+    finally:
+        writer.cancel()
+        await asyncio.gather(writer, return_exceptions=True)
+        await link.close()
 
 
 async def test_batches_cross_instances_and_skip_their_origin(redis_url: str) -> None:

@@ -26,13 +26,20 @@ class LocalBus:
 
     def __init__(self) -> None:
         self._handlers: list[BatchHandler] = []
+        self._admit: Callable[[Batch], Batch] | None = None
         self.received = 0
+
+    def admit_with(self, admit: Callable[[Batch], Batch]) -> None:
+        """Every batch passes `admit` (the store: what is news) before any subscriber."""
+        self._admit = admit
 
     def subscribe(self, handler: BatchHandler) -> None:
         self._handlers.append(handler)
 
     def deliver(self, batch: Batch) -> None:
         self.received += 1
+        if self._admit is not None:
+            batch = self._admit(batch)
         for handler in self._handlers:
             handler(batch)
 

@@ -17,7 +17,6 @@ from cryptotracker.metrics import INGEST_ACTIVE
 from cryptotracker.pipeline.batch import Batch
 from cryptotracker.pipeline.bus import LocalBus
 from cryptotracker.pipeline.demand import DemandBoard
-from cryptotracker.pipeline.store import PriceStore
 from cryptotracker.protocol import CandleDict, StatusDict, SymbolInfo
 from cryptotracker.settings import Settings
 
@@ -54,7 +53,6 @@ class Ingest:
         instance: str,
         exchange: ExchangeSide,
         bus: LocalBus,
-        store: PriceStore,
         board: DemandBoard,
         on_status: Callable[[StatusDict], None],
     ) -> None:
@@ -62,7 +60,6 @@ class Ingest:
         self._instance = instance
         self.exchange = exchange
         self._bus = bus
-        self._store = store
         self._board = board
         self._on_status = on_status
         self.ingesting = False
@@ -79,9 +76,11 @@ class Ingest:
         return self._remote_status
 
     def observe(self, batch: Batch) -> None:
-        """A batch from the bus: another instance's carries its feed's status."""
+        """A batch from the bus (a subscriber): another instance's carries its feed's status,
+        which this instance's clients see while it does not ingest."""
         if batch.status is not None and batch.origin != self._instance:
             self._remote_status = batch.status
+        self._on_status(self.status())
 
     def feed_changed(self, *_: object) -> None:
         """The exchange side's state changed (its listener): clients hear it at once."""
@@ -95,9 +94,8 @@ class Ingest:
         self._changed.set()
 
     async def emit(self, batch: Batch) -> None:
-        """One batch of ours: on the bus first (every instance, this one too), then persisted."""
+        """One batch of ours, with the feed's status, to every instance (this one too)."""
         await self._bus.publish(dataclasses.replace(batch, status=self.exchange.status()))
-        await self._store.persist(batch.updates)
 
     async def supervise(self, leased: bool) -> None:
         """Run the exchange side exactly while this instance should ingest. `leased`: a lease

@@ -1,13 +1,18 @@
 """Latest state per symbol: always in memory, and in Redis (with a TTL) when configured, so a
-subscriber gets a snapshot at once and another instance can start from it."""
+subscriber gets a snapshot at once and another instance can start from it. The store is the
+only writer of both: it admits each batch from the bus (memory) and writes the batches its own
+instance made to Redis, from a task of its own."""
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 from collections.abc import Iterable
 
 import orjson
 import structlog
 
+from cryptotracker.pipeline.batch import Batch
 from cryptotracker.pipeline.redis_clients import Client
 from cryptotracker.pipeline.redis_link import RedisLink
 from cryptotracker.protocol import PriceDict
@@ -22,10 +27,40 @@ def price_key(symbol: str) -> str:
 
 
 class PriceStore:
-    def __init__(self, link: RedisLink | None = None, ttl_s: int = 60) -> None:
+    def __init__(
+        self, link: RedisLink | None = None, ttl_s: int = 60, instance: str | None = None
+    ) -> None:
         self._latest: dict[str, PriceDict] = {}
         self._link = link
         self._ttl_s = ttl_s
+        self._instance = instance
+        # Our own updates not yet in Redis, newest per symbol (a slow Redis coalesces them).
+        self._unwritten: dict[str, PriceDict] = {}
+        self._to_write = asyncio.Event()
+
+    def admit(self, batch: Batch) -> Batch:
+        """A batch from the bus: what is news (`fresh`) is kept in memory and passed on; ours
+        is queued for Redis too."""
+        if not batch.updates:
+            return batch
+        news = self.fresh(batch.updates)
+        if len(news) != len(batch.updates):
+            batch = dataclasses.replace(batch, updates=news)
+        self.apply(news)
+        if self._link is not None and batch.origin == self._instance and news:
+            unwritten = self._unwritten
+            for update in news:
+                unwritten[update["symbol"]] = update
+            self._to_write.set()
+        return batch
+
+    async def run(self) -> None:
+        """Write our own updates to Redis as they come, for the life of the app."""
+        while True:
+            await self._to_write.wait()
+            self._to_write.clear()
+            pending, self._unwritten = self._unwritten, {}
+            await self.persist(list(pending.values()))
 
     def __len__(self) -> int:
         return len(self._latest)
