@@ -73,6 +73,7 @@ async def prices(request: Request) -> dict[str, Any]:
         "timestamp": int(time.time() * 1000),
         "source": source,
         "live": live,
+        "build": getattr(request.app.state, "web_build", None),
     }
 
 
