@@ -43,8 +43,9 @@ def require_built_app() -> None:
 class DemoServer:
     """`cryptotracker demo --port P` that can be stopped and started again on the same port."""
 
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(self, port: int | None = None, dist: Path = DIST) -> None:
         self.port = port or free_port()
+        self.dist = dist  # the web build it serves; a test may swap it between runs (a deploy)
         self.url = f"http://127.0.0.1:{self.port}"
         self._ctx: contextlib.AbstractContextManager[Proc] | None = None
         self.proc: Proc | None = None
@@ -57,7 +58,7 @@ class DemoServer:
             name="demo",
             timeout=SERVER_START_S,
             env={
-                "CRYPTOTRACKER_WEB_DIST": str(DIST),
+                "CRYPTOTRACKER_WEB_DIST": str(self.dist),
                 "CRYPTOTRACKER_LOG_LEVEL": "warning",
             },
         )

@@ -1,3 +1,5 @@
+import { useEffect, useState } from "react";
+import { checkForUpdate, reloadToLatest } from "../lib/serviceWorker";
 import { newVersionAvailable, useVersionStore } from "../store/versionStore";
 
 /** "A new version is available — Reload": the server serves another build than this page's.
@@ -5,6 +7,11 @@ import { newVersionAvailable, useVersionStore } from "../store/versionStore";
 export function UpdatePrompt() {
   const show = useVersionStore(newVersionAvailable);
   const dismiss = useVersionStore((s) => s.dismiss);
+  const [reloading, setReloading] = useState(false);
+  // The new worker installs while the user reads the notice: the reload is then immediate.
+  useEffect(() => {
+    if (show) checkForUpdate();
+  }, [show]);
   return (
     <div
       role="status"
@@ -19,10 +26,14 @@ export function UpdatePrompt() {
           <button
             type="button"
             data-testid="update-reload"
-            onClick={() => window.location.reload()}
+            disabled={reloading}
+            onClick={() => {
+              setReloading(true);
+              void reloadToLatest();
+            }}
             className="rounded-md bg-brand px-3 py-1 font-medium text-black"
           >
-            Reload
+            {reloading ? "Reloading…" : "Reload"}
           </button>
           <button
             type="button"
