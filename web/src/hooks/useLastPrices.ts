@@ -16,6 +16,7 @@ export const lastSaved = (): number | null => lastSavedAt;
  */
 export function useLastPrices(saveEveryMs = SAVE_EVERY_MS): void {
   useEffect(() => {
+    lastSavedAt = null; // what this page has saved
     let stopped = false;
     let writing = false;
     let pending = false;
@@ -33,8 +34,11 @@ export function useLastPrices(saveEveryMs = SAVE_EVERY_MS): void {
     loadSnapshot()
       .then((snapshot) => {
         if (stopped || !snapshot) return;
-        if (useCryptoStore.getState().restore(snapshot.symbols, snapshot.prices, snapshot.savedAt))
-          lastSavedAt = snapshot.savedAt;
+        // Marked saved before the store changes: its listener below must not write it back.
+        const before = lastSavedAt;
+        lastSavedAt = snapshot.savedAt;
+        const { restore } = useCryptoStore.getState();
+        if (!restore(snapshot.symbols, snapshot.prices, snapshot.savedAt)) lastSavedAt = before;
       })
       .catch((err: unknown) => console.warn("no saved prices", err));
 
