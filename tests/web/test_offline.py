@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.web.conftest import DIST, DemoServer
+from tests.web.test_a11y import AXE, audit, blocking
 from tests.web.test_dashboard import ROWS, Shot, open_markets
 
 pytestmark = pytest.mark.browser
@@ -25,6 +26,7 @@ SW_READY_JS = """async () => {
 def test_reload_without_the_server_shows_last_prices_marked_stale_with_their_age(
     page: Page, own_demo: DemoServer, shot: Shot
 ) -> None:
+    page.add_init_script(path=str(AXE))
     open_markets(page, own_demo)
     manifest = page.locator("link[rel=manifest]").get_attribute("href")
     assert manifest is not None
@@ -47,6 +49,7 @@ def test_reload_without_the_server_shows_last_prices_marked_stale_with_their_age
         re.compile(r"Last update \d+(\.\d)? (s|min) ago")
     )
     expect(page.get_by_test_id("last-update")).to_have_text(re.compile(r"Last update .+ ago"))
+    assert not blocking(audit(page))
     shot("02-offline-reload")
 
 
@@ -71,6 +74,7 @@ def test_a_redeploy_offers_a_reload_that_brings_the_new_build(
 ) -> None:
     server = DemoServer(dist=deploy_copy(tmp_path / "old", "0000000000aa"))
     server.start()
+    page.add_init_script(path=str(AXE))
     try:
         open_markets(page, server)
         assert page.evaluate(SW_READY_JS)
@@ -85,6 +89,7 @@ def test_a_redeploy_offers_a_reload_that_brings_the_new_build(
         expect(prompt).to_contain_text("A new version is available", timeout=30_000)
         expect(page.get_by_role("status").filter(has=prompt)).to_have_count(1)
         expect(page.locator(ROWS).first).to_be_visible()  # not blocking: the page goes on
+        assert not blocking(audit(page))
         shot("01-update-prompt")
 
         page.get_by_test_id("update-reload").click()
