@@ -1,6 +1,7 @@
 """An automated accessibility audit (axe-core, from web/node_modules) of every page in both
-themes: no serious or critical violation. The keyboard path through the markets table is pinned
-by test_dashboard.py (test_row_click_and_keyboard_open_pairs)."""
+themes, on a desktop and a phone width: no serious or critical violation. The keyboard path
+through the markets table is pinned by test_dashboard.py (test_row_click_and_keyboard_open_pairs).
+"""
 
 from __future__ import annotations
 
@@ -63,13 +64,16 @@ def set_up_content(page: Page, demo: DemoServer) -> None:
 
 
 @pytest.mark.timeout(300)
+@pytest.mark.parametrize("width", [1280, 390], ids=["desktop", "phone"])
 @pytest.mark.parametrize("scheme", ["dark", "light"])
 def test_every_page_has_no_serious_accessibility_violation(
-    page: Page, demo: DemoServer, shot: Shot, scheme: str
+    page: Page, demo: DemoServer, shot: Shot, scheme: str, width: int
 ) -> None:
     # An init script runs outside the page's CSP (no inline script is allowed in it).
     page.add_init_script(path=str(AXE))
     page.emulate_media(color_scheme="dark" if scheme == "dark" else "light")
+    if width < 1280:
+        page.set_viewport_size({"width": width, "height": 844})
     set_up_content(page, demo)
     found: dict[str, list[str]] = {}
     for path, ready in PAGES:
