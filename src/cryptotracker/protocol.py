@@ -248,6 +248,11 @@ class PriceList(WireModel):
     timestamp: Millis
     source: Source | None = None
     live: bool = False
+    build: str | None = Field(
+        default=None,
+        description="The served web app's build id (its index.html `build-id` meta tag); a page "
+        "built otherwise offers a reload. Null when no web app is served.",
+    )
 
 
 class CandleList(WireModel):

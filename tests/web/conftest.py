@@ -8,6 +8,7 @@ import re
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Literal
 
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
@@ -42,8 +43,9 @@ def require_built_app() -> None:
 class DemoServer:
     """`cryptotracker demo --port P` that can be stopped and started again on the same port."""
 
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(self, port: int | None = None, dist: Path = DIST) -> None:
         self.port = port or free_port()
+        self.dist = dist  # the web build it serves; a test may swap it between runs (a deploy)
         self.url = f"http://127.0.0.1:{self.port}"
         self._ctx: contextlib.AbstractContextManager[Proc] | None = None
         self.proc: Proc | None = None
@@ -56,7 +58,7 @@ class DemoServer:
             name="demo",
             timeout=SERVER_START_S,
             env={
-                "CRYPTOTRACKER_WEB_DIST": str(DIST),
+                "CRYPTOTRACKER_WEB_DIST": str(self.dist),
                 "CRYPTOTRACKER_LOG_LEVEL": "warning",
             },
         )
@@ -127,11 +129,26 @@ def page_locale() -> str:
 
 
 @pytest.fixture
-def page(browser: Browser, page_locale: str, request: pytest.FixtureRequest) -> Iterator[Page]:
+def service_workers() -> Literal["allow", "block"]:
+    """The app's service worker runs; a module whose requests `page.route` must see (the worker
+    would answer them from its cache) overrides this fixture with "block"."""
+    return "allow"
+
+
+@pytest.fixture
+def page(
+    browser: Browser,
+    page_locale: str,
+    service_workers: Literal["allow", "block"],
+    request: pytest.FixtureRequest,
+) -> Iterator[Page]:
     """A fresh browser context (empty localStorage) per test, dark theme, en-US numbers unless
     the test asks for another `page_locale`."""
     context = browser.new_context(
-        viewport={"width": 1280, "height": 860}, locale=page_locale, color_scheme="dark"
+        viewport={"width": 1280, "height": 860},
+        locale=page_locale,
+        color_scheme="dark",
+        service_workers=service_workers,
     )
     context.set_default_timeout(15_000)
     page = context.new_page()

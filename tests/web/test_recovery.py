@@ -4,6 +4,7 @@ once a new build is deployed."""
 from __future__ import annotations
 
 import re
+from typing import Literal
 
 import pytest
 from playwright.sync_api import Page, Route, expect
@@ -14,6 +15,13 @@ from tests.web.test_dashboard import Shot, open_markets
 pytestmark = pytest.mark.browser
 
 ROWS = "[data-testid=market-row]"
+
+
+@pytest.fixture
+def service_workers() -> Literal["allow", "block"]:
+    # These tests make chunks fail and swap index.html: the service worker would serve both
+    # from its cache (what it is for), so they run as a first visit without one.
+    return "block"
 
 
 def test_symbol_page_loads_on_retry_after_server_restart(

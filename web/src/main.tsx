@@ -1,6 +1,7 @@
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { App } from "./app/App";
+import { lastSaved } from "./hooks/useLastPrices";
 import { marketClient } from "./lib/market";
 import { startTelemetry } from "./lib/telemetry";
 import "./index.css";
@@ -21,5 +22,6 @@ Object.defineProperty(window, "cryptotracker", {
     subscribed: () => marketClient().confirmed,
     wanted: () => [...marketClient().wanted().symbols].sort(),
     stats: () => ({ ...marketClient().stats }),
+    lastSaved,
   },
 });

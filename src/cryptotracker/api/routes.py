@@ -78,6 +78,7 @@ async def prices(request: Request) -> dict[str, Any]:
         "timestamp": now_ms(),
         "source": source,
         "live": live,
+        "build": getattr(request.app.state, "web_build", None),
     }
 
 

@@ -6,8 +6,10 @@ import { OutageBanner } from "../components/OutageBanner";
 import { RouteBoundary } from "../components/RouteBoundary";
 import { SourceBanner } from "../components/SourceBanner";
 import { Toasts } from "../components/Toasts";
+import { UpdatePrompt } from "../components/UpdatePrompt";
 import { useAlertsEngine } from "../hooks/useAlertsEngine";
 import { useClockDriver } from "../hooks/useClock";
+import { useLastPrices } from "../hooks/useLastPrices";
 import { useMarketConnection } from "../hooks/useMarketConnection";
 import { useThemeDriver } from "../hooks/useTheme";
 import { retryableLazy } from "../lib/chunks";
@@ -33,6 +35,7 @@ function useInteractiveMark(): void {
 
 export function App() {
   useMarketConnection();
+  useLastPrices();
   useClockDriver(250);
   useThemeDriver();
   useAlertsEngine();
@@ -64,6 +67,7 @@ export function App() {
         </RouteBoundary>
       </main>
       <Toasts />
+      <UpdatePrompt />
     </div>
   );
 }

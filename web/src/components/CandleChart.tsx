@@ -3,15 +3,17 @@ import {
   ColorType,
   createChart,
   HistogramSeries,
+  type BarData,
   type CandlestickData,
   type HistogramData,
   type IChartApi,
   type ISeriesApi,
+  type MouseEventParams,
   type UTCTimestamp,
 } from "lightweight-charts";
 import { useEffect, useRef, useState } from "react";
 import { api } from "../lib/api";
-import { priceDigits } from "../lib/format";
+import { axisPriceFormatter, formatOhlc, priceDigits } from "../lib/format";
 import { marketClient, onCandle } from "../lib/market";
 import type { CandleData, CandleInterval } from "../protocol";
 
@@ -57,6 +59,9 @@ export function CandleChart({ symbol, interval, dark }: Props) {
   const chart = useRef<IChartApi | null>(null);
   const candles = useRef<ISeriesApi<"Candlestick"> | null>(null);
   const volume = useRef<ISeriesApi<"Histogram"> | null>(null);
+  const readout = useRef<HTMLDivElement>(null);
+  // The axis's formatter, also used by the hover readout: one precision per chart.
+  const priceFormat = useRef(axisPriceFormatter(2));
   // The outcome of the last history request, tagged with what it was for: a new symbol or
   // interval reads as "loading" until its own answer arrives.
   const key = `${symbol}|${interval}`;
@@ -80,6 +85,7 @@ export function CandleChart({ symbol, interval, dark }: Props) {
       rightPriceScale: { borderVisible: false },
       timeScale: { borderVisible: false, timeVisible: true, secondsVisible: false },
       crosshair: { mode: 0 },
+      localization: { priceFormatter: (p: number) => priceFormat.current(p) },
     });
     candles.current = c.addSeries(CandlestickSeries, {
       upColor: "#0ecb81",
@@ -98,8 +104,19 @@ export function CandleChart({ symbol, interval, dark }: Props) {
     });
     volume.current.priceScale().applyOptions({ scaleMargins: { top: 0.8, bottom: 0 } });
     candles.current.priceScale().applyOptions({ scaleMargins: { top: 0.08, bottom: 0.25 } });
+    // The readout is written straight to the DOM: a mouse move must not re-render React.
+    const onMove = (param: MouseEventParams) => {
+      const series = candles.current;
+      // The candlestick series' entry is one of its own bars (or absent off the data).
+      const bar = series ? (param.seriesData.get(series) as BarData | undefined) : undefined;
+      if (!readout.current) return;
+      readout.current.textContent =
+        bar && "close" in bar ? formatOhlc(bar, priceFormat.current) : "";
+    };
+    c.subscribeCrosshairMove(onMove);
     chart.current = c;
     return () => {
+      c.unsubscribeCrosshairMove(onMove);
       c.remove();
       chart.current = null;
       candles.current = null;
@@ -159,6 +176,7 @@ export function CandleChart({ symbol, interval, dark }: Props) {
         if (last) {
           const p = Number(last.close);
           const precision = priceDigits(p).max; // the axis reads like the tables
+          priceFormat.current = axisPriceFormatter(precision);
           candles.current?.applyOptions({
             priceFormat: { type: "price", precision, minMove: 10 ** -precision },
           });
@@ -198,6 +216,11 @@ export function CandleChart({ symbol, interval, dark }: Props) {
   return (
     <div className="relative h-full min-h-[320px] w-full">
       <div ref={box} data-testid="candle-chart" data-status={status} className="absolute inset-0" />
+      <div
+        ref={readout}
+        data-testid="ohlc-readout"
+        className="tabular pointer-events-none absolute left-2 top-1 z-10 text-xs text-muted"
+      />
       {status !== "ready" && (
         <div className="pointer-events-none absolute inset-0 grid place-items-center text-sm text-muted">
           {status === "loading"

@@ -22,7 +22,8 @@ export function Header() {
               strokeLinejoin="round"
             />
           </svg>
-          <span className="hidden text-base sm:inline">
+          {/* On a phone only the icon shows; the wordmark still names the link. */}
+          <span className="sr-only text-base sm:not-sr-only">
             Crypto<span className="text-brand">Tracker</span>
           </span>
         </Link>

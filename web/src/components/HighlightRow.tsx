@@ -24,7 +24,8 @@ export function HighlightRow({
       data-testid="highlight-row"
       data-symbol={entry.symbol}
       data-stale={stale ? "true" : "false"}
-      className={`flex items-center gap-2 text-sm ${stale ? "opacity-60" : ""}`}
+      // Marked by the badge and a muted price, not faded: faded text falls below AA contrast.
+      className="flex items-center gap-2 text-sm"
     >
       <Link
         href={`/markets/${entry.symbol}`}
@@ -40,7 +41,7 @@ export function HighlightRow({
           stale
         </span>
       )}
-      <span className="tabular">{formatPrice(entry.price)}</span>
+      <span className={`tabular ${stale ? "text-muted" : ""}`}>{formatPrice(entry.price)}</span>
       {show === "change" ? (
         <span
           className={`tabular w-16 text-right ${Number(entry.priceChangePercent) >= 0 ? "text-up" : "text-down"}`}

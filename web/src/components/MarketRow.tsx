@@ -75,7 +75,7 @@ export const MarketRow = memo(function MarketRow(props: Props) {
       style={{ height: ROW_HEIGHT, transform: `translateY(${top}px)` }}
       className={`${GRID} absolute left-0 top-0 w-full cursor-pointer border-b border-line/60 text-sm transition-colors hover:bg-panel-2 focus-visible:outline focus-visible:outline-2 focus-visible:-outline-offset-2 focus-visible:outline-brand ${
         selected ? "bg-panel-2 outline outline-1 -outline-offset-1 outline-brand/60" : ""
-      } ${stale ? "opacity-60" : ""}`}
+      }`}
     >
       <div role="cell">
         <StarButton symbol={info.symbol} starred={starred} onToggle={onStar} />
@@ -107,8 +107,9 @@ export const MarketRow = memo(function MarketRow(props: Props) {
       <div
         role="cell"
         data-testid="price"
+        // Stale: the badge and a muted price, not a faded row (faded text falls below AA).
         className={`tabular truncate text-right font-medium ${
-          tick > 0 ? "text-up" : tick < 0 ? "text-down" : ""
+          stale ? "text-muted" : tick > 0 ? "text-up" : tick < 0 ? "text-down" : ""
         }`}
       >
         {entry ? (

@@ -14,7 +14,7 @@ const LABEL: Record<Source, { text: string; title: string; cls: string }> = {
   simulator: {
     text: "SIM",
     title: "Simulated prices (market simulator), not real market data",
-    cls: "text-sky-500 border-sky-500/40",
+    cls: "text-sky-700 border-sky-700/40 dark:text-sky-400 dark:border-sky-400/40",
   },
 };
 

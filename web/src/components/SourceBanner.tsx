@@ -1,8 +1,20 @@
+import { useClockStore } from "../store/clockStore";
 import { useCryptoStore } from "../store/cryptoStore";
 
-/** Says so whenever prices are not from a live exchange (fallback source or simulator). */
+/** Seconds until the server's next attempt at the exchange feed, on the server's clock; null when
+ * none is planned. Counted from the deadline, so it runs down instead of freezing. */
+export function secondsUntil(retryAt: number | null | undefined, now: number, offsetMs: number) {
+  if (retryAt == null) return null;
+  return Math.max(0, Math.ceil((retryAt - (now + offsetMs)) / 1000));
+}
+
+/** Says so whenever prices are not from a live exchange (fallback source or simulator). Polite
+ * (role=status): it is context, not an emergency, and is not read out again on every page. */
 export function SourceBanner() {
   const feed = useCryptoStore((s) => s.feed);
+  const retryIn = useClockStore((s) =>
+    secondsUntil(feed?.retryAt, s.now, useCryptoStore.getState().clockOffsetMs),
+  );
   if (!feed) return null;
   const notLive = feed.live === false || (feed.source != null && feed.source !== "binance");
   const degraded = feed.status !== "connected";
@@ -24,7 +36,6 @@ export function SourceBanner() {
     <div
       data-testid="source-banner"
       data-source={feed.source ?? ""}
-      role="alert"
       className="border-b border-warn-fg/30 bg-warn-bg text-warn-fg"
     >
       <div className="mx-auto flex max-w-7xl items-start gap-2 px-2 py-1.5 text-xs sm:px-4 sm:text-sm">
@@ -43,7 +54,15 @@ export function SourceBanner() {
             strokeLinecap="round"
           />
         </svg>
-        <span>{text}</span>
+        <span>
+          <span role="status">{text}</span>
+          {retryIn !== null && (
+            // Outside the live region: a countdown read out every second would drown the page.
+            <span data-testid="feed-retry" className="tabular">
+              {retryIn > 0 ? ` Next attempt in ${retryIn} s.` : " Trying now…"}
+            </span>
+          )}
+        </span>
       </div>
     </div>
   );

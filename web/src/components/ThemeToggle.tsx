@@ -3,6 +3,11 @@ import { useThemeStore, type ThemeChoice } from "../store/themeStore";
 const NEXT: Record<ThemeChoice, ThemeChoice> = { system: "dark", dark: "light", light: "system" };
 const LABEL: Record<ThemeChoice, string> = { system: "Auto", dark: "Dark", light: "Light" };
 
+/** What the button is and what a press does, for screen readers and the tooltip. */
+export function themeButtonName(theme: ThemeChoice): string {
+  return `Theme: ${LABEL[theme].toLowerCase()} (switch to ${LABEL[NEXT[theme]].toLowerCase()})`;
+}
+
 export function ThemeToggle() {
   const theme = useThemeStore((s) => s.theme);
   const setTheme = useThemeStore((s) => s.setTheme);
@@ -11,7 +16,8 @@ export function ThemeToggle() {
       type="button"
       data-testid="theme-toggle"
       onClick={() => setTheme(NEXT[theme])}
-      title={`Theme: ${LABEL[theme]} (click to switch)`}
+      aria-label={themeButtonName(theme)}
+      title={themeButtonName(theme)}
       className="inline-flex h-8 items-center gap-1.5 rounded-md border border-line px-2 text-xs text-muted hover:text-fg"
     >
       <svg viewBox="0 0 24 24" className="h-4 w-4" aria-hidden="true">
@@ -29,7 +35,9 @@ export function ThemeToggle() {
           </g>
         )}
       </svg>
-      <span className="hidden sm:inline">{LABEL[theme]}</span>
+      <span className="hidden sm:inline" aria-hidden="true">
+        {LABEL[theme]}
+      </span>
     </button>
   );
 }

@@ -43,13 +43,17 @@ export function useMarketConnection(refreshMs = PRICE_REFRESH_MS): void {
       }
     });
     // Only while connected and seen: a hidden tab or a dead server gets no polling.
-    const refresh = setInterval(() => {
+    const refreshPrices = () => {
       if (document.visibilityState !== "visible") return;
       if (useCryptoStore.getState().link.state !== "connected") return;
       loadPrices(abort.signal).catch(() => undefined);
-    }, refreshMs);
+    };
+    const refresh = setInterval(refreshPrices, refreshMs);
+    // Back to a tab left open: today's prices (and the served build) at once, not in 30 s.
+    document.addEventListener("visibilitychange", refreshPrices);
     return () => {
       clearInterval(refresh);
+      document.removeEventListener("visibilitychange", refreshPrices);
       if (retry) clearTimeout(retry);
       unsubscribe();
       abort.abort();

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import {
+  axisPriceFormatter,
   formatAge,
+  formatOhlc,
   formatAmount,
   formatCompact,
   formatMoney,
@@ -63,5 +65,23 @@ describe("other formatters", () => {
     expect(signOf("-0.000")).toBe(0);
     expect(signOf("0")).toBe(0);
     expect(signOf("12")).toBe(1);
+  });
+});
+
+describe("axisPriceFormatter", () => {
+  it("groups thousands with one precision for the whole axis, in the user's locale", () => {
+    expect(axisPriceFormatter(2, "en-US")(93409.5)).toBe("93,409.50");
+    expect(axisPriceFormatter(2, "de-DE")(93409.5)).toBe("93.409,50");
+    expect(axisPriceFormatter(8, "en-US")(0.00001225)).toBe("0.00001225");
+    expect(axisPriceFormatter(2, "en-US")(Number.NaN)).toBe("—");
+  });
+});
+
+describe("formatOhlc", () => {
+  it("reads out a candle with the axis's formatting", () => {
+    const fmt = axisPriceFormatter(2, "en-US");
+    expect(formatOhlc({ open: 93000, high: 93500.5, low: 92950, close: 93409.52 }, fmt)).toBe(
+      "O 93,000.00 H 93,500.50 L 92,950.00 C 93,409.52",
+    );
   });
 });

@@ -37,6 +37,21 @@ export function formatPrice(v: string | number, locale?: string): string {
   return nf(locale, { minimumFractionDigits: min, maximumFractionDigits: max }).format(n);
 }
 
+/** A chart axis's labels: one precision for the whole axis (the chart's), grouped as the
+ * tables are, so 93409.5 reads "93,409.50" (or "93.409,50" in de-DE). */
+export function axisPriceFormatter(precision: number, locale?: string): (n: number) => string {
+  const f = nf(locale, { minimumFractionDigits: precision, maximumFractionDigits: precision });
+  return (n) => (Number.isFinite(n) ? f.format(n) : "—");
+}
+
+/** The chart's hover readout of one candle. */
+export function formatOhlc(
+  bar: { open: number; high: number; low: number; close: number },
+  fmt: (n: number) => string,
+): string {
+  return `O ${fmt(bar.open)} H ${fmt(bar.high)} L ${fmt(bar.low)} C ${fmt(bar.close)}`;
+}
+
 /** "+2.35%" / "−1.20%" / "0.00%". */
 export function formatPercent(v: string | number, locale?: string): string {
   const n = toNum(v);

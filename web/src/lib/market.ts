@@ -6,6 +6,7 @@ import { MarketClient } from "./socket";
 import { api } from "./api";
 import { isPriceUpdate, isSymbol, type CandleData } from "../protocol";
 import { useCryptoStore } from "../store/cryptoStore";
+import { useVersionStore } from "../store/versionStore";
 
 type CandleListener = (candle: CandleData) => void;
 const candleListeners = new Set<CandleListener>();
@@ -62,6 +63,7 @@ export async function loadPrices(signal?: AbortSignal): Promise<void> {
   const store = useCryptoStore.getState();
   const good = Array.isArray(prices.prices) ? prices.prices.filter(isPriceUpdate) : [];
   store.applyUpdates(good, prices.timestamp);
+  useVersionStore.getState().setServed(prices.build);
   if (prices.source && !store.feed) {
     store.setFeed({
       status: "connected",

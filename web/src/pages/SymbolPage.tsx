@@ -1,4 +1,4 @@
-import { useEffect, useState } from "react";
+import { useEffect } from "react";
 import { Link } from "wouter";
 import { CandleChart } from "../components/CandleChart";
 import { FlashValue } from "../components/FlashValue";
@@ -8,7 +8,8 @@ import { useLiveSymbols } from "../hooks/useLiveSymbols";
 import { usePrice } from "../hooks/usePrice";
 import { useStale } from "../hooks/useStale";
 import { formatCompact, formatPercent, formatPrice, signOf } from "../lib/format";
-import { CANDLE_INTERVALS, type CandleInterval } from "../protocol";
+import { CANDLE_INTERVALS } from "../protocol";
+import { useChartStore } from "../store/chartStore";
 import { useCryptoStore } from "../store/cryptoStore";
 import { useWatchlistStore } from "../store/watchlistStore";
 import { Stat } from "../components/Stat";
@@ -23,7 +24,8 @@ export default function SymbolPage({ symbol: raw }: { symbol: string }) {
   const stale = useStale(entry);
   const starred = useWatchlistStore((s) => s.symbols.includes(symbol));
   const toggle = useWatchlistStore((s) => s.toggle);
-  const [interval, setCandleInterval] = useState<CandleInterval>("1m");
+  const interval = useChartStore((s) => s.interval);
+  const setCandleInterval = useChartStore((s) => s.setInterval);
   const dark = useDarkTheme();
   useLiveSymbols("symbol-page", [symbol]);
 

@@ -290,6 +290,10 @@ export interface PingRequest {
  * via the `definition` "PriceList".
  */
 export interface PriceList {
+  /**
+   * The served web app's build id (its index.html `build-id` meta tag); a page built otherwise offers a reload. Null when no web app is served.
+   */
+  build?: string | null;
   live?: boolean;
   prices: PriceUpdate[];
   source?: Source | null;

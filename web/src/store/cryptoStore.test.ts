@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { priceAge, useCryptoStore } from "./cryptoStore";
-import type { PriceUpdate } from "../protocol";
+import type { PriceUpdate, SymbolInfo } from "../protocol";
 
 const u = (symbol: string, price: string, t: number): PriceUpdate => ({
   symbol,
@@ -48,5 +48,27 @@ describe("cryptoStore", () => {
     const s = useCryptoStore.getState();
     expect(s.clockOffsetMs).toBe(5000);
     expect(priceAge(s.prices.BTCUSDT!, 12_000, s.clockOffsetMs)).toBe(7000);
+  });
+});
+
+describe("restore (last session's prices, offline start)", () => {
+  const info = { symbol: "BTCUSDT", baseAsset: "BTC", quoteAsset: "USDT" } as SymbolInfo;
+  beforeEach(() => useCryptoStore.setState({ symbols: [], symbolsLoaded: false }));
+
+  it("fills an empty store, aged from when they were saved", () => {
+    const { restore } = useCryptoStore.getState();
+    expect(restore([info], [u("BTCUSDT", "93409.52", 1000)], 4000)).toBe(true);
+    const s = useCryptoStore.getState();
+    expect(s.symbols).toEqual([info]);
+    expect(s.prices.BTCUSDT?.price).toBe("93409.52");
+    expect(s.lastMessageAt).toBe(4000);
+  });
+
+  it("never replaces what the server already sent", () => {
+    const { applyUpdates, restore } = useCryptoStore.getState();
+    applyUpdates([u("BTCUSDT", "95000", 9000)], 9000, 9000);
+    expect(restore([info], [u("BTCUSDT", "93409.52", 1000)], 4000)).toBe(false);
+    expect(useCryptoStore.getState().prices.BTCUSDT?.price).toBe("95000");
+    expect(useCryptoStore.getState().lastMessageAt).toBe(9000);
   });
 });

@@ -32,6 +32,9 @@ export interface CryptoState {
   setFeed(feed: ConnectionStatus): void;
   setStats(stats: MessageStats): void;
   setSubscribed(symbols: string[]): void;
+  /** The last session's markets and prices (offline start): only into an empty store, never
+   * over anything the server sent; `lastMessageAt` is when they were saved, so they age. */
+  restore(symbols: SymbolInfo[], prices: readonly PriceUpdate[], savedAt: number): boolean;
 }
 
 export const initialLink: LinkStatus = {
@@ -93,6 +96,16 @@ export const useCryptoStore = create<CryptoState>()((set) => ({
   setFeed: (feed) => set({ feed }),
   setStats: (stats) => set({ stats }),
   setSubscribed: (subscribed) => set({ subscribed }),
+
+  restore: (symbols, saved, savedAt) => {
+    const state = useCryptoStore.getState();
+    if (state.symbols.length > 0 || Object.keys(state.prices).length > 0) return false;
+    if (symbols.length === 0) return false;
+    const prices: Record<string, PriceEntry> = {};
+    for (const p of saved) prices[p.symbol] = { ...p, receivedAt: savedAt, prev: null };
+    set({ symbols, symbolsLoaded: true, prices, lastMessageAt: savedAt });
+    return true;
+  },
 }));
 
 /** After this long without an update a price is shown as stale. */
