@@ -238,19 +238,19 @@ def test_portfolio_and_watchlist_survive_reload(page: Page, demo: DemoServer, sh
 
     page.get_by_role("link", name="Portfolio").click()
     price = float(page.request.get(f"{demo.url}/api/prices/BTCUSDT").json()["price"])
-    page.get_by_test_id("holding-symbol").fill("BTCUSDT")
-    page.get_by_test_id("holding-amount").fill("-1")
-    page.get_by_test_id("holding-avgPrice").fill(f"{price / 2:.2f}")
-    page.get_by_test_id("holding-submit").click()
+    page.get_by_test_id("lot-symbol").fill("BTCUSDT")
+    page.get_by_test_id("lot-amount").fill("-1")
+    page.get_by_test_id("lot-price").fill(f"{price / 2:.2f}")
+    page.get_by_test_id("lot-submit").click()
     expect(page.get_by_text("Amount cannot be negative")).to_be_visible()
-    expect(page.get_by_test_id("holding-row")).to_have_count(0)
+    expect(page.get_by_test_id("position-row")).to_have_count(0)
 
-    page.get_by_test_id("holding-amount").fill("0.5")
-    page.get_by_test_id("holding-submit").click()
-    row = page.locator("[data-testid=holding-row][data-symbol=BTCUSDT]")
+    page.get_by_test_id("lot-amount").fill("0.5")
+    page.get_by_test_id("lot-submit").click()
+    row = page.locator("[data-testid=position-row][data-symbol=BTCUSDT]")
     expect(row).to_be_visible()
     # Bought at half the price: about +100 %.
-    expect(row.get_by_test_id("holding-pnl")).to_have_text(
+    expect(row.get_by_test_id("position-pnl")).to_have_text(
         re.compile(r"^\+[\d,.]+\s*\(\+(9\d|1\d\d)\.\d\d%\)$")
     )
     expect(page.get_by_test_id("portfolio-total")).not_to_have_text("0.00")
@@ -261,23 +261,21 @@ def test_portfolio_and_watchlist_survive_reload(page: Page, demo: DemoServer, sh
     with page.expect_download() as download:
         page.get_by_role("button", name="Export CSV").click()
     exported = Path(download.value.path()).read_text()
-    assert exported.startswith("symbol,amount,avgBuyPrice\nBTCUSDT,0.5,"), exported
+    assert exported.startswith("symbol,side,amount,price,fee,date\nBTCUSDT,buy,0.5,"), exported
     csv: FilePayload = {
         "name": "holdings.csv",
         "mimeType": "text/csv",
         "buffer": b"symbol,amount,avgBuyPrice\nETHUSDT,2,1\nNOPEUSDT,abc,1\n",
     }
     page.get_by_test_id("csv-input").set_input_files(files=[csv])
-    expect(page.get_by_test_id("toast").filter(has_text="Imported 1 holding")).to_contain_text(
-        "line 3"
-    )
-    expect(page.locator("[data-testid=holding-row][data-symbol=ETHUSDT]")).to_be_visible()
+    expect(page.get_by_test_id("toast").filter(has_text="Imported 1 lot")).to_contain_text("line 3")
+    expect(page.locator("[data-testid=position-row][data-symbol=ETHUSDT]")).to_be_visible()
     shot("02-portfolio-after-import")
 
     page.reload()
-    expect(page.locator("[data-testid=holding-row][data-symbol=BTCUSDT]")).to_be_visible()
-    expect(page.locator("[data-testid=holding-row][data-symbol=ETHUSDT]")).to_be_visible()
-    expect(page.get_by_test_id("holding-pnl").first).to_have_text(re.compile(r"^\+"))
+    expect(page.locator("[data-testid=position-row][data-symbol=BTCUSDT]")).to_be_visible()
+    expect(page.locator("[data-testid=position-row][data-symbol=ETHUSDT]")).to_be_visible()
+    expect(page.get_by_test_id("position-pnl").first).to_have_text(re.compile(r"^\+"))
     page.get_by_role("link", name=re.compile("^Watchlist")).click()
     expect(page.locator(f"{ROWS}[data-symbol={starred}]")).to_be_visible(timeout=20_000)
     expect(page.locator(ROWS)).to_have_count(1)
@@ -387,25 +385,31 @@ def test_reconnects_after_server_restart(page: Page, own_demo: DemoServer, shot:
 def test_alert_fires_with_toast(page: Page, demo: DemoServer, shot: Shot) -> None:
     page.goto(demo.url + "/alerts?symbol=BTCUSDT")
     expect(page.get_by_test_id("alert-symbol")).to_have_value("BTCUSDT")
-    # One that cannot fire and one that fires on the next price.
-    page.get_by_test_id("alert-kind").select_option("below")
-    page.get_by_test_id("alert-price").fill("0.00000001")
-    page.get_by_test_id("alert-submit").click()
-    page.get_by_test_id("alert-kind").select_option("above")
-    page.get_by_test_id("alert-price").fill("1")
-    page.get_by_test_id("alert-submit").click()
+    url = f"{demo.url}/api/prices/BTCUSDT"
+    wait_until(lambda: page.request.get(url).ok, timeout=30, what="a BTCUSDT price")
+    level = page.request.get(url).json()["price"]
+    # One that cannot fire, and both crossings of the price now: whichever way the market
+    # moves first crosses one of them (an alert already true when made waits for a crossing).
+    for kind, price in (("below", "0.00000001"), ("above", level), ("below", level)):
+        page.get_by_test_id("alert-kind").select_option(kind)
+        page.get_by_test_id("alert-price").fill(price)
+        page.get_by_test_id("alert-submit").click()
+    expect(page.get_by_test_id("alert-row")).to_have_count(3)
 
     toast = page.get_by_test_id("toast").filter(has_text="Alert: BTCUSDT")
-    expect(toast).to_be_visible(timeout=20_000)
-    expect(toast).to_contain_text("BTCUSDT is above 1.0000")
+    expect(toast.first).to_be_visible(timeout=60_000)
+    expect(toast.first).to_contain_text(re.compile(r"BTCUSDT crossed (above|below)"))
     rows = page.get_by_test_id("alert-row")
-    expect(rows.and_(page.locator("[data-state=triggered]"))).to_have_count(1)
-    expect(rows.and_(page.locator("[data-state=active]"))).to_have_count(1)
+    never = rows.filter(has_text="0.00000001")
+    expect(never).to_have_attribute("data-state", "active")
+    triggered = rows.and_(page.locator("[data-state=triggered]"))
+    expect(triggered.first).to_be_visible()
     shot("01-alert-fired")
 
     page.reload()
-    expect(page.get_by_test_id("alert-row")).to_have_count(2)
-    expect(page.locator("[data-testid=alert-row][data-state=triggered]")).to_have_count(1)
+    expect(page.get_by_test_id("alert-row")).to_have_count(3)
+    expect(page.locator("[data-testid=alert-row][data-state=triggered]").first).to_be_visible()
+    expect(page.get_by_test_id("alert-history-row").first).to_contain_text("BTCUSDT")
 
 
 def test_phone_width_light_theme(page: Page, demo: DemoServer, shot: Shot) -> None:
@@ -435,6 +439,6 @@ def test_phone_width_light_theme(page: Page, demo: DemoServer, shot: Shot) -> No
     page.get_by_test_id("theme-toggle").click()  # system → dark
     expect(page.locator("html")).to_have_class(re.compile(r"\bdark\b"))
     page.get_by_role("link", name="Portfolio").click()
-    expect(page.get_by_test_id("holding-symbol")).to_be_visible()
+    expect(page.get_by_test_id("lot-symbol")).to_be_visible()
     assert page.evaluate(overflow) <= 0, "the portfolio page scrolls sideways on a phone"
     shot("03-portfolio-phone-dark")
