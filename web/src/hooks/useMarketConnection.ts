@@ -1,12 +1,13 @@
 import { useEffect } from "react";
+import { backoffDelay, type BackoffOptions } from "../lib/backoff";
 import { loadMarkets, loadPrices, marketClient } from "../lib/market";
 import { useCryptoStore } from "../store/cryptoStore";
 
 /** How often rows without a live subscription (off screen) get fresh prices over HTTP. */
 export const PRICE_REFRESH_MS = 30_000;
-/** Retry schedule for the market list while the server has none yet (still starting) or fails. */
-const LIST_RETRY_BASE_MS = 1000;
-const LIST_RETRY_MAX_MS = 15_000;
+/** Retry schedule for the market list while the server has none yet (still starting) or fails:
+ * one page asking one server, so no jitter. */
+const LIST_RETRY: BackoffOptions = { baseMs: 1000, maxMs: 15_000, jitter: 0 };
 
 /** Opens the page's connection and loads the market list; closes both on unmount. */
 export function useMarketConnection(refreshMs = PRICE_REFRESH_MS): void {
@@ -27,8 +28,7 @@ export function useMarketConnection(refreshMs = PRICE_REFRESH_MS): void {
         return;
       }
       attempt += 1;
-      const delay = Math.min(LIST_RETRY_BASE_MS * 2 ** (attempt - 1), LIST_RETRY_MAX_MS);
-      retry = setTimeout(() => void load(), delay);
+      retry = setTimeout(() => void load(), backoffDelay(attempt, LIST_RETRY));
     };
 
     void load();
