@@ -8,6 +8,7 @@ import {
   isErrorData,
   isObject,
   isPriceUpdate,
+  SERVER_EVENTS,
   type Ack,
   type CandleData,
   type ConnectionStatus,
@@ -35,21 +36,17 @@ export type ServerMessage =
   /** An event this page does not know. */
   | { kind: "unknown" };
 
-// Every server event, checked against the generated protocol: one missing or extra fails tsc.
-const SERVER_EVENTS: Record<ServerEvent, true> = {
-  batch_update: true,
-  candle_update: true,
-  connection_status: true,
-  error: true,
-  pong: true,
-};
-const KNOWN_EVENTS: ReadonlySet<string> = new Set(Object.keys(SERVER_EVENTS));
+const KNOWN_EVENTS: ReadonlySet<string> = new Set(SERVER_EVENTS);
+
+function isServerEvent(event: string): event is ServerEvent {
+  return KNOWN_EVENTS.has(event);
+}
 
 export function readServerMessage(event: string, payload: unknown): ServerMessage {
-  if (!isEnvelope(payload) || payload.event !== event) {
-    return { kind: KNOWN_EVENTS.has(event) ? "malformed" : "unknown" };
-  }
+  if (!isServerEvent(event)) return { kind: "unknown" };
+  if (!isEnvelope(payload) || payload.event !== event) return { kind: "malformed" };
   const { data, timestamp } = payload;
+  // One case per generated event: a new one fails tsc here until it is read.
   switch (event) {
     case "batch_update": {
       if (!isBatchUpdate(data)) return { kind: "malformed" };
@@ -72,8 +69,6 @@ export function readServerMessage(event: string, payload: unknown): ServerMessag
       return isErrorData(data) ? { kind: "error", error: data } : { kind: "malformed" };
     case "pong":
       return { kind: "pong" };
-    default:
-      return { kind: "unknown" };
   }
 }
 
