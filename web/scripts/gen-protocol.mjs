@@ -48,8 +48,14 @@ const ts = await compile(schema, "CryptoTrackerProtocol", {
   maxItems: -1,
   $refOptions: {},
 });
+// Types vanish at run time: the page also needs the list of server events, to tell a malformed
+// message of a known event from an event it does not know.
+const serverEvents = `
+/** Every event the server sends, for checks at run time. */
+export const SERVER_EVENTS: readonly ServerEvent[] = ${JSON.stringify(schema.$defs.ServerEvent.enum)};
+`;
 const prettierConfig = (await resolveConfig(outPath)) ?? {};
-const formatted = await format(ts, { ...prettierConfig, filepath: outPath });
+const formatted = await format(ts + serverEvents, { ...prettierConfig, filepath: outPath });
 
 if (process.argv.includes("--check")) {
   const committed = await readFile(outPath, "utf8").catch(() => "");

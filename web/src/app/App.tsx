@@ -1,4 +1,5 @@
 import { Suspense, useEffect } from "react";
+import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { Route, Switch, useLocation } from "wouter";
 import { ConnectionBar } from "../components/ConnectionBar";
 import { Header } from "../components/Header";
@@ -33,7 +34,18 @@ function useInteractiveMark(): void {
   );
 }
 
+// The page's one cache of HTTP reads; each query states its own retry and staleness.
+const queryClient = new QueryClient();
+
 export function App() {
+  return (
+    <QueryClientProvider client={queryClient}>
+      <Shell />
+    </QueryClientProvider>
+  );
+}
+
+function Shell() {
   useMarketConnection();
   useLastPrices();
   useClockDriver(250);

@@ -32,8 +32,9 @@ interface Props {
   onSelect(index: number): void;
 }
 
-/** One market. Subscribes to its own symbol only and re-renders at most every 100 ms. A click
- * anywhere on it (or Enter while it has focus) opens the pair. */
+/** One market. Re-renders only when its own symbol's price changes (at most every 100 ms), when
+ * its stale mark flips, or when the table passes new props. A click anywhere on it (or Enter
+ * while it has focus) opens the pair. */
 export const MarketRow = memo(function MarketRow(props: Props) {
   const { info, index, top, selected, starred, onOpen, onStar, onSelect } = props;
   const entry = usePrice(info.symbol, 100);

@@ -1,4 +1,6 @@
-import { render, waitFor } from "@testing-library/react";
+import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import { render as renderBare, waitFor } from "@testing-library/react";
+import type { ReactNode } from "react";
 import { act } from "react";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { useAlertsStore } from "../store/alertsStore";
@@ -9,6 +11,10 @@ import type { FetchCandles } from "../lib/alertWindows";
 
 const setSymbols = vi.fn();
 vi.mock("../lib/market", () => ({ marketClient: () => ({ setSymbols }) }));
+
+/** The engine keeps its candle windows in the page's query cache: each test gets a fresh one. */
+const render = (ui: ReactNode) =>
+  renderBare(<QueryClientProvider client={new QueryClient()}>{ui}</QueryClientProvider>);
 
 function Engine() {
   useAlertsEngine();

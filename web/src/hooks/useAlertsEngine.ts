@@ -1,4 +1,5 @@
 import { useEffect, useMemo } from "react";
+import { useQueryClient } from "@tanstack/react-query";
 import { observe, step, describeCondition, type Alert } from "../lib/alerts";
 import { CandleWindows, type FetchCandles } from "../lib/alertWindows";
 import { api } from "../lib/api";
@@ -24,6 +25,7 @@ const fetchFromApi: FetchCandles = (symbol, interval, limit, signal) =>
 /** Advances every active alert on each new price of its symbol (kept subscribed), writes what
  * changed, and notifies the firings. Move alerts judge against candles from the server. */
 export function useAlertsEngine(fetchCandles: FetchCandles = fetchFromApi): void {
+  const queryClient = useQueryClient();
   const alerts = useAlertsStore((s) => s.alerts);
   const symbols = useMemo(
     () => alerts.filter((a) => a.state === "active").map((a) => a.symbol),
@@ -42,7 +44,7 @@ export function useAlertsEngine(fetchCandles: FetchCandles = fetchFromApi): void
         const entry = prices[alert.symbol];
         if (!entry || entry === before[alert.symbol]) continue;
         const c = alert.condition;
-        const candles = c.kind === "move" ? windows.get(alert.symbol, c.minutes, now) : undefined;
+        const candles = c.kind === "move" ? windows.get(alert.symbol, c.minutes) : undefined;
         const seen = observe(alert, entry.price, now, candles);
         if (!seen) continue;
         const next = step(alert, seen, now, entry.price);
@@ -63,7 +65,7 @@ export function useAlertsEngine(fetchCandles: FetchCandles = fetchFromApi): void
       if (changed.length) useAlertsStore.getState().apply(changed, fired);
     };
     // A window that has just loaded is judged at once against the price already known.
-    const windows = new CandleWindows(fetchCandles, () =>
+    const windows = new CandleWindows(queryClient, fetchCandles, () =>
       check(useCryptoStore.getState().prices, {}),
     );
     const unsubscribe = useCryptoStore.subscribe((s, prev) => {
@@ -73,5 +75,5 @@ export function useAlertsEngine(fetchCandles: FetchCandles = fetchFromApi): void
       unsubscribe();
       windows.close();
     };
-  }, [fetchCandles]);
+  }, [fetchCandles, queryClient]);
 }

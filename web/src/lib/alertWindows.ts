@@ -1,6 +1,8 @@
 /** Server-side price history for "% move within a window" alerts: the candles that cover each
  * window, fetched from the candles API and refreshed while alerts need them. */
+import type { QueryClient } from "@tanstack/react-query";
 import type { CandleData, CandleInterval, CandleList } from "../protocol";
+import { backoffDelay, type BackoffOptions } from "./backoff";
 
 export type FetchCandles = (
   symbol: string,
@@ -29,53 +31,54 @@ export function candleQuery(minutes: number): { interval: CandleInterval; limit:
   return { interval: "1h", limit: MAX_LIMIT };
 }
 
-interface Entry {
-  candles: CandleData[] | undefined;
-  fetchedAt: number;
-  inFlight: boolean;
-}
+const WINDOW_KEY = "alert-window";
+/** After a failed fetch the window asks again on this schedule, up to half a refresh apart. */
+const RETRY: BackoffOptions = { baseMs: 1000, maxMs: REFRESH_MS / 2, jitter: 0.2 };
 
+/** The candle windows of the page's move alerts, kept in the page's query cache: a window is
+ * fetched when first asked for, again once older than REFRESH_MS, and once at a time. */
 export class CandleWindows {
-  private readonly entries = new Map<string, Entry>();
-  private readonly abort = new AbortController();
+  private readonly unsubscribe: () => void;
+  private closed = false;
 
   constructor(
+    private readonly queries: QueryClient,
     private readonly fetchCandles: FetchCandles,
-    private readonly onLoaded: () => void = () => {},
-  ) {}
+    onLoaded: () => void = () => {},
+  ) {
+    this.unsubscribe = queries.getQueryCache().subscribe((event) => {
+      if (
+        event.type === "updated" &&
+        event.action.type === "success" &&
+        event.query.queryKey[0] === WINDOW_KEY
+      ) {
+        onLoaded();
+      }
+    });
+  }
 
   /** The candles for this window if loaded (a fetch starts when missing or older than
    * REFRESH_MS); undefined until the first answer. */
-  get(symbol: string, minutes: number, now: number): CandleData[] | undefined {
+  get(symbol: string, minutes: number): CandleData[] | undefined {
     const { interval, limit } = candleQuery(minutes);
-    const key = `${symbol}|${interval}|${limit}`;
-    let entry = this.entries.get(key);
-    if (!entry) {
-      entry = { candles: undefined, fetchedAt: -Infinity, inFlight: false };
-      this.entries.set(key, entry);
+    const queryKey = [WINDOW_KEY, symbol, interval, limit] as const;
+    if (!this.closed) {
+      // Answers at once from the cache while fresh; a fetch already under way is not repeated.
+      void this.queries.prefetchQuery({
+        queryKey,
+        queryFn: ({ signal }) => this.fetchCandles(symbol, interval, limit, signal),
+        staleTime: REFRESH_MS,
+        // Until then the alert waits rather than guessing.
+        retry: true,
+        retryDelay: (failures) => backoffDelay(failures + 1, RETRY),
+      });
     }
-    if (!entry.inFlight && now - entry.fetchedAt >= REFRESH_MS && !this.abort.signal.aborted) {
-      const e = entry;
-      e.inFlight = true;
-      this.fetchCandles(symbol, interval, limit, this.abort.signal).then(
-        (list) => {
-          e.candles = list.candles;
-          e.fetchedAt = Date.now();
-          e.inFlight = false;
-          this.onLoaded();
-        },
-        () => {
-          // Tried again on a later tick; until then the alert waits rather than guessing.
-          e.fetchedAt = Date.now() - REFRESH_MS / 2;
-          e.inFlight = false;
-        },
-      );
-    }
-    return entry.candles;
+    return this.queries.getQueryData<CandleList>(queryKey)?.candles;
   }
 
   close(): void {
-    this.abort.abort();
-    this.entries.clear();
+    this.closed = true;
+    this.unsubscribe();
+    void this.queries.cancelQueries({ queryKey: [WINDOW_KEY] });
   }
 }

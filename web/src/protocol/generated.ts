@@ -370,3 +370,12 @@ export interface TelemetryBatch {
     [k: string]: number;
   };
 }
+
+/** Every event the server sends, for checks at run time. */
+export const SERVER_EVENTS: readonly ServerEvent[] = [
+  "batch_update",
+  "connection_status",
+  "candle_update",
+  "error",
+  "pong",
+];

@@ -19,6 +19,7 @@ export type {
   SymbolList,
   TelemetryBatch,
 } from "./generated";
+export { SERVER_EVENTS } from "./generated";
 
 import type {
   BatchUpdate,
