@@ -8,7 +8,11 @@ Life cycle (`run()`, until cancelled; every task owned by its TaskGroup):
    carries ``!miniTicker@arr``, so one connection suffices unless demand is huge) to
    ``{ws_url}/stream?streams=...``. `set_demand` diffs demand against what each connection has
    and sends SUBSCRIBE/UNSUBSCRIBE, many streams per request, paced below Binance's 5
-   incoming messages/s (websockets answers the server's pings; those pongs count too).
+   incoming messages/s (websockets answers the server's pings; those pongs count too). A
+   stream counts as carried once Binance answered its request (matched by id); a rejected or
+   unanswered request is sent again up to ``ws_request_attempts`` times, and every
+   ``ws_list_subscriptions_s`` LIST_SUBSCRIPTIONS says what the connection really carries, so
+   any difference from the plan is sent again (`binance_requests.py` keeps the books).
 3. A session ends cleanly on ``serverShutdown`` or at ``connection_max_age_s`` (Binance cuts at
    24 h) and reconnects at once; it fails on a drop, a refused or rejected handshake (429, 451,
    ...), a REST failure while bootstrapping, or silence (no valid frame on the miniTicker
@@ -50,8 +54,10 @@ from cryptotracker.market.binance_frames import (
     combined_url,
     demand_streams,
     parse_frame,
-    subscribe_requests,
+    request,
+    request_batches,
 )
+from cryptotracker.market.binance_requests import LIST, Pending, RequestLedger
 from cryptotracker.market.binance_rest import BinanceRest, RestError
 from cryptotracker.market.breaker import CircuitBreaker, CircuitState
 from cryptotracker.market.feed import FeedSink, FeedState, FeedStateListener
@@ -101,6 +107,11 @@ class _Shard:
     index: int
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     subscribed: set[str] = field(default_factory=set)
+    # This session's requests awaiting their replies (replaced on every connect).
+    ledger: RequestLedger | None = None
+    retries: list[Pending] = field(default_factory=list)
+    # Streams whose requests failed every attempt: left alone until LIST_SUBSCRIPTIONS answers.
+    given_up: set[str] = field(default_factory=set)
     live: bool = False
     attempt: int = 0
     last_valid: float = 0.0
@@ -372,7 +383,11 @@ class BinanceProvider:
             ) from exc
         except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as exc:
             raise FeedFailureError(f"connect failed: {type(exc).__name__}: {exc}") from exc
-        shard.subscribed = set(in_url)
+        shard.subscribed = set(in_url)  # the handshake is their confirmation
+        s = self.settings
+        shard.ledger = RequestLedger(s.ws_reply_timeout_s, s.ws_request_attempts, self._clock)
+        shard.retries = []
+        shard.given_up = set()
         return ws
 
     async def _session(self, shard: _Shard) -> str:
@@ -433,10 +448,8 @@ class BinanceProvider:
         elif isinstance(event, ServerShutdown):
             self._log.warning("server_shutdown", shard=shard.index)
             return True
-        elif isinstance(event, MethodError):
-            self._log.warning("request_failed", shard=shard.index, reply=str(event))
-        elif isinstance(event, MethodReply):
-            self._log.debug("request_ok", shard=shard.index, reply=str(event)[:200])
+        elif isinstance(event, MethodReply | MethodError):
+            self._on_reply(shard, event)
         if not shard.live:
             self._on_live(shard)
         return False
@@ -490,36 +503,111 @@ class BinanceProvider:
             await asyncio.sleep(max(wake - now, 0.005))
         await ws.close()
 
+    def _on_reply(self, shard: _Shard, reply: MethodReply | MethodError) -> None:
+        """Apply an answered request; a rejected one goes to the retries."""
+        sent = shard.ledger.settle(reply.id) if shard.ledger is not None else None
+        if sent is None:
+            self._log.warning("reply_unmatched", shard=shard.index, reply=str(reply)[:200])
+            return
+        if isinstance(reply, MethodError):
+            self._request_failed(shard, sent, f"rejected: {reply.code} {reply.message}")
+            return
+        if sent.method == "SUBSCRIBE":
+            shard.subscribed.update(sent.streams)
+        elif sent.method == "UNSUBSCRIBE":
+            shard.subscribed.difference_update(sent.streams)
+        elif isinstance(reply.result, list) and all(type(s) is str for s in reply.result):
+            self._reconciled(shard, set(reply.result))
+        else:
+            self._log.warning("list_subscriptions_invalid", result=str(reply.result)[:200])
+
+    def _reconciled(self, shard: _Shard, carried: set[str]) -> None:
+        """What the connection really carries: the plan's differences are sent again."""
+        wanted = self._planner.shards.get(shard.index, frozenset())
+        missing, extra = wanted - carried, carried - wanted
+        if missing or extra or shard.given_up:
+            self._log.warning(
+                "subscriptions_differ",
+                shard=shard.index,
+                missing=sorted(missing)[:20],
+                extra=sorted(extra)[:20],
+            )
+        shard.subscribed = carried
+        shard.given_up.clear()
+        shard.wake.set()
+
+    def _request_failed(self, shard: _Shard, sent: Pending, why: str) -> None:
+        assert shard.ledger is not None
+        retry = shard.ledger.may_retry(sent)
+        self._log.warning(
+            "request_failed",
+            shard=shard.index,
+            method=sent.method,
+            id=sent.id,
+            attempt=sent.attempt,
+            why=why,
+            retry=retry,
+        )
+        if retry:
+            shard.retries.append(sent)
+        elif sent.method != LIST:
+            shard.given_up.update(sent.streams)
+        shard.wake.set()
+
     async def _sync(self, shard: _Shard, ws: ClientConnection) -> None:
-        """Bring the connection's subscriptions to the plan; requests paced per connection."""
+        """Bring the connection's subscriptions to the plan: requests paced per connection,
+        each answered, retried or given up; LIST_SUBSCRIPTIONS checks now and then."""
+        ledger = shard.ledger
+        assert ledger is not None
         bucket = TokenBucket(self.settings.ws_requests_per_s, 1.0, self._clock())
-        per_request = self.settings.ws_params_per_request
-        while True:
-            await shard.wake.wait()
-            shard.wake.clear()
-            wanted = self._planner.shards.get(shard.index, frozenset())
-            remove = shard.subscribed - wanted
-            add = wanted - shard.subscribed
-            for method, streams in (("UNSUBSCRIBE", remove), ("SUBSCRIBE", add)):
-                for rid, chunk, frame in subscribe_requests(
-                    method, streams, self._ids, per_request
-                ):
-                    await bucket.acquire(self._clock)
-                    try:
-                        await ws.send(frame, text=True)
-                    except ConnectionClosed:
-                        return  # the reader sees it too and reconnects
-                    if method == "SUBSCRIBE":
-                        shard.subscribed.update(chunk)
+        every = self.settings.ws_list_subscriptions_s
+        check_at = self._clock() + every
+
+        async def send(method: str, streams: tuple[str, ...], attempt: int) -> None:
+            await bucket.acquire(self._clock)
+            rid = next(self._ids)
+            params = list(streams) if method != LIST else None
+            ledger.sent(rid, method, streams, attempt)
+            await ws.send(request(method, params, rid), text=True)
+            self._log.info(
+                "request_sent",
+                shard=shard.index,
+                method=method,
+                id=rid,
+                streams=len(streams),
+                attempt=attempt,
+            )
+
+        try:
+            while True:
+                deadline = min(check_at, ledger.next_deadline() or check_at)
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(max(deadline - self._clock(), 0.0)):
+                        await shard.wake.wait()
+                shard.wake.clear()
+                for late in ledger.overdue():
+                    self._request_failed(shard, late, "no reply")
+                if self._clock() >= check_at:
+                    check_at = self._clock() + every
+                    await send(LIST, (), 1)
+                wanted = self._planner.shards.get(shard.index, frozenset())
+                retries, shard.retries = shard.retries, []
+                for failed in retries:
+                    if failed.method == "SUBSCRIBE":
+                        again = [s for s in failed.streams if s in wanted - shard.subscribed]
                     else:
-                        shard.subscribed.difference_update(chunk)
-                    self._log.info(
-                        "subscription_sent",
-                        shard=shard.index,
-                        method=method,
-                        id=rid,
-                        streams=len(chunk),
-                    )
+                        again = [s for s in failed.streams if s in shard.subscribed - wanted]
+                    if again:
+                        await send(failed.method, tuple(again), failed.attempt + 1)
+                held = shard.given_up
+                remove = shard.subscribed - wanted - ledger.in_flight("UNSUBSCRIBE") - held
+                add = wanted - shard.subscribed - ledger.in_flight("SUBSCRIBE") - held
+                per_request = self.settings.ws_params_per_request
+                for method, streams in (("UNSUBSCRIBE", remove), ("SUBSCRIBE", add)):
+                    for batch in request_batches(streams, per_request):
+                        await send(method, batch, 1)
+        except ConnectionClosed:
+            return  # the reader sees it too and reconnects
 
     # ---- state --------------------------------------------------------------------------------
 

@@ -9,8 +9,9 @@ Streams (``/stream?streams=a/b`` combined and wrapped, ``/ws/<stream>`` raw): ``
 (every second, only the symbols that traded), ``<symbol>@miniTicker``, ``<symbol>@aggTrade``
 (each trade as it happens; ``E`` is the real send time) and ``<symbol>@kline_<interval>``
 (every two seconds, and once more closed when the candle ends). Live SUBSCRIBE, UNSUBSCRIBE and
-LIST_SUBSCRIPTIONS; pings every 20 s; Binance's limits: 1024 streams and 5 incoming messages/s
-per connection, 300 connection attempts per 5 minutes, 6000 REST weight per minute.
+LIST_SUBSCRIPTIONS (faults: reject or ignore the next requests of a method, forget a stream
+without telling the client); pings every 20 s; Binance's limits: 1024 streams and 5 incoming
+messages/s per connection, 300 connection attempts per 5 minutes, 6000 REST weight per minute.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from cryptotracker.simulator.faults import (
     Faults,
     SlidingLimit,
     http_fault_from_query,
+    request_fault_from_query,
 )
 from cryptotracker.simulator.market import SimMarket
 from cryptotracker.simulator.rest import Reply, RestApi, fault_reply
@@ -212,6 +214,13 @@ class Simulator:
             for _ in range(count):
                 client.push(next(self._garbage))
 
+    def forget(self, stream: str) -> None:
+        """Stop sending `stream` on every connection without telling the client (a server-side
+        loss only LIST_SUBSCRIPTIONS reveals)."""
+        for client in self._clients.values():
+            if stream in client.streams:
+                self._unsubscribe(client, stream)
+
     def shutdown_notice(self) -> None:
         """Binance's `serverShutdown` event on every connection."""
         data = frames.server_shutdown(now_ms())
@@ -264,6 +273,11 @@ class Simulator:
             self.garbage(int(query.get("count", "1")))
         elif kind == "shutdown":
             self.shutdown_notice()
+        elif kind in ("reject", "ignore"):
+            method, fault = request_fault_from_query(query)
+            self.faults.requests[method] = fault
+        elif kind == "forget":
+            self.forget(query["stream"])
         elif kind == "clear":
             self.faults.clear()
         elif kind.endswith("_status") and kind[:-7] in HTTP_FAULT_TARGETS:
@@ -346,6 +360,11 @@ class Simulator:
         try:
             req = frames.parse_request(message)
             self.requests[req.method] = self.requests.get(req.method, 0) + 1
+            action = self.faults.take_request(req.method)
+            if action == "ignore":
+                return
+            if action == "reject":
+                raise frames.RequestError(2, "Invalid request: simulated rejection", req.id)
             if req.method == "LIST_SUBSCRIPTIONS":
                 client.push(frames.reply(req.id, list(client.streams)))
                 return
