@@ -2,8 +2,9 @@
 
 Life cycle (`run()`, until cancelled; every task owned by its TaskGroup):
 
-1. REST `exchangeInfo` (symbols of `settings.quote_assets`, status TRADING) and `ticker/24hr`
-   (the start-up snapshot, emitted to the sink at once).
+1. REST `exchangeInfo` (symbols of `settings.quote_assets`, status TRADING), `ticker/24hr`
+   (the start-up snapshot, emitted to the sink at once) and `time` (the exchange clock's
+   offset from ours: whether a REST candle is closed is judged on the exchange's time).
 2. One connection per shard of streams (`StreamPlanner`: at most 1024 streams each; shard 0
    carries ``!miniTicker@arr``, so one connection suffices unless demand is huge) to
    ``{ws_url}/stream?streams=...``. `set_demand` diffs demand against what each connection has
@@ -41,6 +42,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 
 from cryptotracker.backoff import Backoff
+from cryptotracker.clock import now_ms
 from cryptotracker.market.binance_frames import (
     MINI_TICKER_ALL,
     AggTrade,
@@ -63,6 +65,7 @@ from cryptotracker.market.breaker import CircuitBreaker, CircuitState
 from cryptotracker.market.feed import FeedSink, FeedState, FeedStateListener
 from cryptotracker.market.normalize import MarketState, kline_to_candle
 from cryptotracker.market.request_weight import RequestWeight
+from cryptotracker.market.server_time import ServerTime
 from cryptotracker.metrics import (
     EXCHANGE_FRAMES,
     EXCHANGE_FRAMES_INVALID,
@@ -158,6 +161,7 @@ class BinanceProvider:
         self._ids = itertools.count(1)
         # Every REST call of this feed, from any task, spends from this one budget.
         self.weight = RequestWeight(settings.binance_weight_per_min)
+        self.server_time = ServerTime()
         self._connects = TokenBucket(CONNECTS_PER_S, CONNECT_BURST, clock())
         self._tasks: asyncio.TaskGroup | None = None
         self._http: httpx.AsyncClient | None = None
@@ -206,9 +210,8 @@ class BinanceProvider:
         if self._rest is not None:
             return await self._rest.klines(symbol, interval, limit)
         async with self._client() as client:
-            return await BinanceRest(client, self.source, self.weight).klines(
-                symbol, interval, limit
-            )
+            rest = BinanceRest(client, self.source, self.weight, self.server_time.now_ms)
+            return await rest.klines(symbol, interval, limit)
 
     async def set_demand(
         self, symbols: frozenset[str], candles: frozenset[tuple[str, str]]
@@ -230,7 +233,7 @@ class BinanceProvider:
         """Fetch metadata, stream, reconnect; until cancelled."""
         async with self._client() as client:
             self._http = client
-            self._rest = BinanceRest(client, self.source, self.weight)
+            self._rest = BinanceRest(client, self.source, self.weight, self.server_time.now_ms)
             try:
                 async with asyncio.TaskGroup() as tasks:
                     self._tasks = tasks
@@ -340,6 +343,7 @@ class BinanceProvider:
             tickers = await self._rest.ticker_24hr()
         except RestError as exc:
             raise FeedFailureError(f"rest: {exc}", exc.retry_after) from exc
+        await self._sync_time()
         self._symbols = symbols
         self._known = frozenset(s.symbol for s in symbols)
         self._market.restrict(self._known)
@@ -352,6 +356,22 @@ class BinanceProvider:
             wanted = frozenset(s for s in demand if s.split("@")[0].upper() in self._known)
             self._demand = wanted
             self._reconcile_shards(set(self._planner.update(wanted)))
+
+    async def _sync_time(self) -> None:
+        """The exchange clock's offset from ours (best effort: the last one stays)."""
+        assert self._rest is not None
+        sent = now_ms()
+        try:
+            server_ms = await self._rest.server_time()
+        except RestError as exc:
+            self._log.warning("server_time_failed", error=str(exc))
+            return
+        self.server_time.observe(sent, server_ms, now_ms())
+        self._log.info(
+            "server_time",
+            offset_ms=self.server_time.offset_ms,
+            round_trip_ms=self.server_time.round_trip_ms,
+        )
 
     # ---- one session --------------------------------------------------------------------------
 

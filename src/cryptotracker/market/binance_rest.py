@@ -1,4 +1,4 @@
-"""Binance's REST market-data endpoints (exchangeInfo, ticker/24hr, klines) over httpx.
+"""Binance's REST market-data endpoints (exchangeInfo, ticker/24hr, klines, time) over httpx.
 
 Every failure, transport or HTTP status, becomes a `RestError` carrying the status and any
 Retry-After, so the provider can back off (429/418) or give up until the breaker probes (451).
@@ -7,7 +7,7 @@ Retry-After, so the provider can back off (429/418) or give up until the breaker
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from email.utils import parsedate_to_datetime
 from typing import Any, Final
 
@@ -110,13 +110,21 @@ def _spend(budget: RequestWeight, path: str, weight: int) -> None:
 
 
 class BinanceRest:
-    """The three REST calls the tracker makes, on a client the caller owns, within `budget`
-    (one per exchange address, shared by every client of it)."""
+    """The REST calls the tracker makes, on a client the caller owns, within `budget` (one per
+    exchange address, shared by every client of it); `exchange_ms` is the exchange's clock,
+    which decides whether a candle is closed."""
 
-    def __init__(self, client: httpx.AsyncClient, source: Source, budget: RequestWeight) -> None:
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        source: Source,
+        budget: RequestWeight,
+        exchange_ms: Callable[[], int] = now_ms,
+    ) -> None:
         self._client = client
         self._source = source
         self._budget = budget
+        self._exchange_ms = exchange_ms
 
     async def _get(self, endpoint: str, params: dict[str, Any]) -> Any:
         path = f"/api/v3/{endpoint}"
@@ -155,10 +163,19 @@ class BinanceRest:
             raise RestError("ticker/24hr: expected a list")
         return [row for row in body if isinstance(row, dict)]
 
+    async def server_time(self) -> int:
+        """`/api/v3/time`: the exchange's clock in epoch milliseconds."""
+        body = await self._get("time", {})
+        server_ms = body.get("serverTime") if isinstance(body, dict) else None
+        if type(server_ms) is not int:
+            raise RestError("time: no integer serverTime")
+        return server_ms
+
     async def klines(self, symbol: str, interval: str, limit: int) -> list[CandleDict]:
         params = {"symbol": symbol, "interval": interval, "limit": limit}
         body = await self._get("klines", params)
         try:
-            return rest_klines_to_candles(body, symbol, interval, self._source, now_ms())
+            now = self._exchange_ms()
+            return rest_klines_to_candles(body, symbol, interval, self._source, now)
         except NormalizeError as exc:
             raise RestError(f"klines: {exc}") from exc

@@ -10,8 +10,9 @@ Streams (``/stream?streams=a/b`` combined and wrapped, ``/ws/<stream>`` raw): ``
 (each trade as it happens; ``E`` is the real send time) and ``<symbol>@kline_<interval>``
 (every two seconds, and once more closed when the candle ends). Live SUBSCRIBE, UNSUBSCRIBE and
 LIST_SUBSCRIPTIONS (faults: reject or ignore the next requests of a method, forget a stream
-without telling the client); pings every 20 s; Binance's limits: 1024 streams and 5 incoming
-messages/s per connection, 300 connection attempts per 5 minutes, 6000 REST weight per minute.
+without telling the client, skew the exchange's clock); pings every 20 s; Binance's limits:
+1024 streams and 5 incoming messages/s per connection, 300 connection attempts per 5 minutes,
+6000 REST weight per minute.
 """
 
 from __future__ import annotations
@@ -80,6 +81,8 @@ class SimConfig:
     connects_per_5min: int = 300
     rest_weight_per_min: int = 6000
     coingecko_calls_per_min: int = 30
+    # The exchange's clock ahead of ours (negative: behind): every time it sends is skewed.
+    clock_skew_ms: int = 0
 
 
 class _Client:
@@ -112,7 +115,8 @@ class Simulator:
         self.host = host
         self.port = port
         self.rate = self.config.rate
-        self.market = SimMarket(self.config.symbols, self.config.seed, now_ms())
+        self.clock_skew_ms = self.config.clock_skew_ms
+        self.market = SimMarket(self.config.symbols, self.config.seed, self.now_ms())
         self.faults = Faults()
         self.rest = RestApi(
             self.market,
@@ -150,6 +154,10 @@ class Simulator:
     @property
     def symbols(self) -> list[str]:
         return self.market.symbols
+
+    def now_ms(self) -> int:
+        """The exchange's clock: ours plus the configured skew."""
+        return now_ms() + self.clock_skew_ms
 
     # ---- life cycle ---------------------------------------------------------------------------
 
@@ -223,7 +231,7 @@ class Simulator:
 
     def shutdown_notice(self) -> None:
         """Binance's `serverShutdown` event on every connection."""
-        data = frames.server_shutdown(now_ms())
+        data = frames.server_shutdown(self.now_ms())
         self._fan_out("!serverShutdown", data, set(self._clients.values()))
 
     def state(self) -> dict[str, Any]:
@@ -276,6 +284,8 @@ class Simulator:
         elif kind in ("reject", "ignore"):
             method, fault = request_fault_from_query(query)
             self.faults.requests[method] = fault
+        elif kind == "skew":
+            self.clock_skew_ms = int(query["ms"])
         elif kind == "forget":
             self.forget(query["stream"])
         elif kind == "clear":
@@ -293,7 +303,7 @@ class Simulator:
         if path.startswith("/sim/"):
             return _response(self._control(path, dict(parse_qsl(parts.query))))
         if self.rest.handles(path):
-            return _response(self.rest.get(request.path, now_ms()))
+            return _response(self.rest.get(request.path, self.now_ms()))
         if path == "/stream" or path == "/ws" or path.startswith("/ws/"):
             self.handshakes += 1
             fault = self.faults.take("ws")
@@ -439,7 +449,7 @@ class Simulator:
         market = self.market
         index = self._index
         silent = self.faults.silent
-        t_ms = now_ms()
+        t_ms = self.now_ms()
         rate = self.rate
         for symbol in market.pick(count):
             trade = market.trade(symbol, t_ms, rate)
@@ -447,13 +457,13 @@ class Simulator:
             stream = f"{symbol.lower()}@aggTrade"
             subs = index.get(stream)
             if subs and not silent:
-                self._fan_out(stream, frames.agg_trade(trade, now_ms()), subs)
+                self._fan_out(stream, frames.agg_trade(trade, self.now_ms()), subs)
 
     def _push_mini_tickers(self) -> None:
         changed, self._changed = self._changed, set()
         if self.faults.silent or not changed:
             return
-        t_ms = now_ms()
+        t_ms = self.now_ms()
         subs = self._index.get(frames.MINI_TICKER_ALL)
         if subs:
             self._fan_out(
@@ -468,7 +478,7 @@ class Simulator:
     def _push_klines(self) -> None:
         if self.faults.silent:
             return
-        t_ms = now_ms()
+        t_ms = self.now_ms()
         for stream in [s for s in self._index if "@kline_" in s]:
             symbol, _, kind = stream.partition("@")
             symbol, interval = symbol.upper(), kind[6:]
