@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     # REST request weight per minute this instance spends on Binance (Binance allows 6000 per
     # address; the rest is headroom for its counter's lag and for others on the address).
     binance_weight_per_min: int = Field(default=4800, ge=1, le=6000)
+    # exchangeInfo (weight 20) again this often: listings, delistings, halts and resumptions.
+    binance_exchange_info_refresh_s: float = Field(default=600.0, gt=0.0)
     # Binance's documented quote; the tracker lists symbols of these quotes.
     quote_assets: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["USDT"])
 

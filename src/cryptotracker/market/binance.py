@@ -2,7 +2,7 @@
 
 Life cycle (`run()`, until cancelled; every task owned by its TaskGroup):
 
-1. REST `exchangeInfo` (symbols of `settings.quote_assets`, status TRADING), `ticker/24hr`
+1. REST `exchangeInfo` (symbols of `settings.quote_assets`, whatever their status), `ticker/24hr`
    (the start-up snapshot, emitted to the sink at once) and `time` (the exchange clock's
    offset from ours: whether a REST candle is closed is judged on the exchange's time).
 2. One connection per shard of streams (`StreamPlanner`: at most 1024 streams each; shard 0
@@ -20,6 +20,11 @@ Life cycle (`run()`, until cancelled; every task owned by its TaskGroup):
    connection for ``feed_silence_s``). Failures feed the circuit breaker and wait the backoff;
    while the breaker is OPEN no connection is tried until its pause is over, then one probe.
    Every reconnect re-subscribes everything its shard should carry.
+
+Every ``binance_exchange_info_refresh_s`` exchangeInfo is read again (within the REST weight
+budget): new listings are streamed and priced, delisted markets dropped, and markets that stop
+trading (BREAK, HALT, ...) marked in `FeedState.market_status` and the status text until they
+trade again (`listings.py`).
 
 Updates go synchronously to the `FeedSink`, stamped with the provider's `source` label
 (binance, or simulator when pointed at the built-in simulator).
@@ -63,6 +68,7 @@ from cryptotracker.market.binance_requests import LIST, Pending, RequestLedger
 from cryptotracker.market.binance_rest import BinanceRest, RestError
 from cryptotracker.market.breaker import CircuitBreaker, CircuitState
 from cryptotracker.market.feed import FeedSink, FeedState, FeedStateListener
+from cryptotracker.market.listings import TRADING, Listing, listing_changes
 from cryptotracker.market.normalize import MarketState, kline_to_candle
 from cryptotracker.market.request_weight import RequestWeight
 from cryptotracker.market.server_time import ServerTime
@@ -151,9 +157,12 @@ class BinanceProvider:
         self._market = MarketState(source)
         self._planner = StreamPlanner(settings.ws_streams_per_connection)
         self._demand: frozenset[str] = frozenset()
+        # Demand as asked, before filtering by the listed symbols (a listing may come later).
+        self._asked: tuple[frozenset[str], frozenset[tuple[str, str]]] = (frozenset(), frozenset())
         self._shards: dict[int, _Shard] = {}
         self._symbols: list[SymbolInfo] = []
         self._known: frozenset[str] = frozenset()
+        self._status: dict[str, str] = {}  # Binance's status of every listed symbol
         self._bootstrapped = False
         # Set while the breaker is open: on recovery the REST snapshot is fetched again, so
         # quiet markets do not keep a fallback's values until their next miniTicker.
@@ -190,6 +199,7 @@ class BinanceProvider:
             last_frame_at=self._last_frame_at,
             message=self._message,
             retry_at=self._retry_at,
+            market_status={s: st for s, st in self._status.items() if st != TRADING},
         )
 
     def symbols(self) -> list[SymbolInfo]:
@@ -218,6 +228,12 @@ class BinanceProvider:
     ) -> None:
         """Streams for these symbols (aggTrade) and candle rooms (kline); applied in the
         background, paced, and again after every reconnect."""
+        self._asked = (symbols, candles)
+        self._apply_demand()
+
+    def _apply_demand(self) -> None:
+        """Plan the streams of the demand for listed symbols (all, before the listing)."""
+        symbols, candles = self._asked
         if self._known:
             symbols = frozenset(s for s in symbols if s in self._known)
             candles = frozenset(c for c in candles if c[0] in self._known)
@@ -238,6 +254,7 @@ class BinanceProvider:
                 async with asyncio.TaskGroup() as tasks:
                     self._tasks = tasks
                     self._reconcile_shards(set(self._planner.shards))
+                    tasks.create_task(self._refresh_listings(), name="exchange-info")
             finally:
                 self._tasks = None
                 self._rest = None
@@ -339,23 +356,65 @@ class BinanceProvider:
         """Symbols and the start-up snapshot, before the first stream connects."""
         assert self._rest is not None
         try:
-            symbols = await self._rest.exchange_info(self.settings.quote_assets)
+            listings = await self._rest.exchange_info(self.settings.quote_assets)
             tickers = await self._rest.ticker_24hr()
         except RestError as exc:
             raise FeedFailureError(f"rest: {exc}", exc.retry_after) from exc
         await self._sync_time()
-        self._symbols = symbols
-        self._known = frozenset(s.symbol for s in symbols)
-        self._market.restrict(self._known)
+        self._apply_listings(listings)
         updates = self._market.apply_ticker_24hr(tickers)
         self._emit(updates)
         self._bootstrapped = True
-        self._log.info("bootstrapped", symbols=len(symbols), snapshot=len(updates))
-        if self._demand:  # demand that came before we knew the symbols: filter it now
-            demand, self._demand = self._demand, frozenset()
-            wanted = frozenset(s for s in demand if s.split("@")[0].upper() in self._known)
-            self._demand = wanted
-            self._reconcile_shards(set(self._planner.update(wanted)))
+        self._log.info("bootstrapped", symbols=len(listings), snapshot=len(updates))
+        self._apply_demand()  # demand that came before we knew the symbols: filter it now
+
+    def _apply_listings(self, listings: list[Listing]) -> None:
+        """A new exchangeInfo reading: listed markets, their status, and the demand on them."""
+        status = {listing.info.symbol: listing.status for listing in listings}
+        changes = listing_changes(self._status, status)
+        self._symbols = [listing.info for listing in listings]
+        self._status = status
+        self._known = frozenset(status)
+        self._market.restrict(self._known)
+        if not self._bootstrapped or not changes:
+            return
+        self._log.info(
+            "listings_changed",
+            listed=changes.listed[:20],
+            delisted=changes.delisted[:20],
+            stopped=dict(list(changes.stopped.items())[:20]),
+            resumed=changes.resumed[:20],
+        )
+        self._apply_demand()
+        if self._connected:
+            self._set_connected(True, self._live_message())
+        else:
+            self._publish()
+
+    async def _refresh_listings(self) -> None:
+        """exchangeInfo (and the clock's offset) again every `binance_exchange_info_refresh_s`,
+        while the feed is up; a failure waits for the next turn."""
+        while True:
+            await asyncio.sleep(self.settings.binance_exchange_info_refresh_s)
+            rest = self._rest
+            if rest is None or not self._bootstrapped or not self._connected:
+                continue
+            try:
+                listings = await rest.exchange_info(self.settings.quote_assets)
+            except RestError as exc:
+                self._log.warning("exchange_info_refresh_failed", error=str(exc))
+                continue
+            self._apply_listings(listings)
+            await self._sync_time()
+
+    def _live_message(self) -> str:
+        host = urlsplit(self.ws_url).netloc
+        stopped = sorted((s, st) for s, st in self._status.items() if st != TRADING)
+        if not stopped:
+            return f"streaming from {host}"
+        named = ", ".join(f"{s} ({st})" for s, st in stopped[:5])
+        more = f" and {len(stopped) - 5} more" if len(stopped) > 5 else ""
+        return f"streaming from {host}; not trading: {named}{more}"
 
     async def _sync_time(self) -> None:
         """The exchange clock's offset from ours (best effort: the last one stays)."""
@@ -484,8 +543,7 @@ class BinanceProvider:
         shard.live = True
         shard.attempt = 0
         if shard.index == 0:
-            host = urlsplit(self.ws_url).netloc
-            self._set_connected(True, f"streaming from {host}")
+            self._set_connected(True, self._live_message())
             if self._stale and self._tasks is not None:
                 self._stale = False
                 self._tasks.create_task(self._refresh_snapshot(), name="resnapshot")

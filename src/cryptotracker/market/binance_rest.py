@@ -17,10 +17,11 @@ import structlog
 
 from cryptotracker.clock import now_ms
 from cryptotracker.market.feed import MarketUnavailableError
+from cryptotracker.market.listings import Listing, parse_exchange_info
 from cryptotracker.market.normalize import NormalizeError, rest_klines_to_candles
 from cryptotracker.market.request_weight import WEIGHTS, RequestWeight
 from cryptotracker.metrics import BINANCE_REST_HELD, BINANCE_WEIGHT_USED
-from cryptotracker.protocol import CandleDict, Source, SymbolInfo
+from cryptotracker.protocol import CandleDict, Source
 
 log = structlog.get_logger(__name__)
 
@@ -130,31 +131,12 @@ class BinanceRest:
         path = f"/api/v3/{endpoint}"
         return await get_json(self._client, path, params, self._budget, WEIGHTS[endpoint])
 
-    async def exchange_info(self, quote_assets: Iterable[str]) -> list[SymbolInfo]:
-        """Symbols trading now against one of `quote_assets`, sorted."""
-        body = await self._get("exchangeInfo", {})
-        quotes = {q.upper() for q in quote_assets}
-        rows = body.get("symbols") if isinstance(body, dict) else None
-        if not isinstance(rows, list):
+    async def exchange_info(self, quote_assets: Iterable[str]) -> list[Listing]:
+        """Markets against one of `quote_assets`, whatever their status, sorted."""
+        listings = parse_exchange_info(await self._get("exchangeInfo", {}), quote_assets)
+        if listings is None:
             raise RestError("exchangeInfo: no symbols list")
-        out: list[SymbolInfo] = []
-        for row in rows:
-            if not isinstance(row, dict) or row.get("status") != "TRADING":
-                continue
-            if row.get("quoteAsset") not in quotes:
-                continue
-            try:
-                out.append(
-                    SymbolInfo(
-                        symbol=row["symbol"],
-                        base_asset=row["baseAsset"],
-                        quote_asset=row["quoteAsset"],
-                    )
-                )
-            except (KeyError, ValueError) as exc:  # pydantic's ValidationError is a ValueError
-                log.warning("exchange_info_row_skipped", row=str(row)[:200], error=str(exc))
-        out.sort(key=lambda s: s.symbol)
-        return out
+        return listings
 
     async def ticker_24hr(self) -> list[dict[str, Any]]:
         """24 h statistics of every symbol (the start-up snapshot)."""

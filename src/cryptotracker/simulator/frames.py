@@ -200,7 +200,10 @@ def parse_stream(name: str, known: set[str] | dict[str, Any]) -> StreamName | No
 # ---- REST ------------------------------------------------------------------------------------
 
 
-def exchange_info(assets: Iterable[Asset], server_ms: int, weight_per_min: int) -> dict[str, Any]:
+def exchange_info(
+    listed: Iterable[tuple[Asset, str]], server_ms: int, weight_per_min: int
+) -> dict[str, Any]:
+    """Markets with their status (TRADING, BREAK, HALT, ...)."""
     return {
         "timezone": "UTC",
         "serverTime": server_ms,
@@ -213,14 +216,14 @@ def exchange_info(assets: Iterable[Asset], server_ms: int, weight_per_min: int) 
             }
         ],
         "exchangeFilters": [],
-        "symbols": [_symbol_info(a) for a in assets],
+        "symbols": [_symbol_info(a, status) for a, status in listed],
     }
 
 
-def _symbol_info(a: Asset) -> dict[str, Any]:
+def _symbol_info(a: Asset, status: str) -> dict[str, Any]:
     return {
         "symbol": a.symbol,
-        "status": "TRADING",
+        "status": status,
         "baseAsset": a.base,
         "baseAssetPrecision": 8,
         "quoteAsset": "USDT",

@@ -9,10 +9,10 @@ Streams (``/stream?streams=a/b`` combined and wrapped, ``/ws/<stream>`` raw): ``
 (every second, only the symbols that traded), ``<symbol>@miniTicker``, ``<symbol>@aggTrade``
 (each trade as it happens; ``E`` is the real send time) and ``<symbol>@kline_<interval>``
 (every two seconds, and once more closed when the candle ends). Live SUBSCRIBE, UNSUBSCRIBE and
-LIST_SUBSCRIPTIONS (faults: reject or ignore the next requests of a method, forget a stream
-without telling the client, skew the exchange's clock); pings every 20 s; Binance's limits:
-1024 streams and 5 incoming messages/s per connection, 300 connection attempts per 5 minutes,
-6000 REST weight per minute.
+LIST_SUBSCRIPTIONS. Faults on demand: reject or ignore the next requests of a method, forget a
+stream without telling the client, skew the exchange's clock, list, delist or halt a market.
+Pings every 20 s; Binance's limits: 1024 streams and 5 incoming messages/s per connection, 300
+connection attempts per 5 minutes, 6000 REST weight per minute.
 """
 
 from __future__ import annotations
@@ -229,6 +229,16 @@ class Simulator:
             if stream in client.streams:
                 self._unsubscribe(client, stream)
 
+    def set_status(self, symbol: str, status: str | None) -> None:
+        """List `symbol` with Binance's `status` (TRADING, BREAK, HALT, ...), or delist it
+        (None): exchangeInfo says so, and only TRADING markets trade."""
+        if symbol not in self.market.markets:
+            raise FaultError(f"unknown symbol {symbol!r}")
+        if status is None:
+            self.market.status.pop(symbol, None)
+        else:
+            self.market.status[symbol] = status
+
     def shutdown_notice(self) -> None:
         """Binance's `serverShutdown` event on every connection."""
         data = frames.server_shutdown(self.now_ms())
@@ -284,6 +294,10 @@ class Simulator:
         elif kind in ("reject", "ignore"):
             method, fault = request_fault_from_query(query)
             self.faults.requests[method] = fault
+        elif kind == "status":
+            self.set_status(query["symbol"], query["status"])
+        elif kind == "delist":
+            self.set_status(query["symbol"], None)
         elif kind == "skew":
             self.clock_skew_ms = int(query["ms"])
         elif kind == "forget":
@@ -451,7 +465,10 @@ class Simulator:
         silent = self.faults.silent
         t_ms = self.now_ms()
         rate = self.rate
+        status = market.status
         for symbol in market.pick(count):
+            if status.get(symbol) != "TRADING":
+                continue  # halted or delisted: no trades, so no ticker either
             trade = market.trade(symbol, t_ms, rate)
             self._changed.add(symbol)
             stream = f"{symbol.lower()}@aggTrade"
