@@ -93,13 +93,20 @@ CONNECTS_PER_S: Final = 0.9
 CONNECT_BURST: Final = 10.0
 
 
+# The status text of a 451: Binance serves no market data to this address's location.
+RESTRICTED: Final = "restricted location (HTTP 451): Binance refuses this address"
+
+
 class FeedFailureError(Exception):
     """A session failed in a way that counts against the breaker."""
 
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+    def __init__(
+        self, reason: str, retry_after: float | None = None, status: int | None = None
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
+        self.status = status  # the HTTP status Binance refused with, if it did
 
 
 class _End:
@@ -179,6 +186,8 @@ class BinanceProvider:
         self._connected = False
         self._last_frame_at: float | None = None
         self._message = "not started"
+        # Binance's last refusal was a 451 (restricted location), until data flows again.
+        self._restricted = False
         self._retry_at: float | None = None
         label = source.value
         self._frames = EXCHANGE_FRAMES.labels(label)
@@ -199,6 +208,7 @@ class BinanceProvider:
             last_frame_at=self._last_frame_at,
             message=self._message,
             retry_at=self._retry_at,
+            restricted=self._restricted,
             market_status={s: st for s, st in self._status.items() if st != TRADING},
         )
 
@@ -320,9 +330,12 @@ class BinanceProvider:
             delay_s=round(delay, 3),
             circuit=self.breaker.state.value,
         )
+        if exc.status is not None:
+            self._restricted = exc.status == 451
         if shard.index == 0 or not self._connected:
             self._retry_at = time.time() + delay  # the figure lives in the deadline, not the text
-            self._set_connected(False, f"{exc.reason}; retry {shard.attempt} scheduled")
+            why = RESTRICTED if self._restricted else exc.reason
+            self._set_connected(False, f"{why}; retry {shard.attempt} scheduled")
         if delay > 0:
             await asyncio.sleep(delay)
 
@@ -348,7 +361,8 @@ class BinanceProvider:
         if new is CircuitState.OPEN:
             self._stale = self._bootstrapped
             failures, pause = self.breaker.failures, self.breaker.reset_s
-            self._message = f"circuit open after {failures} failures; probe scheduled"
+            why = f"{RESTRICTED}; " if self._restricted else ""
+            self._message = f"{why}circuit open after {failures} failures; probe scheduled"
             self._retry_at = time.time() + pause
         self._publish()
 
@@ -359,7 +373,7 @@ class BinanceProvider:
             listings = await self._rest.exchange_info(self.settings.quote_assets)
             tickers = await self._rest.ticker_24hr()
         except RestError as exc:
-            raise FeedFailureError(f"rest: {exc}", exc.retry_after) from exc
+            raise FeedFailureError(f"rest: {exc}", exc.retry_after, exc.status) from exc
         await self._sync_time()
         self._apply_listings(listings)
         updates = self._market.apply_ticker_24hr(tickers)
@@ -459,6 +473,7 @@ class BinanceProvider:
             raise FeedFailureError(
                 f"handshake rejected: HTTP {response.status_code}",
                 float(retry) if retry and retry.isdigit() else None,
+                response.status_code,
             ) from exc
         except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as exc:
             raise FeedFailureError(f"connect failed: {type(exc).__name__}: {exc}") from exc
@@ -542,6 +557,7 @@ class BinanceProvider:
     def _on_live(self, shard: _Shard) -> None:
         shard.live = True
         shard.attempt = 0
+        self._restricted = False
         if shard.index == 0:
             self._set_connected(True, self._live_message())
             if self._stale and self._tasks is not None:
