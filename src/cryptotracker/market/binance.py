@@ -21,6 +21,10 @@ Life cycle (`run()`, until cancelled; every task owned by its TaskGroup):
    while the breaker is OPEN no connection is tried until its pause is over, then one probe.
    Every reconnect re-subscribes everything its shard should carry.
 
+After a reconnect, the candles of each kline stream that closed during the gap come from REST
+klines (within the weight budget, judged closed on the exchange's clock) and go to the sink
+oldest first, the stream's live candles held back meanwhile (`kline_gaps.py`).
+
 Every ``binance_exchange_info_refresh_s`` exchangeInfo is read again (within the REST weight
 budget): new listings are streamed and priced, delisted markets dropped, and markets that stop
 trading (BREAK, HALT, ...) marked in `FeedState.market_status` and the status text until they
@@ -68,6 +72,7 @@ from cryptotracker.market.binance_requests import LIST, Pending, RequestLedger
 from cryptotracker.market.binance_rest import BinanceRest, RestError
 from cryptotracker.market.breaker import CircuitBreaker, CircuitState
 from cryptotracker.market.feed import FeedSink, FeedState, FeedStateListener
+from cryptotracker.market.kline_gaps import BACKFILL_LIMIT, KlineGaps, kline_key, missed
 from cryptotracker.market.listings import TRADING, Listing, listing_changes
 from cryptotracker.market.normalize import MarketState, kline_to_candle
 from cryptotracker.market.request_weight import RequestWeight
@@ -170,6 +175,9 @@ class BinanceProvider:
         self._symbols: list[SymbolInfo] = []
         self._known: frozenset[str] = frozenset()
         self._status: dict[str, str] = {}  # Binance's status of every listed symbol
+        self._gaps = KlineGaps()
+        # Kline streams whose gap is being filled -> their live candles meanwhile, by open time.
+        self._held: dict[tuple[str, str], dict[int, CandleDict]] = {}
         self._bootstrapped = False
         # Set while the breaker is open: on recovery the REST snapshot is fetched again, so
         # quiet markets do not keep a fallback's values until their next miniTicker.
@@ -248,6 +256,7 @@ class BinanceProvider:
             symbols = frozenset(s for s in symbols if s in self._known)
             candles = frozenset(c for c in candles if c[0] in self._known)
         wanted = demand_streams(symbols, candles)
+        self._gaps.keep(candles)
         if wanted == self._demand:
             return
         self._demand = wanted
@@ -496,12 +505,17 @@ class BinanceProvider:
             self._on_live(shard)
         syncer = asyncio.create_task(self._sync(shard, ws), name=f"ws-{shard.index}-sync")
         watchdog = asyncio.create_task(self._watch(shard, ws), name=f"ws-{shard.index}-watch")
+        gaps = self._gaps_of(shard)
+        filler = asyncio.create_task(self._backfill(gaps), name=f"ws-{shard.index}-backfill")
         try:
             return await self._read(shard, ws)
         finally:
             syncer.cancel()
             watchdog.cancel()
-            await asyncio.gather(syncer, watchdog, return_exceptions=True)
+            filler.cancel()
+            await asyncio.gather(syncer, watchdog, filler, return_exceptions=True)
+            for symbol, interval, _ in gaps:
+                self._release(symbol, interval, None)
             shard.subscribed = set()
             await ws.close()
 
@@ -538,7 +552,7 @@ class BinanceProvider:
                 self._sink.on_price(price)
                 self._updates.inc()
         elif isinstance(event, Kline):
-            self._sink.on_candle(kline_to_candle(event, self.source))
+            self._on_kline(event)
         elif isinstance(event, ServerShutdown):
             self._log.warning("server_shutdown", shard=shard.index)
             return True
@@ -547,6 +561,15 @@ class BinanceProvider:
         if not shard.live:
             self._on_live(shard)
         return False
+
+    def _on_kline(self, event: Kline) -> None:
+        self._gaps.seen(event.symbol, event.interval, event.open_time, event.closed)
+        candle = kline_to_candle(event, self.source)
+        held = self._held.get((event.symbol, event.interval))
+        if held is None:
+            self._sink.on_candle(candle)
+        else:  # its gap is being filled: after the older candles, in order
+            held[event.open_time] = candle
 
     def _emit(self, updates: list[PriceDict]) -> None:
         on_price = self._sink.on_price
@@ -577,6 +600,50 @@ class BinanceProvider:
         updates = self._market.apply_ticker_24hr(rows)
         self._emit(updates)
         self._log.info("resnapshot", snapshot=len(updates))
+
+    def _gaps_of(self, shard: _Shard) -> list[tuple[str, str, int]]:
+        """(symbol, interval, from open time) of the shard's kline streams seen before: their
+        live candles are held back until the candles the gap kept from us are handed on."""
+        gaps = []
+        for stream in sorted(self._planner.shards.get(shard.index, frozenset())):
+            key = kline_key(stream)
+            start = None if key is None else self._gaps.start(*key)
+            if key is not None and start is not None:
+                gaps.append((*key, start))
+                self._held[key] = {}
+        return gaps
+
+    async def _backfill(self, gaps: list[tuple[str, str, int]]) -> None:
+        """Candles that closed while the stream was down, from REST within the weight budget,
+        oldest first; then the live candles held meanwhile."""
+        if not gaps or self._rest is None:
+            return
+        await self._sync_time()  # the gap may have been a clock step too
+        for symbol, interval, start in gaps:
+            last: int | None = None
+            try:
+                rows = await self._rest.klines(symbol, interval, BACKFILL_LIMIT, start_ms=start)
+            except RestError as exc:
+                self._log.warning(
+                    "backfill_failed", symbol=symbol, interval=interval, error=str(exc)
+                )
+            else:
+                candles = missed(rows, start)
+                for candle in candles:
+                    self._sink.on_candle(candle)
+                if candles:
+                    last = candles[-1]["openTime"]
+                self._log.info("backfilled", symbol=symbol, interval=interval, candles=len(candles))
+            self._release(symbol, interval, last)
+
+    def _release(self, symbol: str, interval: str, after: int | None) -> None:
+        """Hand on the live candles held for a stream (newer than `after`, oldest first)."""
+        held = self._held.pop((symbol, interval), None)
+        if held is None:
+            return
+        for open_time in sorted(held):
+            if after is None or open_time > after:
+                self._sink.on_candle(held[open_time])
 
     async def _watch(self, shard: _Shard, ws: ClientConnection) -> None:
         """Close the connection at the 24 h cut-off, or when the miniTicker feed goes silent."""

@@ -153,8 +153,13 @@ class BinanceRest:
             raise RestError("time: no integer serverTime")
         return server_ms
 
-    async def klines(self, symbol: str, interval: str, limit: int) -> list[CandleDict]:
-        params = {"symbol": symbol, "interval": interval, "limit": limit}
+    async def klines(
+        self, symbol: str, interval: str, limit: int, start_ms: int | None = None
+    ) -> list[CandleDict]:
+        """The last `limit` candles, or the first `limit` from `start_ms`."""
+        params: dict[str, Any] = {"symbol": symbol, "interval": interval, "limit": limit}
+        if start_ms is not None:
+            params["startTime"] = start_ms
         body = await self._get("klines", params)
         try:
             now = self._exchange_ms()
