@@ -170,7 +170,9 @@ def reply(request_id: int | str | None, result: Any = None) -> bytes:
 
 
 def error_reply(exc: RequestError) -> bytes:
-    return orjson.dumps({"error": {"code": exc.code, "msg": exc.msg}, "id": exc.request_id})
+    """As the stream docs list them: ``{"code": 2, "msg": "Invalid request: ...", "id": 1}``
+    (developers.binance.com/docs/binance-spot-api-docs/web-socket-streams#error-messages)."""
+    return orjson.dumps({"code": exc.code, "msg": exc.msg, "id": exc.request_id})
 
 
 class StreamName(NamedTuple):
