@@ -18,7 +18,8 @@ async def test_a_451_says_restricted_until_data_flows_again(
     sim: Simulator, sink: RecordingSink, target: str
 ) -> None:
     sim.faults.http[target] = HttpFault(451)
-    async with provider_running(sim, sink) as (provider, states):
+    # The breaker opens on the first refusal: its status text must say why too.
+    async with provider_running(sim, sink, breaker_failure_threshold=1) as (provider, states):
         await wait_for(lambda: provider.breaker.state is CircuitState.OPEN, 5, "breaker open")
         assert provider.state.restricted
         refusals = [s for s in states if not s.connected and s.message != "not started"]

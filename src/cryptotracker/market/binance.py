@@ -323,6 +323,8 @@ class BinanceProvider:
 
     async def _after_failure(self, shard: _Shard, exc: FeedFailureError) -> None:
         shard.attempt += 1
+        if exc.status is not None:  # before the breaker's listener words the status
+            self._restricted = exc.status == 451
         self.breaker.record_failure(exc.reason)
         delay = self._backoff.delay(shard.attempt)
         if delay is None:
@@ -339,8 +341,6 @@ class BinanceProvider:
             delay_s=round(delay, 3),
             circuit=self.breaker.state.value,
         )
-        if exc.status is not None:
-            self._restricted = exc.status == 451
         if shard.index == 0 or not self._connected:
             self._retry_at = time.time() + delay  # the figure lives in the deadline, not the text
             why = RESTRICTED if self._restricted else exc.reason
@@ -760,7 +760,8 @@ class BinanceProvider:
                         again = [s for s in failed.streams if s in shard.subscribed - wanted]
                     if again:
                         await send(failed.method, tuple(again), failed.attempt + 1)
-                held = shard.given_up
+                # Failed while we sent: theirs is the retry, with its attempt count.
+                held = shard.given_up.union(*(p.streams for p in shard.retries))
                 remove = shard.subscribed - wanted - ledger.in_flight("UNSUBSCRIBE") - held
                 add = wanted - shard.subscribed - ledger.in_flight("SUBSCRIBE") - held
                 per_request = self.settings.ws_params_per_request
