@@ -19,7 +19,8 @@ async def test_candles_closed_during_a_gap_are_backfilled_in_order(
         await provider.set_demand(frozenset(), frozenset({("BTCUSDT", "1m")}))
         await wait_for(lambda: connections(sim) == {KLINE}, 5, "kline stream")
         await wait_for(lambda: bool(sink.candles), 5, "a live candle")
-        before = sink.candles[-1]["openTime"]
+        last = sink.candles[-1]
+        before = last["openTime"] + (MINUTE if last["closed"] else 0)  # the first not closed
         seen = len(sink.candles)
 
         sim.clock_skew_ms += 3 * MINUTE

@@ -28,7 +28,8 @@ async def test_an_unanswered_subscribe_is_sent_again_after_the_reply_timeout(
     sim: Simulator, sink: RecordingSink
 ) -> None:
     sim.faults.requests["SUBSCRIBE"] = RequestFault("ignore", 1)
-    async with provider_running(sim, sink, ws_reply_timeout_s=0.3) as (provider, _):
+    # A second without a reply: long enough to look at the unconfirmed state on a busy machine.
+    async with provider_running(sim, sink, ws_reply_timeout_s=1.0) as (provider, _):
         await wait_for(lambda: provider.state.connected, 5, "connected")
         await provider.set_demand(BTC, frozenset())
         await wait_for(lambda: sim.requests.get("SUBSCRIBE") == 1, 5, "first request")
@@ -42,7 +43,8 @@ async def test_a_subscribe_rejected_every_attempt_waits_for_the_listing_check(
     sim: Simulator, sink: RecordingSink
 ) -> None:
     sim.faults.requests["SUBSCRIBE"] = RequestFault("reject", 3)
-    knobs = {"ws_request_attempts": 3, "ws_list_subscriptions_s": 1.0}
+    # The check comes well after the three attempts (four requests a second), even when slow.
+    knobs = {"ws_request_attempts": 3, "ws_list_subscriptions_s": 2.5}
     async with provider_running(sim, sink, **knobs) as (provider, _):
         await wait_for(lambda: provider.state.connected, 5, "connected")
         await provider.set_demand(BTC, frozenset())

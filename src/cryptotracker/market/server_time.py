@@ -2,8 +2,10 @@
 is judged on the exchange's time, not on a local clock that may be minutes off.
 
 The offset comes from `GET /api/v3/time` (``{"serverTime": ms}``), taken at the midpoint of the
-round trip (NTP's estimate: the answer was written about half way). Of several readings the one
-with the shortest round trip wins while it is fresh, since its midpoint is the least uncertain.
+round trip (NTP's estimate: the answer was written about half way), so each reading places the
+offset within half its round trip. A newer reading replaces the one held when its round trip is
+shorter (less uncertain), when the held one is stale, or when the two cannot both be right (one
+of the clocks stepped); otherwise the more certain one stays.
 Pure bookkeeping; `binance.py` does the call.
 """
 
@@ -27,9 +29,12 @@ class ServerTime:
     def observe(self, sent_ms: int, server_ms: int, received_ms: int) -> None:
         """One `/api/v3/time` answer: our clock when asked and answered, and its serverTime."""
         trip = max(0, received_ms - sent_ms)
+        offset = server_ms - (sent_ms + received_ms) // 2
+        held = self.round_trip_ms
         stale = received_ms - self._taken_at > FRESH_MS
-        if self.round_trip_ms is None or stale or trip <= self.round_trip_ms:
-            self.offset_ms = server_ms - (sent_ms + received_ms) // 2
+        stepped = held is not None and abs(offset - self.offset_ms) > (trip + held) / 2 + 1
+        if held is None or stale or stepped or trip <= held:
+            self.offset_ms = offset
             self.round_trip_ms = trip
             self._taken_at = received_ms
 
