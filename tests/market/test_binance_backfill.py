@@ -39,3 +39,20 @@ async def test_candles_closed_during_a_gap_are_backfilled_in_order(
         assert opens == sorted(opens)  # oldest first: a chart only appends
         assert {c["source"] for c in after} == {"simulator"}
         assert sim.rest.calls["klines"] == 1
+
+
+async def test_a_reconnect_within_one_candle_costs_no_rest_call(
+    sim: Simulator, sink: RecordingSink
+) -> None:
+    # The exchange's clock a few seconds into a minute: the test ends long before it turns.
+    sim.clock_skew_ms = (MINUTE - sim.now_ms() % MINUTE) + 3_000
+    async with provider_running(sim, sink) as (provider, _):
+        await provider.set_demand(frozenset(), frozenset({("BTCUSDT", "1m")}))
+        await wait_for(lambda: connections(sim) == {KLINE} and bool(sink.candles), 5, "a candle")
+        await sim.drop()
+        await wait_for(lambda: sim.handshakes >= 2 and connections(sim) == {KLINE}, 5, "back")
+        seen = len(sink.candles)
+        await wait_for(lambda: len(sink.candles) > seen, 5, "live candles again")
+        assert sim.now_ms() % MINUTE < 30_000  # still the same minute
+        assert "klines" not in sim.rest.calls
+        assert sim.rest.calls["time"] == 2  # start-up, and the check after the reconnect

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cryptotracker.market.kline_gaps import KlineGaps, kline_key, missed
+from cryptotracker.market.kline_gaps import KlineGaps, kline_key, may_have_missed, missed
 from cryptotracker.protocol import CandleDict
 
 
@@ -36,3 +36,12 @@ def test_only_kline_streams_have_keys() -> None:
     assert kline_key("btcusdt@kline_15m") == ("BTCUSDT", "15m")
     assert kline_key("btcusdt@aggTrade") is None
     assert kline_key("!miniTicker@arr") is None
+
+
+def test_nothing_can_be_missed_before_the_candle_seen_last_has_closed() -> None:
+    start = 10 * 60_000  # a 1m candle opening at minute 10
+    assert not may_have_missed(start, "1m", start + 59_999)
+    assert may_have_missed(start, "1m", start + 60_000)
+    assert not may_have_missed(start + 1, "1m", start + 59_999)  # seen closed: from its end
+    assert not may_have_missed(start, "1h", start + 60_000)  # the hour from 00:00 goes on
+    assert may_have_missed(start, "3d", start)  # an interval we do not know: ask

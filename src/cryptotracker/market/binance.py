@@ -72,7 +72,13 @@ from cryptotracker.market.binance_requests import LIST, Pending, RequestLedger
 from cryptotracker.market.binance_rest import BinanceRest, RestError
 from cryptotracker.market.breaker import CircuitBreaker, CircuitState
 from cryptotracker.market.feed import FeedSink, FeedState, FeedStateListener
-from cryptotracker.market.kline_gaps import BACKFILL_LIMIT, KlineGaps, kline_key, missed
+from cryptotracker.market.kline_gaps import (
+    BACKFILL_LIMIT,
+    KlineGaps,
+    kline_key,
+    may_have_missed,
+    missed,
+)
 from cryptotracker.market.listings import TRADING, Listing, listing_changes
 from cryptotracker.market.normalize import MarketState, kline_to_candle
 from cryptotracker.market.request_weight import RequestWeight
@@ -616,25 +622,33 @@ class BinanceProvider:
     async def _backfill(self, gaps: list[tuple[str, str, int]]) -> None:
         """Candles that closed while the stream was down, from REST within the weight budget,
         oldest first; then the live candles held meanwhile."""
-        if not gaps or self._rest is None:
-            return
-        await self._sync_time()  # the gap may have been a clock step too
-        for symbol, interval, start in gaps:
-            last: int | None = None
-            try:
-                rows = await self._rest.klines(symbol, interval, BACKFILL_LIMIT, start_ms=start)
-            except RestError as exc:
-                self._log.warning(
-                    "backfill_failed", symbol=symbol, interval=interval, error=str(exc)
-                )
-            else:
-                candles = missed(rows, start)
-                for candle in candles:
-                    self._sink.on_candle(candle)
-                if candles:
-                    last = candles[-1]["openTime"]
-                self._log.info("backfilled", symbol=symbol, interval=interval, candles=len(candles))
-            self._release(symbol, interval, last)
+        rest = self._rest
+        try:
+            if not gaps or rest is None:
+                return
+            await self._sync_time()  # the gap may have been a clock step too
+            now = self.server_time.now_ms()
+            for symbol, interval, start in gaps:
+                last = None
+                if may_have_missed(start, interval, now):  # else: back within one candle
+                    last = await self._fill(rest, symbol, interval, start)
+                self._release(symbol, interval, last)
+        finally:  # whatever happened, no stream's live candles stay held
+            for symbol, interval, _ in gaps:
+                self._release(symbol, interval, None)
+
+    async def _fill(self, rest: BinanceRest, symbol: str, interval: str, start: int) -> int | None:
+        """Hand on the closed candles from `start`; the open time of the newest, if any."""
+        try:
+            rows = await rest.klines(symbol, interval, BACKFILL_LIMIT, start_ms=start)
+        except RestError as exc:
+            self._log.warning("backfill_failed", symbol=symbol, interval=interval, error=str(exc))
+            return None
+        candles = missed(rows, start)
+        for candle in candles:
+            self._sink.on_candle(candle)
+        self._log.info("backfilled", symbol=symbol, interval=interval, candles=len(candles))
+        return candles[-1]["openTime"] if candles else None
 
     def _release(self, symbol: str, interval: str, after: int | None) -> None:
         """Hand on the live candles held for a stream (newer than `after`, oldest first)."""

@@ -11,6 +11,9 @@ from cryptotracker.protocol import CandleDict
 
 # Binance's largest klines page (weight 2 whatever the limit): a longer gap keeps its oldest part.
 BACKFILL_LIMIT = 1000
+# Length of the intervals the tracker serves (protocol.CANDLE_INTERVALS), in ms.
+INTERVAL_MS = {"1m": 60_000, "5m": 300_000, "15m": 900_000, "1h": 3_600_000,
+               "4h": 14_400_000, "1d": 86_400_000}  # fmt: skip
 
 
 class KlineGaps:
@@ -38,6 +41,13 @@ class KlineGaps:
             return None
         open_time, closed = last
         return open_time + 1 if closed else open_time
+
+
+def may_have_missed(start_ms: int, interval: str, now_ms: int) -> bool:
+    """Whether a candle from `start_ms` on can have closed by `now_ms` (exchange time): a quick
+    reconnect within one candle costs no REST call. An interval we do not know: ask."""
+    span = INTERVAL_MS.get(interval)
+    return span is None or now_ms >= start_ms - start_ms % span + span
 
 
 def missed(candles: Iterable[CandleDict], start_ms: int) -> list[CandleDict]:
