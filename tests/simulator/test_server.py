@@ -205,6 +205,9 @@ async def test_markets_can_be_halted_delisted_and_listed_again(simulator: Simula
         assert (await http.get("/sim/fault?kind=status&symbol=ETHUSDT&status=TRADING")).is_success
         assert (await statuses())["ETHUSDT"] == "TRADING"
         assert (await http.get("/sim/fault?kind=status&symbol=NOPE&status=HALT")).status_code == 400
+        assert (
+            await http.get("/sim/fault?kind=status&symbol=BTCUSDT&status=ON")
+        ).status_code == 400
 
 
 async def test_the_exchange_clock_can_be_skewed(simulator: Simulator) -> None:

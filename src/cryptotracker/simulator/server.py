@@ -52,6 +52,10 @@ from cryptotracker.simulator.rest import Reply, RestApi, fault_reply
 
 log = structlog.get_logger(__name__)
 
+# Binance's symbol status values (rest-api.md, "ENUM definitions").
+SYMBOL_STATUSES: Final = (
+    "PRE_TRADING", "TRADING", "POST_TRADING", "END_OF_DAY", "HALT", "AUCTION_MATCH", "BREAK"
+)  # fmt: skip
 # Frames queued for one connection before it counts as too slow and is cut (as Binance does).
 MAX_OUTBOX: Final = 50_000
 # Frames a `garbage` fault sends, in turn: cut JSON, not JSON, wrong field types.
@@ -234,6 +238,8 @@ class Simulator:
         (None): exchangeInfo says so, and only TRADING markets trade."""
         if symbol not in self.market.markets:
             raise FaultError(f"unknown symbol {symbol!r}")
+        if status is not None and status not in SYMBOL_STATUSES:
+            raise FaultError(f"status must be one of {', '.join(SYMBOL_STATUSES)}")
         if status is None:
             self.market.status.pop(symbol, None)
         else:
