@@ -1,5 +1,6 @@
-"""Helpers of the market tests: the official Binance fixtures, a recording sink, and a tap on
-the simulator's streams (what it sends any client, to compare with what a provider emits)."""
+"""Helpers of the market tests: the official Binance fixtures, a recording sink, a tap on the
+simulator's streams (what it sends any client, to compare with what a provider emits), and a
+Binance provider running against a simulator."""
 
 from __future__ import annotations
 
@@ -89,6 +90,7 @@ async def tapped(sim: Simulator, *streams: str) -> AsyncIterator[list[Any]]:
 async def provider_running(
     sim: Simulator, sink: RecordingSink, **knobs: Any
 ) -> AsyncIterator[tuple[BinanceProvider, list[FeedState]]]:
+    """A provider of `sim` with the FAST settings and `knobs`, and every state it reported."""
     states: list[FeedState] = []
     settings = Settings(**{**FAST, **knobs})
     provider = BinanceProvider(
