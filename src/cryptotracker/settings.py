@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     # REST request weight per minute this instance spends on Binance (Binance allows 6000 per
     # address; the rest is headroom for its counter's lag and for others on the address).
     binance_weight_per_min: int = Field(default=4800, ge=1, le=6000)
+    # exchangeInfo (weight 20) again this often: listings, delistings, halts and resumptions.
+    binance_exchange_info_refresh_s: float = Field(default=600.0, gt=0.0)
     # Binance's documented quote; the tracker lists symbols of these quotes.
     quote_assets: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["USDT"])
 
@@ -72,6 +74,11 @@ class Settings(BaseSettings):
     ws_requests_per_s: float = Field(default=3.0, gt=0.0, le=4.0)
     ws_streams_per_connection: int = Field(default=1024, ge=2, le=1024)
     ws_params_per_request: int = Field(default=200, ge=1)
+    # A SUBSCRIBE/UNSUBSCRIBE unanswered this long is sent again; `attempts` sends in all, then
+    # the streams wait for the next LIST_SUBSCRIPTIONS check (every `list_subscriptions_s`).
+    ws_reply_timeout_s: float = Field(default=10.0, gt=0.0)
+    ws_request_attempts: int = Field(default=3, ge=1)
+    ws_list_subscriptions_s: float = Field(default=300.0, gt=0.0)
     # Our own keepalive pings (Binance pings us every 20 s; websockets answers those itself).
     ws_ping_interval_s: float = 20.0
     ws_ping_timeout_s: float = 20.0

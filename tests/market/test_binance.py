@@ -5,38 +5,20 @@ ends in the reconnect and breaker behaviour the provider promises."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator
 from decimal import Decimal
-from typing import Any
 
 import httpx
 import pytest
 
-from cryptotracker.market.binance import BinanceProvider
 from cryptotracker.market.breaker import CircuitState
-from cryptotracker.market.feed import FeedState
 from cryptotracker.metrics import REGISTRY
-from cryptotracker.protocol import PriceDict, PriceUpdate, Source
-from cryptotracker.settings import Settings
+from cryptotracker.protocol import PriceDict, PriceUpdate
 from cryptotracker.simulator.faults import HttpFault
 from cryptotracker.simulator.server import Simulator
-from tests.market.helpers import FAST_MARKET, RecordingSink, connections, tapped
+from tests.market.helpers import FAST_MARKET, RecordingSink, connections, provider_running, tapped
 from tests.simulator.fixtures import SimulatorFactory
 from tests.support import wait_for
 
-FAST: dict[str, Any] = {
-    "backoff_base_ms": 20,
-    "backoff_max_ms": 100,
-    "backoff_jitter": 0.0,
-    "breaker_failure_threshold": 3,
-    "breaker_reset_s": 0.5,
-    "feed_silence_s": 0.5,
-    "ws_open_timeout_s": 2.0,
-    "rest_timeout_s": 2.0,
-    "ws_requests_per_s": 4.0,
-}
 MINI_TICKERS = frozenset({"!miniTicker@arr"})
 
 
@@ -47,25 +29,6 @@ def metric(name: str, source: str = "simulator") -> float:
 def by_event(sink: RecordingSink) -> dict[tuple[str, int], PriceDict]:
     """Emitted prices by (symbol, exchange event time)."""
     return {(p["symbol"], p["lastUpdateTime"]): p for p in sink.prices}
-
-
-@contextlib.asynccontextmanager
-async def provider_running(
-    sim: Simulator, sink: RecordingSink, **knobs: Any
-) -> AsyncIterator[tuple[BinanceProvider, list[FeedState]]]:
-    states: list[FeedState] = []
-    settings = Settings(**{**FAST, **knobs})
-    provider = BinanceProvider(
-        settings, sink, source=Source.SIMULATOR, ws_url=sim.ws_url, rest_url=sim.rest_url,
-        on_state=states.append,
-    )  # fmt: skip
-    task = asyncio.create_task(provider.run())
-    try:
-        yield provider, states
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 async def test_rest_snapshot_then_mini_tickers_carry_the_simulators_exact_decimals(
@@ -163,7 +126,7 @@ async def test_set_demand_subscribes_and_unsubscribes_agg_trades_and_klines(
         wanted = MINI_TICKERS | {"ethusdt@aggTrade"}
         await wait_for(lambda: connections(sim) == {wanted}, 5, "resubscription")
         assert sim.requests == {"SUBSCRIBE": 2, "UNSUBSCRIBE": 1}  # only the difference
-        assert provider.subscriptions == {0: wanted}
+        await wait_for(lambda: provider.subscriptions == {0: wanted}, 5, "replies applied")
 
 
 async def test_drop_reconnects_and_resubscribes(sim: Simulator, sink: RecordingSink) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import json
 from typing import Any
 
@@ -25,7 +24,7 @@ from cryptotracker.market.binance_frames import (
     demand_streams,
     parse_frame,
     request,
-    subscribe_requests,
+    request_batches,
 )
 from tests.market.helpers import fixture
 
@@ -165,12 +164,9 @@ def test_subscribe_request_matches_documented_shape() -> None:
 
 def test_many_streams_go_in_few_requests() -> None:
     streams = [f"sym{i}usdt@aggTrade" for i in range(450)]
-    reqs = subscribe_requests("SUBSCRIBE", streams, itertools.count(1), per_request=200)
-    bodies = [orjson.loads(frame) for _, _, frame in reqs]
-    assert [params for _, params, _ in reqs] == [b["params"] for b in bodies]
-    assert [len(b["params"]) for b in bodies] == [200, 200, 50]
-    assert [b["id"] for b in bodies] == [1, 2, 3]
-    assert sorted(p for b in bodies for p in b["params"]) == sorted(streams)
+    batches = request_batches(streams, per_request=200)
+    assert [len(b) for b in batches] == [200, 200, 50]
+    assert [p for b in batches for p in b] == sorted(streams)
 
 
 def test_demand_streams_are_lowercase_binance_names() -> None:

@@ -134,6 +134,8 @@ async def test_coingecko_takes_over_while_the_breaker_is_open_and_binance_resume
             False,
         )
         assert "not live" in status["message"]
+        assert "restricted location (HTTP 451)" in status["message"]
+        assert chain.state.restricted
         assert sink.latest()["BTCUSDT"]["source"] == "coingecko"
         assert any(s.source is Source.COINGECKO and not s.live for s in states)
 

@@ -17,6 +17,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from cryptotracker.simulator.faults import HttpFault
 from cryptotracker.simulator.server import SimConfig, Simulator
+from tests.support import wait_for
 
 
 @contextlib.asynccontextmanager
@@ -68,8 +69,9 @@ async def test_live_subscribe_list_and_unsubscribe(simulator: Simulator) -> None
 async def test_a_bad_request_gets_an_error_and_the_connection_lives() -> None:
     async with sim_with() as sim, connect(f"{sim.ws_url}/ws") as ws:
         await ws.send("{not json")
-        error = await until(ws, lambda f: "error" in f)
-        assert error["error"]["code"] == 3
+        error = await until(ws, lambda f: "code" in f)
+        assert (error["code"], error["id"]) == (3, None)
+        assert error["msg"].startswith("Invalid JSON")
         await ws.send('{"method": "LIST_SUBSCRIPTIONS", "id": 9}')
         assert (await until(ws, lambda f: f.get("id") == 9))["result"] == []
 
@@ -79,7 +81,7 @@ async def test_more_than_the_stream_limit_is_refused() -> None:
         params = ["btcusdt@aggTrade", "ethusdt@aggTrade", "bnbusdt@aggTrade"]
         await ws.send(orjson.dumps({"method": "SUBSCRIBE", "params": params, "id": 1}).decode())
         reply = await until(ws, lambda f: f.get("id") == 1)
-        assert reply["error"]["code"] == 2
+        assert (reply["code"], reply["msg"]) == (2, "Invalid request: more than 2 streams")
         assert list(sim.subscriptions().values()) == [[]]
 
 
@@ -157,3 +159,59 @@ async def test_silence_stops_frames_and_garbage_is_sent_on_demand(simulator: Sim
                 except orjson.JSONDecodeError:
                     break
                 assert frame["data"]["E"] <= silenced_at + 1
+
+
+async def test_requests_can_be_rejected_ignored_and_streams_forgotten(
+    simulator: Simulator,
+) -> None:
+    async with (
+        httpx.AsyncClient(base_url=simulator.rest_url) as http,
+        connect(f"{simulator.ws_url}/ws/btcusdt@aggTrade") as ws,
+    ):
+        assert (await http.get("/sim/fault?kind=reject&method=SUBSCRIBE&count=1")).is_success
+        await ws.send('{"method": "SUBSCRIBE", "params": ["ethusdt@aggTrade"], "id": 1}')
+        rejected = await until(ws, lambda f: f.get("id") == 1)
+        assert rejected["code"] == 2 and "result" not in rejected
+        assert (await http.get("/sim/fault?kind=ignore&method=SUBSCRIBE&count=1")).is_success
+        await ws.send('{"method": "SUBSCRIBE", "params": ["ethusdt@aggTrade"], "id": 2}')
+        await ws.send('{"method": "SUBSCRIBE", "params": ["ethusdt@aggTrade"], "id": 3}')
+        # The ignored request gets no reply: the next one's is the first with an id.
+        assert await until(ws, lambda f: "id" in f) == {"result": None, "id": 3}
+        assert (await http.get("/sim/fault?kind=forget&stream=btcusdt@aggTrade")).is_success
+        await ws.send('{"method": "LIST_SUBSCRIPTIONS", "id": 4}')
+        listing = await until(ws, lambda f: f.get("id") == 4)
+        assert listing == {"result": ["ethusdt@aggTrade"], "id": 4}
+        assert simulator.requests == {"SUBSCRIBE": 3, "LIST_SUBSCRIPTIONS": 1}
+
+
+async def test_markets_can_be_halted_delisted_and_listed_again(simulator: Simulator) -> None:
+    async with httpx.AsyncClient(base_url=simulator.rest_url) as http:
+
+        async def statuses() -> dict[str, str]:
+            body = (await http.get("/api/v3/exchangeInfo")).json()
+            return {row["symbol"]: row["status"] for row in body["symbols"]}
+
+        assert set((await statuses()).values()) == {"TRADING"}
+        assert (await http.get("/sim/fault?kind=status&symbol=BTCUSDT&status=HALT")).is_success
+        assert (await http.get("/sim/fault?kind=delist&symbol=ETHUSDT")).is_success
+        listed = await statuses()
+        assert listed["BTCUSDT"] == "HALT" and "ETHUSDT" not in listed
+        tickers = (await http.get("/api/v3/ticker/24hr")).json()
+        assert "ETHUSDT" not in {t["symbol"] for t in tickers}
+        halted_trades = simulator.market.markets["BTCUSDT"].trade_count
+        others = simulator.market.total_trades
+        await wait_for(lambda: simulator.market.total_trades > others + 200, 5, "trading on")
+        assert simulator.market.markets["BTCUSDT"].trade_count == halted_trades
+        assert (await http.get("/sim/fault?kind=status&symbol=ETHUSDT&status=TRADING")).is_success
+        assert (await statuses())["ETHUSDT"] == "TRADING"
+        assert (await http.get("/sim/fault?kind=status&symbol=NOPE&status=HALT")).status_code == 400
+        assert (
+            await http.get("/sim/fault?kind=status&symbol=BTCUSDT&status=ON")
+        ).status_code == 400
+
+
+async def test_the_exchange_clock_can_be_skewed(simulator: Simulator) -> None:
+    async with httpx.AsyncClient(base_url=simulator.rest_url) as http:
+        assert (await http.get("/sim/fault?kind=skew&ms=90000")).is_success
+        server_ms = (await http.get("/api/v3/time")).json()["serverTime"]
+    assert abs(server_ms - (time.time() * 1000 + 90_000)) < 1_000

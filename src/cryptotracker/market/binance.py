@@ -2,19 +2,33 @@
 
 Life cycle (`run()`, until cancelled; every task owned by its TaskGroup):
 
-1. REST `exchangeInfo` (symbols of `settings.quote_assets`, status TRADING) and `ticker/24hr`
-   (the start-up snapshot, emitted to the sink at once).
+1. REST `exchangeInfo` (symbols of `settings.quote_assets`, whatever their status), `ticker/24hr`
+   (the start-up snapshot, emitted to the sink at once) and `time` (the exchange clock's
+   offset from ours: whether a REST candle is closed is judged on the exchange's time).
 2. One connection per shard of streams (`StreamPlanner`: at most 1024 streams each; shard 0
    carries ``!miniTicker@arr``, so one connection suffices unless demand is huge) to
    ``{ws_url}/stream?streams=...``. `set_demand` diffs demand against what each connection has
    and sends SUBSCRIBE/UNSUBSCRIBE, many streams per request, paced below Binance's 5
-   incoming messages/s (websockets answers the server's pings; those pongs count too).
+   incoming messages/s (websockets answers the server's pings; those pongs count too). A
+   stream counts as carried once Binance answered its request (matched by id); a rejected or
+   unanswered request is sent again up to ``ws_request_attempts`` times, and every
+   ``ws_list_subscriptions_s`` LIST_SUBSCRIPTIONS says what the connection really carries, so
+   any difference from the plan is sent again (`binance_requests.py` keeps the books).
 3. A session ends cleanly on ``serverShutdown`` or at ``connection_max_age_s`` (Binance cuts at
    24 h) and reconnects at once; it fails on a drop, a refused or rejected handshake (429, 451,
    ...), a REST failure while bootstrapping, or silence (no valid frame on the miniTicker
    connection for ``feed_silence_s``). Failures feed the circuit breaker and wait the backoff;
    while the breaker is OPEN no connection is tried until its pause is over, then one probe.
    Every reconnect re-subscribes everything its shard should carry.
+
+After a reconnect, the candles of each kline stream that closed during the gap come from REST
+klines (within the weight budget, judged closed on the exchange's clock) and go to the sink
+oldest first, the stream's live candles held back meanwhile (`kline_gaps.py`).
+
+Every ``binance_exchange_info_refresh_s`` exchangeInfo is read again (within the REST weight
+budget): new listings are streamed and priced, delisted markets dropped, and markets that stop
+trading (BREAK, HALT, ...) marked in `FeedState.market_status` and the status text until they
+trade again (`listings.py`).
 
 Updates go synchronously to the `FeedSink`, stamped with the provider's `source` label
 (binance, or simulator when pointed at the built-in simulator).
@@ -37,6 +51,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 
 from cryptotracker.backoff import Backoff
+from cryptotracker.clock import now_ms
 from cryptotracker.market.binance_frames import (
     MINI_TICKER_ALL,
     AggTrade,
@@ -50,13 +65,24 @@ from cryptotracker.market.binance_frames import (
     combined_url,
     demand_streams,
     parse_frame,
-    subscribe_requests,
+    request,
+    request_batches,
 )
+from cryptotracker.market.binance_requests import LIST, Pending, RequestLedger
 from cryptotracker.market.binance_rest import BinanceRest, RestError
 from cryptotracker.market.breaker import CircuitBreaker, CircuitState
 from cryptotracker.market.feed import FeedSink, FeedState, FeedStateListener
+from cryptotracker.market.kline_gaps import (
+    BACKFILL_LIMIT,
+    KlineGaps,
+    kline_key,
+    may_have_missed,
+    missed,
+)
+from cryptotracker.market.listings import TRADING, Listing, listing_changes
 from cryptotracker.market.normalize import MarketState, kline_to_candle
 from cryptotracker.market.request_weight import RequestWeight
+from cryptotracker.market.server_time import ServerTime
 from cryptotracker.metrics import (
     EXCHANGE_FRAMES,
     EXCHANGE_FRAMES_INVALID,
@@ -78,13 +104,20 @@ CONNECTS_PER_S: Final = 0.9
 CONNECT_BURST: Final = 10.0
 
 
+# The status text of a 451: Binance serves no market data to this address's location.
+RESTRICTED: Final = "restricted location (HTTP 451): Binance refuses this address"
+
+
 class FeedFailureError(Exception):
     """A session failed in a way that counts against the breaker."""
 
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+    def __init__(
+        self, reason: str, retry_after: float | None = None, status: int | None = None
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
+        self.status = status  # the HTTP status Binance refused with, if it did
 
 
 class _End:
@@ -101,6 +134,11 @@ class _Shard:
     index: int
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     subscribed: set[str] = field(default_factory=set)
+    # This session's requests awaiting their replies (replaced on every connect).
+    ledger: RequestLedger | None = None
+    retries: list[Pending] = field(default_factory=list)
+    # Streams whose requests failed every attempt: left alone until LIST_SUBSCRIPTIONS answers.
+    given_up: set[str] = field(default_factory=set)
     live: bool = False
     attempt: int = 0
     last_valid: float = 0.0
@@ -137,9 +175,15 @@ class BinanceProvider:
         self._market = MarketState(source)
         self._planner = StreamPlanner(settings.ws_streams_per_connection)
         self._demand: frozenset[str] = frozenset()
+        # Demand as asked, before filtering by the listed symbols (a listing may come later).
+        self._asked: tuple[frozenset[str], frozenset[tuple[str, str]]] = (frozenset(), frozenset())
         self._shards: dict[int, _Shard] = {}
         self._symbols: list[SymbolInfo] = []
         self._known: frozenset[str] = frozenset()
+        self._status: dict[str, str] = {}  # Binance's status of every listed symbol
+        self._gaps = KlineGaps()
+        # Kline streams whose gap is being filled -> their live candles meanwhile, by open time.
+        self._held: dict[tuple[str, str], dict[int, CandleDict]] = {}
         self._bootstrapped = False
         # Set while the breaker is open: on recovery the REST snapshot is fetched again, so
         # quiet markets do not keep a fallback's values until their next miniTicker.
@@ -147,6 +191,7 @@ class BinanceProvider:
         self._ids = itertools.count(1)
         # Every REST call of this feed, from any task, spends from this one budget.
         self.weight = RequestWeight(settings.binance_weight_per_min)
+        self.server_time = ServerTime()
         self._connects = TokenBucket(CONNECTS_PER_S, CONNECT_BURST, clock())
         self._tasks: asyncio.TaskGroup | None = None
         self._http: httpx.AsyncClient | None = None
@@ -155,6 +200,8 @@ class BinanceProvider:
         self._connected = False
         self._last_frame_at: float | None = None
         self._message = "not started"
+        # Binance's last refusal was a 451 (restricted location), until data flows again.
+        self._restricted = False
         self._retry_at: float | None = None
         label = source.value
         self._frames = EXCHANGE_FRAMES.labels(label)
@@ -175,6 +222,8 @@ class BinanceProvider:
             last_frame_at=self._last_frame_at,
             message=self._message,
             retry_at=self._retry_at,
+            restricted=self._restricted,
+            market_status={s: st for s, st in self._status.items() if st != TRADING},
         )
 
     def symbols(self) -> list[SymbolInfo]:
@@ -195,19 +244,25 @@ class BinanceProvider:
         if self._rest is not None:
             return await self._rest.klines(symbol, interval, limit)
         async with self._client() as client:
-            return await BinanceRest(client, self.source, self.weight).klines(
-                symbol, interval, limit
-            )
+            rest = BinanceRest(client, self.source, self.weight, self.server_time.now_ms)
+            return await rest.klines(symbol, interval, limit)
 
     async def set_demand(
         self, symbols: frozenset[str], candles: frozenset[tuple[str, str]]
     ) -> None:
         """Streams for these symbols (aggTrade) and candle rooms (kline); applied in the
         background, paced, and again after every reconnect."""
+        self._asked = (symbols, candles)
+        self._apply_demand()
+
+    def _apply_demand(self) -> None:
+        """Plan the streams of the demand for listed symbols (all, before the listing)."""
+        symbols, candles = self._asked
         if self._known:
             symbols = frozenset(s for s in symbols if s in self._known)
             candles = frozenset(c for c in candles if c[0] in self._known)
         wanted = demand_streams(symbols, candles)
+        self._gaps.keep(candles)
         if wanted == self._demand:
             return
         self._demand = wanted
@@ -219,11 +274,12 @@ class BinanceProvider:
         """Fetch metadata, stream, reconnect; until cancelled."""
         async with self._client() as client:
             self._http = client
-            self._rest = BinanceRest(client, self.source, self.weight)
+            self._rest = BinanceRest(client, self.source, self.weight, self.server_time.now_ms)
             try:
                 async with asyncio.TaskGroup() as tasks:
                     self._tasks = tasks
                     self._reconcile_shards(set(self._planner.shards))
+                    tasks.create_task(self._refresh_listings(), name="exchange-info")
             finally:
                 self._tasks = None
                 self._rest = None
@@ -273,6 +329,8 @@ class BinanceProvider:
 
     async def _after_failure(self, shard: _Shard, exc: FeedFailureError) -> None:
         shard.attempt += 1
+        if exc.status is not None:  # before the breaker's listener words the status
+            self._restricted = exc.status == 451
         self.breaker.record_failure(exc.reason)
         delay = self._backoff.delay(shard.attempt)
         if delay is None:
@@ -291,7 +349,8 @@ class BinanceProvider:
         )
         if shard.index == 0 or not self._connected:
             self._retry_at = time.time() + delay  # the figure lives in the deadline, not the text
-            self._set_connected(False, f"{exc.reason}; retry {shard.attempt} scheduled")
+            why = RESTRICTED if self._restricted else exc.reason
+            self._set_connected(False, f"{why}; retry {shard.attempt} scheduled")
         if delay > 0:
             await asyncio.sleep(delay)
 
@@ -317,7 +376,8 @@ class BinanceProvider:
         if new is CircuitState.OPEN:
             self._stale = self._bootstrapped
             failures, pause = self.breaker.failures, self.breaker.reset_s
-            self._message = f"circuit open after {failures} failures; probe scheduled"
+            why = f"{RESTRICTED}; " if self._restricted else ""
+            self._message = f"{why}circuit open after {failures} failures; probe scheduled"
             self._retry_at = time.time() + pause
         self._publish()
 
@@ -325,22 +385,81 @@ class BinanceProvider:
         """Symbols and the start-up snapshot, before the first stream connects."""
         assert self._rest is not None
         try:
-            symbols = await self._rest.exchange_info(self.settings.quote_assets)
+            listings = await self._rest.exchange_info(self.settings.quote_assets)
             tickers = await self._rest.ticker_24hr()
         except RestError as exc:
-            raise FeedFailureError(f"rest: {exc}", exc.retry_after) from exc
-        self._symbols = symbols
-        self._known = frozenset(s.symbol for s in symbols)
-        self._market.restrict(self._known)
+            raise FeedFailureError(f"rest: {exc}", exc.retry_after, exc.status) from exc
+        await self._sync_time()
+        self._apply_listings(listings)
         updates = self._market.apply_ticker_24hr(tickers)
         self._emit(updates)
         self._bootstrapped = True
-        self._log.info("bootstrapped", symbols=len(symbols), snapshot=len(updates))
-        if self._demand:  # demand that came before we knew the symbols: filter it now
-            demand, self._demand = self._demand, frozenset()
-            wanted = frozenset(s for s in demand if s.split("@")[0].upper() in self._known)
-            self._demand = wanted
-            self._reconcile_shards(set(self._planner.update(wanted)))
+        self._log.info("bootstrapped", symbols=len(listings), snapshot=len(updates))
+        self._apply_demand()  # demand that came before we knew the symbols: filter it now
+
+    def _apply_listings(self, listings: list[Listing]) -> None:
+        """A new exchangeInfo reading: listed markets, their status, and the demand on them."""
+        status = {listing.info.symbol: listing.status for listing in listings}
+        changes = listing_changes(self._status, status)
+        self._symbols = [listing.info for listing in listings]
+        self._status = status
+        self._known = frozenset(status)
+        self._market.restrict(self._known)
+        if not self._bootstrapped or not changes:
+            return
+        self._log.info(
+            "listings_changed",
+            listed=changes.listed[:20],
+            delisted=changes.delisted[:20],
+            stopped=dict(list(changes.stopped.items())[:20]),
+            resumed=changes.resumed[:20],
+        )
+        self._apply_demand()
+        if self._connected:
+            self._set_connected(True, self._live_message())
+        else:
+            self._publish()
+
+    async def _refresh_listings(self) -> None:
+        """exchangeInfo (and the clock's offset) again every `binance_exchange_info_refresh_s`,
+        while the feed is up; a failure waits for the next turn."""
+        while True:
+            await asyncio.sleep(self.settings.binance_exchange_info_refresh_s)
+            rest = self._rest
+            if rest is None or not self._bootstrapped or not self._connected:
+                continue
+            try:
+                listings = await rest.exchange_info(self.settings.quote_assets)
+            except RestError as exc:
+                self._log.warning("exchange_info_refresh_failed", error=str(exc))
+                continue
+            self._apply_listings(listings)
+            await self._sync_time()
+
+    def _live_message(self) -> str:
+        host = urlsplit(self.ws_url).netloc
+        stopped = sorted((s, st) for s, st in self._status.items() if st != TRADING)
+        if not stopped:
+            return f"streaming from {host}"
+        named = ", ".join(f"{s} ({st})" for s, st in stopped[:5])
+        more = f" and {len(stopped) - 5} more" if len(stopped) > 5 else ""
+        return f"streaming from {host}; not trading: {named}{more}"
+
+    async def _sync_time(self) -> None:
+        """The exchange clock's offset from ours (best effort: the last one stays)."""
+        assert self._rest is not None
+        sent = now_ms()
+        try:
+            server_ms = await self._rest.server_time()
+        except RestError as exc:
+            self._log.warning("server_time_failed", error=str(exc))
+            return
+        self.server_time.observe(sent, server_ms, now_ms())
+        self._log.info(
+            "server_time",
+            offset_ms=self.server_time.offset_ms,
+            round_trip_ms=self.server_time.round_trip_ms,
+        )
 
     # ---- one session --------------------------------------------------------------------------
 
@@ -369,10 +488,15 @@ class BinanceProvider:
             raise FeedFailureError(
                 f"handshake rejected: HTTP {response.status_code}",
                 float(retry) if retry and retry.isdigit() else None,
+                response.status_code,
             ) from exc
         except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as exc:
             raise FeedFailureError(f"connect failed: {type(exc).__name__}: {exc}") from exc
-        shard.subscribed = set(in_url)
+        shard.subscribed = set(in_url)  # the handshake is their confirmation
+        s = self.settings
+        shard.ledger = RequestLedger(s.ws_reply_timeout_s, s.ws_request_attempts, self._clock)
+        shard.retries = []
+        shard.given_up = set()
         return ws
 
     async def _session(self, shard: _Shard) -> str:
@@ -387,12 +511,17 @@ class BinanceProvider:
             self._on_live(shard)
         syncer = asyncio.create_task(self._sync(shard, ws), name=f"ws-{shard.index}-sync")
         watchdog = asyncio.create_task(self._watch(shard, ws), name=f"ws-{shard.index}-watch")
+        gaps = self._gaps_of(shard)
+        filler = asyncio.create_task(self._backfill(gaps), name=f"ws-{shard.index}-backfill")
         try:
             return await self._read(shard, ws)
         finally:
             syncer.cancel()
             watchdog.cancel()
-            await asyncio.gather(syncer, watchdog, return_exceptions=True)
+            filler.cancel()
+            await asyncio.gather(syncer, watchdog, filler, return_exceptions=True)
+            for symbol, interval, _ in gaps:
+                self._release(symbol, interval, None)
             shard.subscribed = set()
             await ws.close()
 
@@ -429,17 +558,24 @@ class BinanceProvider:
                 self._sink.on_price(price)
                 self._updates.inc()
         elif isinstance(event, Kline):
-            self._sink.on_candle(kline_to_candle(event, self.source))
+            self._on_kline(event)
         elif isinstance(event, ServerShutdown):
             self._log.warning("server_shutdown", shard=shard.index)
             return True
-        elif isinstance(event, MethodError):
-            self._log.warning("request_failed", shard=shard.index, reply=str(event))
-        elif isinstance(event, MethodReply):
-            self._log.debug("request_ok", shard=shard.index, reply=str(event)[:200])
+        elif isinstance(event, MethodReply | MethodError):
+            self._on_reply(shard, event)
         if not shard.live:
             self._on_live(shard)
         return False
+
+    def _on_kline(self, event: Kline) -> None:
+        self._gaps.seen(event.symbol, event.interval, event.open_time, event.closed)
+        candle = kline_to_candle(event, self.source)
+        held = self._held.get((event.symbol, event.interval))
+        if held is None:
+            self._sink.on_candle(candle)
+        else:  # its gap is being filled: after the older candles, in order
+            held[event.open_time] = candle
 
     def _emit(self, updates: list[PriceDict]) -> None:
         on_price = self._sink.on_price
@@ -450,9 +586,9 @@ class BinanceProvider:
     def _on_live(self, shard: _Shard) -> None:
         shard.live = True
         shard.attempt = 0
+        self._restricted = False
         if shard.index == 0:
-            host = urlsplit(self.ws_url).netloc
-            self._set_connected(True, f"streaming from {host}")
+            self._set_connected(True, self._live_message())
             if self._stale and self._tasks is not None:
                 self._stale = False
                 self._tasks.create_task(self._refresh_snapshot(), name="resnapshot")
@@ -470,6 +606,58 @@ class BinanceProvider:
         updates = self._market.apply_ticker_24hr(rows)
         self._emit(updates)
         self._log.info("resnapshot", snapshot=len(updates))
+
+    def _gaps_of(self, shard: _Shard) -> list[tuple[str, str, int]]:
+        """(symbol, interval, from open time) of the shard's kline streams seen before: their
+        live candles are held back until the candles the gap kept from us are handed on."""
+        gaps = []
+        for stream in sorted(self._planner.shards.get(shard.index, frozenset())):
+            key = kline_key(stream)
+            start = None if key is None else self._gaps.start(*key)
+            if key is not None and start is not None:
+                gaps.append((*key, start))
+                self._held[key] = {}
+        return gaps
+
+    async def _backfill(self, gaps: list[tuple[str, str, int]]) -> None:
+        """Candles that closed while the stream was down, from REST within the weight budget,
+        oldest first; then the live candles held meanwhile."""
+        rest = self._rest
+        try:
+            if not gaps or rest is None:
+                return
+            await self._sync_time()  # the gap may have been a clock step too
+            now = self.server_time.now_ms()
+            for symbol, interval, start in gaps:
+                last = None
+                if may_have_missed(start, interval, now):  # else: back within one candle
+                    last = await self._fill(rest, symbol, interval, start)
+                self._release(symbol, interval, last)
+        finally:  # whatever happened, no stream's live candles stay held
+            for symbol, interval, _ in gaps:
+                self._release(symbol, interval, None)
+
+    async def _fill(self, rest: BinanceRest, symbol: str, interval: str, start: int) -> int | None:
+        """Hand on the closed candles from `start`; the open time of the newest, if any."""
+        try:
+            rows = await rest.klines(symbol, interval, BACKFILL_LIMIT, start_ms=start)
+        except RestError as exc:
+            self._log.warning("backfill_failed", symbol=symbol, interval=interval, error=str(exc))
+            return None
+        candles = missed(rows, start)
+        for candle in candles:
+            self._sink.on_candle(candle)
+        self._log.info("backfilled", symbol=symbol, interval=interval, candles=len(candles))
+        return candles[-1]["openTime"] if candles else None
+
+    def _release(self, symbol: str, interval: str, after: int | None) -> None:
+        """Hand on the live candles held for a stream (newer than `after`, oldest first)."""
+        held = self._held.pop((symbol, interval), None)
+        if held is None:
+            return
+        for open_time in sorted(held):
+            if after is None or open_time > after:
+                self._sink.on_candle(held[open_time])
 
     async def _watch(self, shard: _Shard, ws: ClientConnection) -> None:
         """Close the connection at the 24 h cut-off, or when the miniTicker feed goes silent."""
@@ -490,36 +678,112 @@ class BinanceProvider:
             await asyncio.sleep(max(wake - now, 0.005))
         await ws.close()
 
+    def _on_reply(self, shard: _Shard, reply: MethodReply | MethodError) -> None:
+        """Apply an answered request; a rejected one goes to the retries."""
+        sent = shard.ledger.settle(reply.id) if shard.ledger is not None else None
+        if sent is None:
+            self._log.warning("reply_unmatched", shard=shard.index, reply=str(reply)[:200])
+            return
+        if isinstance(reply, MethodError):
+            self._request_failed(shard, sent, f"rejected: {reply.code} {reply.message}")
+            return
+        if sent.method == "SUBSCRIBE":
+            shard.subscribed.update(sent.streams)
+        elif sent.method == "UNSUBSCRIBE":
+            shard.subscribed.difference_update(sent.streams)
+        elif isinstance(reply.result, list) and all(type(s) is str for s in reply.result):
+            self._reconciled(shard, set(reply.result))
+        else:
+            self._log.warning("list_subscriptions_invalid", result=str(reply.result)[:200])
+
+    def _reconciled(self, shard: _Shard, carried: set[str]) -> None:
+        """What the connection really carries: the plan's differences are sent again."""
+        wanted = self._planner.shards.get(shard.index, frozenset())
+        missing, extra = wanted - carried, carried - wanted
+        if missing or extra or shard.given_up:
+            self._log.warning(
+                "subscriptions_differ",
+                shard=shard.index,
+                missing=sorted(missing)[:20],
+                extra=sorted(extra)[:20],
+            )
+        shard.subscribed = carried
+        shard.given_up.clear()
+        shard.wake.set()
+
+    def _request_failed(self, shard: _Shard, sent: Pending, why: str) -> None:
+        assert shard.ledger is not None
+        retry = shard.ledger.may_retry(sent)
+        self._log.warning(
+            "request_failed",
+            shard=shard.index,
+            method=sent.method,
+            id=sent.id,
+            attempt=sent.attempt,
+            why=why,
+            retry=retry,
+        )
+        if retry:
+            shard.retries.append(sent)
+        elif sent.method != LIST:
+            shard.given_up.update(sent.streams)
+        shard.wake.set()
+
     async def _sync(self, shard: _Shard, ws: ClientConnection) -> None:
-        """Bring the connection's subscriptions to the plan; requests paced per connection."""
+        """Bring the connection's subscriptions to the plan: requests paced per connection,
+        each answered, retried or given up; LIST_SUBSCRIPTIONS checks now and then."""
+        ledger = shard.ledger
+        assert ledger is not None
         bucket = TokenBucket(self.settings.ws_requests_per_s, 1.0, self._clock())
-        per_request = self.settings.ws_params_per_request
-        while True:
-            await shard.wake.wait()
-            shard.wake.clear()
-            wanted = self._planner.shards.get(shard.index, frozenset())
-            remove = shard.subscribed - wanted
-            add = wanted - shard.subscribed
-            for method, streams in (("UNSUBSCRIBE", remove), ("SUBSCRIBE", add)):
-                for rid, chunk, frame in subscribe_requests(
-                    method, streams, self._ids, per_request
-                ):
-                    await bucket.acquire(self._clock)
-                    try:
-                        await ws.send(frame, text=True)
-                    except ConnectionClosed:
-                        return  # the reader sees it too and reconnects
-                    if method == "SUBSCRIBE":
-                        shard.subscribed.update(chunk)
+        every = self.settings.ws_list_subscriptions_s
+        check_at = self._clock() + every
+
+        async def send(method: str, streams: tuple[str, ...], attempt: int) -> None:
+            await bucket.acquire(self._clock)
+            rid = next(self._ids)
+            params = list(streams) if method != LIST else None
+            ledger.sent(rid, method, streams, attempt)
+            await ws.send(request(method, params, rid), text=True)
+            self._log.info(
+                "request_sent",
+                shard=shard.index,
+                method=method,
+                id=rid,
+                streams=len(streams),
+                attempt=attempt,
+            )
+
+        try:
+            while True:
+                deadline = min(check_at, ledger.next_deadline() or check_at)
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(max(deadline - self._clock(), 0.0)):
+                        await shard.wake.wait()
+                shard.wake.clear()
+                for late in ledger.overdue():
+                    self._request_failed(shard, late, "no reply")
+                if self._clock() >= check_at:
+                    check_at = self._clock() + every
+                    await send(LIST, (), 1)
+                wanted = self._planner.shards.get(shard.index, frozenset())
+                retries, shard.retries = shard.retries, []
+                for failed in retries:
+                    if failed.method == "SUBSCRIBE":
+                        again = [s for s in failed.streams if s in wanted - shard.subscribed]
                     else:
-                        shard.subscribed.difference_update(chunk)
-                    self._log.info(
-                        "subscription_sent",
-                        shard=shard.index,
-                        method=method,
-                        id=rid,
-                        streams=len(chunk),
-                    )
+                        again = [s for s in failed.streams if s in shard.subscribed - wanted]
+                    if again:
+                        await send(failed.method, tuple(again), failed.attempt + 1)
+                # Failed while we sent: theirs is the retry, with its attempt count.
+                held = shard.given_up.union(*(p.streams for p in shard.retries))
+                remove = shard.subscribed - wanted - ledger.in_flight("UNSUBSCRIBE") - held
+                add = wanted - shard.subscribed - ledger.in_flight("SUBSCRIBE") - held
+                per_request = self.settings.ws_params_per_request
+                for method, streams in (("UNSUBSCRIBE", remove), ("SUBSCRIBE", add)):
+                    for batch in request_batches(streams, per_request):
+                        await send(method, batch, 1)
+        except ConnectionClosed:
+            return  # the reader sees it too and reconnects
 
     # ---- state --------------------------------------------------------------------------------
 

@@ -6,14 +6,14 @@ wrong type, raises `InvalidFrameError`; the connection counts it, logs it and go
 
 Binance limits per connection (web-socket-streams.md): at most 1024 streams and 5 incoming
 messages per second (our requests *and* our pongs). `StreamPlanner` spreads streams over as many
-connections as needed, keeping each stream where it is when demand changes; `subscribe_requests`
+connections as needed, keeping each stream where it is when demand changes; `request_batches`
 packs many streams into each request, and `token_bucket.TokenBucket` spaces the requests.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -275,24 +275,10 @@ def request(method: str, params: list[str] | None, request_id: int) -> bytes:
     return orjson.dumps(body)
 
 
-def _chunks(items: Iterable[str], size: int) -> Iterator[list[str]]:
-    it = iter(items)
-    while chunk := list(itertools.islice(it, size)):
-        yield chunk
-
-
-def subscribe_requests(
-    method: str,
-    streams: Iterable[str],
-    ids: Iterator[int],
-    per_request: int = MAX_PARAMS_PER_REQUEST,
-) -> list[tuple[int, list[str], bytes]]:
-    """(id, streams, frame) of SUBSCRIBE or UNSUBSCRIBE requests, `per_request` streams each."""
-    out: list[tuple[int, list[str], bytes]] = []
-    for chunk in _chunks(sorted(streams), per_request):
-        rid = next(ids)
-        out.append((rid, chunk, request(method, chunk, rid)))
-    return out
+def request_batches(streams: Iterable[str], per_request: int) -> list[tuple[str, ...]]:
+    """Streams in sorted batches of at most `per_request`: one SUBSCRIBE or UNSUBSCRIBE each."""
+    it = iter(sorted(streams))
+    return list(iter(lambda: tuple(itertools.islice(it, per_request)), ()))
 
 
 def combined_url(base: str, streams: Iterable[str]) -> str:

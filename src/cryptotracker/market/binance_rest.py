@@ -1,4 +1,4 @@
-"""Binance's REST market-data endpoints (exchangeInfo, ticker/24hr, klines) over httpx.
+"""Binance's REST market-data endpoints (exchangeInfo, ticker/24hr, klines, time) over httpx.
 
 Every failure, transport or HTTP status, becomes a `RestError` carrying the status and any
 Retry-After, so the provider can back off (429/418) or give up until the breaker probes (451).
@@ -7,7 +7,7 @@ Retry-After, so the provider can back off (429/418) or give up until the breaker
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from email.utils import parsedate_to_datetime
 from typing import Any, Final
 
@@ -17,10 +17,11 @@ import structlog
 
 from cryptotracker.clock import now_ms
 from cryptotracker.market.feed import MarketUnavailableError
+from cryptotracker.market.listings import Listing, parse_exchange_info
 from cryptotracker.market.normalize import NormalizeError, rest_klines_to_candles
 from cryptotracker.market.request_weight import WEIGHTS, RequestWeight
 from cryptotracker.metrics import BINANCE_REST_HELD, BINANCE_WEIGHT_USED
-from cryptotracker.protocol import CandleDict, Source, SymbolInfo
+from cryptotracker.protocol import CandleDict, Source
 
 log = structlog.get_logger(__name__)
 
@@ -110,43 +111,32 @@ def _spend(budget: RequestWeight, path: str, weight: int) -> None:
 
 
 class BinanceRest:
-    """The three REST calls the tracker makes, on a client the caller owns, within `budget`
-    (one per exchange address, shared by every client of it)."""
+    """The REST calls the tracker makes, on a client the caller owns, within `budget` (one per
+    exchange address, shared by every client of it); `exchange_ms` is the exchange's clock,
+    which decides whether a candle is closed."""
 
-    def __init__(self, client: httpx.AsyncClient, source: Source, budget: RequestWeight) -> None:
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        source: Source,
+        budget: RequestWeight,
+        exchange_ms: Callable[[], int] = now_ms,
+    ) -> None:
         self._client = client
         self._source = source
         self._budget = budget
+        self._exchange_ms = exchange_ms
 
     async def _get(self, endpoint: str, params: dict[str, Any]) -> Any:
         path = f"/api/v3/{endpoint}"
         return await get_json(self._client, path, params, self._budget, WEIGHTS[endpoint])
 
-    async def exchange_info(self, quote_assets: Iterable[str]) -> list[SymbolInfo]:
-        """Symbols trading now against one of `quote_assets`, sorted."""
-        body = await self._get("exchangeInfo", {})
-        quotes = {q.upper() for q in quote_assets}
-        rows = body.get("symbols") if isinstance(body, dict) else None
-        if not isinstance(rows, list):
+    async def exchange_info(self, quote_assets: Iterable[str]) -> list[Listing]:
+        """Markets against one of `quote_assets`, whatever their status, sorted."""
+        listings = parse_exchange_info(await self._get("exchangeInfo", {}), quote_assets)
+        if listings is None:
             raise RestError("exchangeInfo: no symbols list")
-        out: list[SymbolInfo] = []
-        for row in rows:
-            if not isinstance(row, dict) or row.get("status") != "TRADING":
-                continue
-            if row.get("quoteAsset") not in quotes:
-                continue
-            try:
-                out.append(
-                    SymbolInfo(
-                        symbol=row["symbol"],
-                        base_asset=row["baseAsset"],
-                        quote_asset=row["quoteAsset"],
-                    )
-                )
-            except (KeyError, ValueError) as exc:  # pydantic's ValidationError is a ValueError
-                log.warning("exchange_info_row_skipped", row=str(row)[:200], error=str(exc))
-        out.sort(key=lambda s: s.symbol)
-        return out
+        return listings
 
     async def ticker_24hr(self) -> list[dict[str, Any]]:
         """24 h statistics of every symbol (the start-up snapshot)."""
@@ -155,10 +145,24 @@ class BinanceRest:
             raise RestError("ticker/24hr: expected a list")
         return [row for row in body if isinstance(row, dict)]
 
-    async def klines(self, symbol: str, interval: str, limit: int) -> list[CandleDict]:
-        params = {"symbol": symbol, "interval": interval, "limit": limit}
+    async def server_time(self) -> int:
+        """`/api/v3/time`: the exchange's clock in epoch milliseconds."""
+        body = await self._get("time", {})
+        server_ms = body.get("serverTime") if isinstance(body, dict) else None
+        if type(server_ms) is not int:
+            raise RestError("time: no integer serverTime")
+        return server_ms
+
+    async def klines(
+        self, symbol: str, interval: str, limit: int, start_ms: int | None = None
+    ) -> list[CandleDict]:
+        """The last `limit` candles, or the first `limit` from `start_ms`."""
+        params: dict[str, Any] = {"symbol": symbol, "interval": interval, "limit": limit}
+        if start_ms is not None:
+            params["startTime"] = start_ms
         body = await self._get("klines", params)
         try:
-            return rest_klines_to_candles(body, symbol, interval, self._source, now_ms())
+            now = self._exchange_ms()
+            return rest_klines_to_candles(body, symbol, interval, self._source, now)
         except NormalizeError as exc:
             raise RestError(f"klines: {exc}") from exc

@@ -3,8 +3,8 @@ reports (the app turns it into /health and clients' connection_status)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from cryptotracker.market.breaker import CircuitState
@@ -28,6 +28,9 @@ class FeedState:
     Binance). `last_frame_at`: wall-clock seconds of the last frame, None before the first.
     `retry_at`: wall-clock seconds of the next attempt, None when none is planned; a deadline,
     not a delay, so whoever reports it later counts down rather than repeat a stale figure.
+    `restricted`: the exchange refuses this address's location (HTTP 451), not an outage.
+    `market_status`: listed markets that do not trade now (symbol -> the exchange's status,
+    e.g. HALT or BREAK); their last price stands until they trade again.
     """
 
     source: Source
@@ -37,6 +40,8 @@ class FeedState:
     last_frame_at: float | None
     message: str
     retry_at: float | None = None
+    restricted: bool = False
+    market_status: Mapping[str, str] = field(default_factory=dict)
 
 
 FeedStateListener = Callable[[FeedState], None]

@@ -147,6 +147,8 @@ class SourceChain:
             circuit=self._primary_circuit(),
             last_frame_at=None if link is None else link.last_frame_at,
             message=status["message"],
+            restricted=self.binance is not None and self.binance.state.restricted,
+            market_status={} if link is None else link.market_status,
         )
 
     def status(self) -> StatusDict:

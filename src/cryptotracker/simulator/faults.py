@@ -31,10 +31,20 @@ class HttpFault:
 
 
 @dataclass(slots=True)
+class RequestFault:
+    """Do to the next `remaining` stream requests of a method (None: until cleared): "reject"
+    (an error reply, nothing applied) or "ignore" (no reply, nothing applied)."""
+
+    action: str
+    remaining: int | None = None
+
+
+@dataclass(slots=True)
 class Faults:
     """The faults in force now."""
 
     http: dict[str, HttpFault] = field(default_factory=dict)
+    requests: dict[str, RequestFault] = field(default_factory=dict)  # by method
     silent_until: float = 0.0
     clock: Callable[[], float] = time.monotonic
 
@@ -49,12 +59,24 @@ class Faults:
                 del self.http[target]
         return fault
 
+    def take_request(self, method: str) -> str | None:
+        """The action for this stream request ("reject", "ignore"), counting it down."""
+        fault = self.requests.get(method)
+        if fault is None:
+            return None
+        if fault.remaining is not None:
+            fault.remaining -= 1
+            if fault.remaining <= 0:
+                del self.requests[method]
+        return fault.action
+
     @property
     def silent(self) -> bool:
         return self.clock() < self.silent_until
 
     def clear(self) -> None:
         self.http.clear()
+        self.requests.clear()
         self.silent_until = 0.0
 
     def describe(self) -> dict[str, object]:
@@ -62,6 +84,9 @@ class Faults:
             "http": {
                 k: {"status": f.status, "remaining": f.remaining, "retry_after": f.retry_after}
                 for k, f in self.http.items()
+            },
+            "requests": {
+                k: {"action": f.action, "remaining": f.remaining} for k, f in self.requests.items()
             },
             "silent_for_s": max(0.0, round(self.silent_until - self.clock(), 3)),
         }
@@ -77,6 +102,20 @@ def http_fault_from_query(query: Mapping[str, str]) -> HttpFault:
     if not 100 <= status <= 599 or (count is not None and count < 1):
         raise FaultError("status must be an HTTP status, count at least 1")
     return HttpFault(status, count, retry)
+
+
+def request_fault_from_query(query: Mapping[str, str]) -> tuple[str, RequestFault]:
+    """`kind=reject|ignore&method=SUBSCRIBE&count=N` as (method, fault)."""
+    method = query.get("method", "SUBSCRIBE")
+    if method not in ("SUBSCRIBE", "UNSUBSCRIBE", "LIST_SUBSCRIPTIONS"):
+        raise FaultError(f"unknown method {method!r}")
+    try:
+        count = int(query["count"]) if "count" in query else None
+    except ValueError as exc:
+        raise FaultError(f"count (int) expected: {exc}") from None
+    if count is not None and count < 1:
+        raise FaultError("count must be at least 1")
+    return method, RequestFault(query["kind"], count)
 
 
 class SlidingLimit:

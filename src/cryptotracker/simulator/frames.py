@@ -170,7 +170,9 @@ def reply(request_id: int | str | None, result: Any = None) -> bytes:
 
 
 def error_reply(exc: RequestError) -> bytes:
-    return orjson.dumps({"error": {"code": exc.code, "msg": exc.msg}, "id": exc.request_id})
+    """As the stream docs list them: ``{"code": 2, "msg": "Invalid request: ...", "id": 1}``
+    (developers.binance.com/docs/binance-spot-api-docs/web-socket-streams#error-messages)."""
+    return orjson.dumps({"code": exc.code, "msg": exc.msg, "id": exc.request_id})
 
 
 class StreamName(NamedTuple):
@@ -200,7 +202,10 @@ def parse_stream(name: str, known: set[str] | dict[str, Any]) -> StreamName | No
 # ---- REST ------------------------------------------------------------------------------------
 
 
-def exchange_info(assets: Iterable[Asset], server_ms: int, weight_per_min: int) -> dict[str, Any]:
+def exchange_info(
+    listed: Iterable[tuple[Asset, str]], server_ms: int, weight_per_min: int
+) -> dict[str, Any]:
+    """Markets with their status (TRADING, BREAK, HALT, ...)."""
     return {
         "timezone": "UTC",
         "serverTime": server_ms,
@@ -213,14 +218,14 @@ def exchange_info(assets: Iterable[Asset], server_ms: int, weight_per_min: int) 
             }
         ],
         "exchangeFilters": [],
-        "symbols": [_symbol_info(a) for a in assets],
+        "symbols": [_symbol_info(a, status) for a, status in listed],
     }
 
 
-def _symbol_info(a: Asset) -> dict[str, Any]:
+def _symbol_info(a: Asset, status: str) -> dict[str, Any]:
     return {
         "symbol": a.symbol,
-        "status": "TRADING",
+        "status": status,
         "baseAsset": a.base,
         "baseAssetPrecision": 8,
         "quoteAsset": "USDT",

@@ -167,6 +167,8 @@ class SimMarket:
             _seed_window(m, now_ms)
             self.markets[asset.symbol] = m
         self.symbols = list(self.markets)
+        # Binance's status of each listed market (absent: not listed); only TRADING ones trade.
+        self.status: dict[str, str] = dict.fromkeys(self.symbols, "TRADING")
         self._cum = list(itertools.accumulate(m.weight for m in self.markets.values()))
         self._ids = itertools.count(1)
         self.total_trades = 0

@@ -113,14 +113,18 @@ class RestApi:
         if endpoint == "time":
             return _json(200, {"serverTime": now_ms}, headers)
         if endpoint == "exchangeInfo":
-            assets = [self.market.markets[s].asset for s in self._symbols(query) or []]
-            return _json(200, frames.exchange_info(assets, now_ms, self.weight_per_min), headers)
+            listed = [
+                (self.market.markets[s].asset, self.market.status[s])
+                for s in self._symbols(query) or []
+            ]
+            return _json(200, frames.exchange_info(listed, now_ms, self.weight_per_min), headers)
         if endpoint == "ticker/24hr":
             return self._ticker(query, now_ms, headers)
         return self._klines(query, now_ms, headers)
 
     def _symbols(self, query: dict[str, str]) -> list[str] | None:
-        """`symbol=X` or `symbols=["X","Y"]`, all when neither; None if one is unknown."""
+        """`symbol=X` or `symbols=["X","Y"]`, all listed when neither; None if one is not
+        listed."""
         if "symbol" in query:
             names = [query["symbol"]]
         elif "symbols" in query:
@@ -131,8 +135,8 @@ class RestApi:
             if not isinstance(names, list):
                 return None
         else:
-            return list(self.market.symbols)
-        if not all(isinstance(n, str) and n in self.market.markets for n in names):
+            return [s for s in self.market.symbols if s in self.market.status]
+        if not all(isinstance(n, str) and n in self.market.status for n in names):
             return None
         return [str(n) for n in names]
 

@@ -9,8 +9,10 @@ Streams (``/stream?streams=a/b`` combined and wrapped, ``/ws/<stream>`` raw): ``
 (every second, only the symbols that traded), ``<symbol>@miniTicker``, ``<symbol>@aggTrade``
 (each trade as it happens; ``E`` is the real send time) and ``<symbol>@kline_<interval>``
 (every two seconds, and once more closed when the candle ends). Live SUBSCRIBE, UNSUBSCRIBE and
-LIST_SUBSCRIPTIONS; pings every 20 s; Binance's limits: 1024 streams and 5 incoming messages/s
-per connection, 300 connection attempts per 5 minutes, 6000 REST weight per minute.
+LIST_SUBSCRIPTIONS. Faults on demand: reject or ignore the next requests of a method, forget a
+stream without telling the client, skew the exchange's clock, list, delist or halt a market.
+Pings every 20 s; Binance's limits: 1024 streams and 5 incoming messages/s per connection, 300
+connection attempts per 5 minutes, 6000 REST weight per minute.
 """
 
 from __future__ import annotations
@@ -43,12 +45,17 @@ from cryptotracker.simulator.faults import (
     Faults,
     SlidingLimit,
     http_fault_from_query,
+    request_fault_from_query,
 )
 from cryptotracker.simulator.market import SimMarket
 from cryptotracker.simulator.rest import Reply, RestApi, fault_reply
 
 log = structlog.get_logger(__name__)
 
+# Binance's symbol status values (rest-api.md, "ENUM definitions").
+SYMBOL_STATUSES: Final = (
+    "PRE_TRADING", "TRADING", "POST_TRADING", "END_OF_DAY", "HALT", "AUCTION_MATCH", "BREAK"
+)  # fmt: skip
 # Frames queued for one connection before it counts as too slow and is cut (as Binance does).
 MAX_OUTBOX: Final = 50_000
 # Frames a `garbage` fault sends, in turn: cut JSON, not JSON, wrong field types.
@@ -78,6 +85,8 @@ class SimConfig:
     connects_per_5min: int = 300
     rest_weight_per_min: int = 6000
     coingecko_calls_per_min: int = 30
+    # The exchange's clock ahead of ours (negative: behind): every time it sends is skewed.
+    clock_skew_ms: int = 0
 
 
 class _Client:
@@ -110,7 +119,8 @@ class Simulator:
         self.host = host
         self.port = port
         self.rate = self.config.rate
-        self.market = SimMarket(self.config.symbols, self.config.seed, now_ms())
+        self.clock_skew_ms = self.config.clock_skew_ms
+        self.market = SimMarket(self.config.symbols, self.config.seed, self.now_ms())
         self.faults = Faults()
         self.rest = RestApi(
             self.market,
@@ -148,6 +158,10 @@ class Simulator:
     @property
     def symbols(self) -> list[str]:
         return self.market.symbols
+
+    def now_ms(self) -> int:
+        """The exchange's clock: ours plus the configured skew."""
+        return now_ms() + self.clock_skew_ms
 
     # ---- life cycle ---------------------------------------------------------------------------
 
@@ -212,9 +226,28 @@ class Simulator:
             for _ in range(count):
                 client.push(next(self._garbage))
 
+    def forget(self, stream: str) -> None:
+        """Stop sending `stream` on every connection without telling the client (a server-side
+        loss only LIST_SUBSCRIPTIONS reveals)."""
+        for client in self._clients.values():
+            if stream in client.streams:
+                self._unsubscribe(client, stream)
+
+    def set_status(self, symbol: str, status: str | None) -> None:
+        """List `symbol` with Binance's `status` (TRADING, BREAK, HALT, ...), or delist it
+        (None): exchangeInfo says so, and only TRADING markets trade."""
+        if symbol not in self.market.markets:
+            raise FaultError(f"unknown symbol {symbol!r}")
+        if status is not None and status not in SYMBOL_STATUSES:
+            raise FaultError(f"status must be one of {', '.join(SYMBOL_STATUSES)}")
+        if status is None:
+            self.market.status.pop(symbol, None)
+        else:
+            self.market.status[symbol] = status
+
     def shutdown_notice(self) -> None:
         """Binance's `serverShutdown` event on every connection."""
-        data = frames.server_shutdown(now_ms())
+        data = frames.server_shutdown(self.now_ms())
         self._fan_out("!serverShutdown", data, set(self._clients.values()))
 
     def state(self) -> dict[str, Any]:
@@ -264,6 +297,17 @@ class Simulator:
             self.garbage(int(query.get("count", "1")))
         elif kind == "shutdown":
             self.shutdown_notice()
+        elif kind in ("reject", "ignore"):
+            method, fault = request_fault_from_query(query)
+            self.faults.requests[method] = fault
+        elif kind == "status":
+            self.set_status(query["symbol"], query["status"])
+        elif kind == "delist":
+            self.set_status(query["symbol"], None)
+        elif kind == "skew":
+            self.clock_skew_ms = int(query["ms"])
+        elif kind == "forget":
+            self.forget(query["stream"])
         elif kind == "clear":
             self.faults.clear()
         elif kind.endswith("_status") and kind[:-7] in HTTP_FAULT_TARGETS:
@@ -279,7 +323,7 @@ class Simulator:
         if path.startswith("/sim/"):
             return _response(self._control(path, dict(parse_qsl(parts.query))))
         if self.rest.handles(path):
-            return _response(self.rest.get(request.path, now_ms()))
+            return _response(self.rest.get(request.path, self.now_ms()))
         if path == "/stream" or path == "/ws" or path.startswith("/ws/"):
             self.handshakes += 1
             fault = self.faults.take("ws")
@@ -346,6 +390,11 @@ class Simulator:
         try:
             req = frames.parse_request(message)
             self.requests[req.method] = self.requests.get(req.method, 0) + 1
+            action = self.faults.take_request(req.method)
+            if action == "ignore":
+                return
+            if action == "reject":
+                raise frames.RequestError(2, "Invalid request: simulated rejection", req.id)
             if req.method == "LIST_SUBSCRIPTIONS":
                 client.push(frames.reply(req.id, list(client.streams)))
                 return
@@ -420,21 +469,24 @@ class Simulator:
         market = self.market
         index = self._index
         silent = self.faults.silent
-        t_ms = now_ms()
+        t_ms = self.now_ms()
         rate = self.rate
+        status = market.status
         for symbol in market.pick(count):
+            if status.get(symbol) != "TRADING":
+                continue  # halted or delisted: no trades, so no ticker either
             trade = market.trade(symbol, t_ms, rate)
             self._changed.add(symbol)
             stream = f"{symbol.lower()}@aggTrade"
             subs = index.get(stream)
             if subs and not silent:
-                self._fan_out(stream, frames.agg_trade(trade, now_ms()), subs)
+                self._fan_out(stream, frames.agg_trade(trade, self.now_ms()), subs)
 
     def _push_mini_tickers(self) -> None:
         changed, self._changed = self._changed, set()
         if self.faults.silent or not changed:
             return
-        t_ms = now_ms()
+        t_ms = self.now_ms()
         subs = self._index.get(frames.MINI_TICKER_ALL)
         if subs:
             self._fan_out(
@@ -449,7 +501,7 @@ class Simulator:
     def _push_klines(self) -> None:
         if self.faults.silent:
             return
-        t_ms = now_ms()
+        t_ms = self.now_ms()
         for stream in [s for s in self._index if "@kline_" in s]:
             symbol, _, kind = stream.partition("@")
             symbol, interval = symbol.upper(), kind[6:]
