@@ -1,5 +1,5 @@
 from cryptotracker.pipeline.aggregate import Aggregator
-from cryptotracker.protocol import PriceDict
+from cryptotracker.protocol import CandleDict, PriceDict
 
 
 def upd(symbol: str, value: str, t: int = 1) -> PriceDict:
@@ -45,3 +45,23 @@ def test_batches_are_numbered_per_origin() -> None:
     assert first is not None and second is not None
     assert (first.origin, second.origin) == ("me", "me")
     assert second.seq == first.seq + 1
+
+
+def candle(open_time: int, close: str) -> CandleDict:
+    return CandleDict(
+        symbol="X", interval="1m", openTime=open_time, closeTime=open_time + 59_999,
+        open="1", high="2", low="0.5", close=close, volume="1", closed=False, source="binance",
+    )  # fmt: skip
+
+
+def test_a_backfill_burst_keeps_every_candle_and_a_forming_one_only_its_latest() -> None:
+    agg = Aggregator("i")
+    for minute, close in ((0, "1"), (1, "2"), (2, "3")):  # closed during a reconnect gap
+        agg.on_candle({**candle(minute * 60_000, close), "closed": True})
+    agg.on_candle(candle(180_000, "4.0"))  # the forming one, twice in one interval
+    agg.on_candle(candle(180_000, "4.5"))
+    batch = agg.drain()
+    assert batch is not None
+    assert [(c["openTime"], c["close"]) for c in batch.candles] == [
+        (0, "1"), (60_000, "2"), (120_000, "3"), (180_000, "4.5"),
+    ]  # fmt: skip

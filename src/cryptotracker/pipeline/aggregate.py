@@ -38,14 +38,16 @@ class Aggregator:
         self._origin = origin
         self._seq = 0
         self._prices: dict[str, PriceDict] = {}
-        self._candles: dict[tuple[str, str], CandleDict] = {}
+        # Keyed by open time too: a backfill after a reconnect hands over several closed candles
+        # of one stream at once, and each must reach the charts (a forming one only its latest).
+        self._candles: dict[tuple[str, str, int], CandleDict] = {}
         self._last_sent: dict[str, _Values] = {}
 
     def on_price(self, update: PriceDict) -> None:
         self._prices[update["symbol"]] = update
 
     def on_candle(self, candle: CandleDict) -> None:
-        self._candles[(candle["symbol"], candle["interval"])] = candle
+        self._candles[(candle["symbol"], candle["interval"], candle["openTime"])] = candle
 
     def drain(self) -> Batch | None:
         """Everything that changed since the last drain, or None when nothing did."""
