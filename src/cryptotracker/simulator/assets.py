@@ -151,8 +151,6 @@ _KNOWN: Final[tuple[tuple[str, str, str, str, float], ...]] = (
     ("1000SATS", "", "1000*SATS (Ordinals)", "0.00030000", 5.0),
 )
 
-# Binance base asset -> CoinGecko coin id (CoinGecko ids are not derivable from tickers).
-COINGECKO_IDS: Final[dict[str, str]] = {base: cg for base, cg, *_ in _KNOWN if cg}
 
 _SYLLABLES: Final = (
     "ka", "zo", "ri", "vex", "lu", "na", "tor", "mi", "quo", "sa", "the", "dra", "pix", "ne",
