@@ -1,5 +1,6 @@
 """Clients that speak Engine.IO/Socket.IO by hand, for tests that need what a library would
-not do: read frame by frame, stop reading, send half a frame, lie in headers."""
+not do: read frame by frame, stop reading, send half a frame, lie in headers. Frames are built
+by the bench's wire code (`cryptotracker_bench.wire`), which the tests share."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from typing import Any
 
 import orjson
 from websockets.asyncio.client import ClientConnection, connect
+
+from cryptotracker_bench.wire import client_frame as client_frame  # shared with the bench
 
 PATH = "/socket.io/?EIO=4&transport=websocket"
 
@@ -62,22 +65,6 @@ async def raw_upgrade(
         head = await reader.readuntil(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 101"), head
     return reader, writer
-
-
-def client_frame(
-    payload: bytes, opcode: int = 1, fin: bool = True, length: int | None = None
-) -> bytes:
-    """A masked client frame; `length` may lie about the payload's size."""
-    size = len(payload) if length is None else length
-    first = (0x80 if fin else 0) | opcode
-    if size < 126:
-        head = bytes((first, 0x80 | size))
-    elif size < 1 << 16:
-        head = bytes((first, 0x80 | 126)) + size.to_bytes(2, "big")
-    else:
-        head = bytes((first, 0x80 | 127)) + size.to_bytes(8, "big")
-    mask = os.urandom(4)
-    return head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
 
 
 async def read_frame(reader: asyncio.StreamReader) -> tuple[int, bytes]:

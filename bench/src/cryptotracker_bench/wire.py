@@ -109,10 +109,20 @@ def mask(payload: bytes, key: bytes) -> bytes:
     )
 
 
-def client_frame(payload: bytes, opcode: int = OP_TEXT, key: bytes | None = None) -> bytes:
-    """A masked, final frame as a client must write it (RFC 6455 §5.3)."""
+def client_frame(
+    payload: bytes,
+    opcode: int = OP_TEXT,
+    key: bytes | None = None,
+    *,
+    fin: bool = True,
+    length: int | None = None,
+) -> bytes:
+    """A masked frame as a client must write it (RFC 6455 §5.3). The hostile-client tests share
+    it: `fin=False` starts a fragmented message, `length` may lie about the payload's size."""
     key = os.urandom(4) if key is None else key
-    return _length_header(0x80 | opcode, len(payload), 0x80) + key + mask(payload, key)
+    size = len(payload) if length is None else length
+    first = (0x80 if fin else 0) | opcode
+    return _length_header(first, size, 0x80) + key + mask(payload, key)
 
 
 @dataclass(slots=True)
