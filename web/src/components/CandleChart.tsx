@@ -11,7 +11,8 @@ import {
   type MouseEventParams,
   type UTCTimestamp,
 } from "lightweight-charts";
-import { useEffect, useRef, useState } from "react";
+import { useQuery } from "@tanstack/react-query";
+import { useEffect, useLayoutEffect, useRef } from "react";
 import { api } from "../lib/api";
 import { axisPriceFormatter, formatOhlc, priceDigits } from "../lib/format";
 import { marketClient, onCandle } from "../lib/market";
@@ -25,6 +26,8 @@ interface Props {
 
 /** Most bars on screen after loading history (trading sites open at a similar density). */
 const VISIBLE_BARS = 150;
+/** Bars of history loaded when a chart opens. */
+const HISTORY_BARS = 500;
 
 function cssVar(name: string): string {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
@@ -49,10 +52,36 @@ function toVolume(c: CandleData): HistogramData<UTCTimestamp> {
   };
 }
 
+interface LiveState {
+  key: string;
+  loaded: boolean;
+  pending: CandleData[];
+  count: number;
+}
+
+interface LiveTarget {
+  candles: ISeriesApi<"Candlestick"> | null;
+  volume: ISeriesApi<"Histogram"> | null;
+  box: HTMLDivElement | null;
+  live: LiveState;
+}
+
+function applyLive(c: CandleData, t: LiveTarget): void {
+  t.candles?.update(toBar(c));
+  t.volume?.update(toVolume(c));
+  // For people and tests inspecting the page: the forming candle's last update.
+  t.live.count += 1;
+  if (t.box) {
+    t.box.dataset.liveUpdates = String(t.live.count);
+    t.box.dataset.lastClose = c.close;
+  }
+}
+
 /**
  * Candlesticks and volume. The chart and its series live in refs for the component's lifetime;
- * history comes from /api/candles, then each `candle_update` goes to `series.update()` directly
- * (no React state per tick).
+ * history comes from /api/candles (a TanStack query per symbol and interval; `api.candles` waits
+ * out a server's 503 itself), then each `candle_update` goes to `series.update()` directly (no
+ * React state per tick).
  */
 export function CandleChart({ symbol, interval, dark }: Props) {
   const box = useRef<HTMLDivElement>(null);
@@ -62,20 +91,6 @@ export function CandleChart({ symbol, interval, dark }: Props) {
   const readout = useRef<HTMLDivElement>(null);
   // The axis's formatter, also used by the hover readout: one precision per chart.
   const priceFormat = useRef(axisPriceFormatter(2));
-  // The outcome of the last history request, tagged with what it was for: a new symbol or
-  // interval reads as "loading" until its own answer arrives.
-  const key = `${symbol}|${interval}`;
-  const [result, setResult] = useState<{
-    key: string;
-    status: "ready" | "empty" | "error";
-    error?: string;
-  }>({
-    key: "",
-    status: "ready",
-  });
-  const status = result.key === key ? result.status : "loading";
-  const error = result.error ?? null;
-
   // One chart per mount.
   useEffect(() => {
     if (!box.current) return;
@@ -135,83 +150,87 @@ export function CandleChart({ symbol, interval, dark }: Props) {
     });
   }, [dark]);
 
-  // History for this symbol and interval, then live candles.
+  // History for this symbol and interval: fetched anew each time a chart opens on it.
+  const history = useQuery({
+    queryKey: ["candles", symbol, interval, HISTORY_BARS],
+    queryFn: ({ signal }) => api.candles(symbol, interval, HISTORY_BARS, signal),
+    retry: false,
+    gcTime: 0,
+    staleTime: Infinity,
+    refetchOnWindowFocus: false,
+    refetchOnReconnect: false,
+  });
+
+  // Live candles of this symbol and interval, held until its history is on the chart.
+  const live = useRef<LiveState>({ key: "", loaded: false, pending: [], count: 0 });
+  const target = (): LiveTarget => ({
+    candles: candles.current,
+    volume: volume.current,
+    box: box.current,
+    live: live.current,
+  });
+
   useEffect(() => {
-    const abort = new AbortController();
-    let loaded = false;
-    const pending: CandleData[] = [];
-    let live = 0;
+    live.current = { key: `${symbol}|${interval}`, loaded: false, pending: [], count: 0 };
     if (box.current) box.current.dataset.liveUpdates = "0";
-    const apply = (c: CandleData) => {
-      candles.current?.update(toBar(c));
-      volume.current?.update(toVolume(c));
-      // For people and tests inspecting the page: the forming candle's last update.
-      live += 1;
-      if (box.current) {
-        box.current.dataset.liveUpdates = String(live);
-        box.current.dataset.lastClose = c.close;
-      }
-    };
     const off = onCandle((c) => {
       if (c.symbol !== symbol || c.interval !== interval) return;
-      if (!loaded) pending.push(c);
+      if (!live.current.loaded) live.current.pending.push(c);
       else {
         try {
-          apply(c);
+          applyLive(c, target());
         } catch {
           // An update older than the last bar (reordered message): skip it.
         }
       }
     });
     marketClient().setCandles("chart", [{ symbol, interval }]);
-
-    const tag = `${symbol}|${interval}`;
-    api
-      .candles(symbol, interval, 500, abort.signal)
-      .then((list) => {
-        const rows = Array.isArray(list.candles) ? list.candles : [];
-        candles.current?.setData(rows.map(toBar));
-        volume.current?.setData(rows.map(toVolume));
-        const last = rows[rows.length - 1];
-        if (last) {
-          const p = Number(last.close);
-          const precision = priceDigits(p).max; // the axis reads like the tables
-          priceFormat.current = axisPriceFormatter(precision);
-          candles.current?.applyOptions({
-            priceFormat: { type: "price", precision, minMove: 10 ** -precision },
-          });
-        }
-        loaded = true;
-        for (const c of pending) {
-          if (!last || c.openTime >= last.openTime) apply(c);
-        }
-        pending.length = 0;
-        // Show the recent bars at a readable width (about 8 px each, fewer on a phone); the
-        // rest is a scroll or pinch away.
-        const bars = Math.min(VISIBLE_BARS, Math.floor((box.current?.clientWidth ?? 1200) / 8));
-        if (rows.length > bars) {
-          chart.current
-            ?.timeScale()
-            .setVisibleLogicalRange({ from: rows.length - bars, to: rows.length + 2 });
-        } else chart.current?.timeScale().fitContent();
-        setResult({ key: tag, status: rows.length ? "ready" : "empty" });
-      })
-      .catch((err: unknown) => {
-        if (abort.signal.aborted) return;
-        loaded = true;
-        setResult({
-          key: tag,
-          status: "error",
-          error: err instanceof Error ? err.message : String(err),
-        });
-      });
-
     return () => {
-      abort.abort();
       off();
       marketClient().setCandles("chart", []);
     };
   }, [symbol, interval]);
+
+  // History onto the chart before the page shows "ready": a layout effect, in the same commit.
+  const { data } = history;
+  useLayoutEffect(() => {
+    const state = live.current;
+    if (data === undefined || state.loaded || state.key !== `${symbol}|${interval}`) return;
+    const rows = Array.isArray(data.candles) ? data.candles : [];
+    candles.current?.setData(rows.map(toBar));
+    volume.current?.setData(rows.map(toVolume));
+    const last = rows[rows.length - 1];
+    if (last) {
+      const p = Number(last.close);
+      const precision = priceDigits(p).max; // the axis reads like the tables
+      priceFormat.current = axisPriceFormatter(precision);
+      candles.current?.applyOptions({
+        priceFormat: { type: "price", precision, minMove: 10 ** -precision },
+      });
+    }
+    state.loaded = true;
+    for (const c of state.pending) {
+      if (!last || c.openTime >= last.openTime) applyLive(c, target());
+    }
+    state.pending = [];
+    // Show the recent bars at a readable width (about 8 px each, fewer on a phone); the rest is
+    // a scroll or pinch away.
+    const bars = Math.min(VISIBLE_BARS, Math.floor((box.current?.clientWidth ?? 1200) / 8));
+    if (rows.length > bars) {
+      chart.current
+        ?.timeScale()
+        .setVisibleLogicalRange({ from: rows.length - bars, to: rows.length + 2 });
+    } else chart.current?.timeScale().fitContent();
+  }, [data, symbol, interval]);
+
+  const status: "loading" | "ready" | "empty" | "error" = history.isError
+    ? "error"
+    : data === undefined
+      ? "loading"
+      : data.candles.length
+        ? "ready"
+        : "empty";
+  const error = history.error instanceof Error ? history.error.message : String(history.error);
 
   return (
     <div className="relative h-full min-h-[320px] w-full">
