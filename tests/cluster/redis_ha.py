@@ -5,17 +5,22 @@ fail-over tests check of every client: nothing served twice, time never going ba
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import redis
 
+from cryptotracker.pipeline.batch import Batch
+from cryptotracker.pipeline.bus import RedisBus
+from cryptotracker.pipeline.redis_link import RedisLink
 from tests.cluster.kit import Watcher
 from tests.support import ROOT, Proc, cli, free_port, port_open, wait_until
 
@@ -240,3 +245,39 @@ def refused_in_one_line(result: subprocess.CompletedProcess[str]) -> str:
     assert len(lines) == 1, result.stderr
     assert "Traceback" not in result.stderr + result.stdout
     return lines[0]
+
+
+class BusPair:
+    """Two instances' buses on one Redis set-up: `a` publishes numbered batches, `b` records
+    the numbers it receives; for fail-overs driven by hand while batches flow."""
+
+    def __init__(self, links: list[RedisLink]) -> None:
+        self.links = links
+        self.sender = RedisBus(links[0], "a")
+        self.receiver = RedisBus(links[1], "b")
+        self.got: list[int] = []
+        self.receiver.subscribe(lambda batch: self.got.append(batch.seq))
+        self.seq = 0
+
+    async def send_until(self, done: Callable[[], bool], what: str) -> None:
+        """Publish a batch every 50 ms until `done()` (at most 20 s)."""
+        deadline = time.monotonic() + 20
+        while not done():
+            assert time.monotonic() < deadline, f"timed out waiting for {what}"
+            self.seq += 1
+            await self.sender.publish(Batch("a", self.seq, 0, []))
+            await asyncio.sleep(0.05)
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[BusPair]:
+        """The links and the receiver's listener run inside; afterwards every batch must have
+        arrived once and in order."""
+        async with asyncio.TaskGroup() as tasks:
+            runners = [tasks.create_task(link.run()) for link in self.links]
+            runners.append(tasks.create_task(self.receiver.run()))
+            yield self
+            for runner in runners:
+                runner.cancel()
+        for link in self.links:
+            await link.close()
+        assert self.got == sorted(set(self.got)), "a batch delivered twice or out of order"

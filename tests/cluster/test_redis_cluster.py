@@ -3,9 +3,8 @@ sharded pub/sub; kill -9 of the primary that carries the batch channel under con
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
@@ -13,11 +12,11 @@ import pytest
 import redis
 
 from cryptotracker.pipeline import redis_clients
-from cryptotracker.pipeline.batch import Batch
-from cryptotracker.pipeline.bus import BATCH_CHANNEL, RedisBus
+from cryptotracker.pipeline.bus import BATCH_CHANNEL
 from cryptotracker.pipeline.redis_link import RedisLink
 from tests.cluster.kit import Tracker, Watcher, record, simulator, tracker, wait_live, watching
 from tests.cluster.redis_ha import (
+    BusPair,
     ClusterSet,
     Node,
     cluster_set,
@@ -142,35 +141,14 @@ async def test_a_manual_fail_over_moves_the_batch_channel_and_the_bus_follows(
     primary and batches keep arriving, each once."""
     links = [RedisLink(redis_clients.cluster([("127.0.0.1", n.port)], None, 1.0))
              for n in cluster.nodes[:2]]  # fmt: skip
-    sender, receiver = RedisBus(links[0], "a"), RedisBus(links[1], "b")
-    got: list[int] = []
-    receiver.subscribe(lambda batch: got.append(batch.seq))
-    seq = 0
-
-    async def send_until(done: Callable[[], bool], what: str) -> None:
-        nonlocal seq
-        deadline = time.monotonic() + 20
-        while not done():
-            assert time.monotonic() < deadline, f"timed out waiting for {what}"
-            seq += 1
-            await sender.publish(Batch("a", seq, 0, []))
-            await asyncio.sleep(0.05)
-
-    async with asyncio.TaskGroup() as tasks:
-        runners = [tasks.create_task(link.run()) for link in links]
-        runners.append(tasks.create_task(receiver.run()))
-        await send_until(lambda: len(got) >= 3, "batches over the cluster")
+    async with BusPair(links).running() as buses:
+        await buses.send_until(lambda: len(buses.got) >= 3, "batches over the cluster")
         owner = cluster.owner_of(BATCH_CHANNEL)
         [replica] = [n for n in cluster.nodes if n is not owner and _replica_of(n, owner)]
         replica.client().execute_command("CLUSTER", "FAILOVER")
-        moved_at = seq
-        await send_until(lambda: cluster.owner_of(BATCH_CHANNEL) is replica, "the fail-over")
-        await send_until(lambda: any(s > moved_at + 5 for s in got), "batches after it")
-        for runner in runners:
-            runner.cancel()
-    for link in links:
-        await link.close()
-    assert got == sorted(set(got)), "a batch delivered twice or out of order"
+        moved_at = buses.seq
+        await buses.send_until(lambda: cluster.owner_of(BATCH_CHANNEL) is replica, "the fail-over")
+        await buses.send_until(lambda: any(s > moved_at + 5 for s in buses.got), "batches after it")
 
 
 def _replica_of(node: Node, primary: Node) -> bool:

@@ -3,9 +3,8 @@ primary under connected clients, and start-up with a Sentinel configuration that
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
@@ -13,12 +12,11 @@ import pytest
 import redis
 
 from cryptotracker.pipeline import redis_clients
-from cryptotracker.pipeline.batch import Batch
-from cryptotracker.pipeline.bus import RedisBus
 from cryptotracker.pipeline.redis_link import RedisLink
 from tests.cluster.kit import Tracker, Watcher, record, simulator, tracker, wait_live, watching
 from tests.cluster.redis_ha import (
     MASTER,
+    BusPair,
     SentinelSet,
     refused_in_one_line,
     sentinel_set,
@@ -142,31 +140,10 @@ async def test_a_manual_sentinel_fail_over_keeps_batches_coming_once(
     instances follow the sentinels to the new one and batches keep arriving, each once."""
     ends = [("127.0.0.1", s.port) for s in sentinels.sentinels]
     links = [RedisLink(redis_clients.sentinel_master(ends, MASTER, None, 1.0)) for _ in "ab"]
-    sender, receiver = RedisBus(links[0], "a"), RedisBus(links[1], "b")
-    got: list[int] = []
-    receiver.subscribe(lambda batch: got.append(batch.seq))
-    seq = 0
-
-    async def send_until(done: Callable[[], bool], what: str) -> None:
-        nonlocal seq
-        deadline = time.monotonic() + 20
-        while not done():
-            assert time.monotonic() < deadline, f"timed out waiting for {what}"
-            seq += 1
-            await sender.publish(Batch("a", seq, 0, []))
-            await asyncio.sleep(0.05)
-
-    async with asyncio.TaskGroup() as tasks:
-        runners = [tasks.create_task(link.run()) for link in links]
-        runners.append(tasks.create_task(receiver.run()))
-        await send_until(lambda: len(got) >= 3, "batches over Redis")
+    async with BusPair(links).running() as buses:
+        await buses.send_until(lambda: len(buses.got) >= 3, "batches over Redis")
         old = sentinels.master_port()
         sentinels.sentinels[0].client().execute_command("SENTINEL", "FAILOVER", MASTER)
-        await send_until(lambda: sentinels.master_port() not in (None, old), "the fail-over")
-        moved_at = seq
-        await send_until(lambda: any(s > moved_at + 5 for s in got), "batches after it")
-        for runner in runners:
-            runner.cancel()
-    for link in links:
-        await link.close()
-    assert got == sorted(set(got)), "a batch delivered twice or out of order"
+        await buses.send_until(lambda: sentinels.master_port() not in (None, old), "the fail-over")
+        moved_at = buses.seq
+        await buses.send_until(lambda: any(s > moved_at + 5 for s in buses.got), "batches after it")
