@@ -84,6 +84,10 @@ class Settings(BaseSettings):
     ws_ping_timeout_s: float = 20.0
     ws_open_timeout_s: float = 10.0
     rest_timeout_s: float = 10.0
+    # Outgoing proxy for the exchanges, WebSocket and REST alike (http://host:port; CONNECT for
+    # TLS and WebSocket). Unset: the standard HTTPS_PROXY / HTTP_PROXY / NO_PROXY of the
+    # environment, honoured by both clients.
+    exchange_proxy: str | None = None
     # CoinGecko free tier: ~30 calls/min; stay under it whatever the poll interval.
     coingecko_calls_per_min: float = Field(default=25.0, gt=0.0)
     # Consecutive CoinGecko failures before the simulator (if enabled) takes over.

@@ -292,7 +292,9 @@ class BinanceProvider:
 
     def _client(self) -> httpx.AsyncClient:
         timeout = httpx.Timeout(self.settings.rest_timeout_s)
-        return httpx.AsyncClient(base_url=self.rest_url, timeout=timeout)
+        return httpx.AsyncClient(
+            base_url=self.rest_url, timeout=timeout, proxy=self.settings.exchange_proxy
+        )
 
     def _reconcile_shards(self, changed: set[int]) -> None:
         """One connection task per planned shard; wake those whose streams changed."""
@@ -480,7 +482,8 @@ class BinanceProvider:
                 close_timeout=2.0,
                 max_size=MAX_FRAME_BYTES,
                 compression=None,
-                proxy=None,
+                # True: the environment's proxy, as httpx does for the REST calls.
+                proxy=self.settings.exchange_proxy or True,
             )
         except InvalidStatus as exc:
             response = exc.response

@@ -171,7 +171,10 @@ class CoinGeckoProvider:
 
     async def run(self) -> None:
         timeout = httpx.Timeout(self.settings.rest_timeout_s)
-        async with httpx.AsyncClient(base_url=self.base_url, timeout=timeout) as client:
+        proxy = self.settings.exchange_proxy
+        async with httpx.AsyncClient(
+            base_url=self.base_url, timeout=timeout, proxy=proxy
+        ) as client:
             while True:
                 try:
                     emitted = await self.poll_once(client)
