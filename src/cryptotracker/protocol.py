@@ -148,6 +148,7 @@ class ErrorCode(StrEnum):
     RATE_LIMITED = "rate_limited"
     UNKNOWN_EVENT = "unknown_event"
     SLOW_CONSUMER = "slow_consumer"
+    DELISTED = "delisted"
     INTERNAL = "internal"
 
 

@@ -16,6 +16,7 @@ export type ErrorCode =
   | "rate_limited"
   | "unknown_event"
   | "slow_consumer"
+  | "delisted"
   | "internal";
 /**
  * Where a price came from. Only `binance` is a live exchange feed.
