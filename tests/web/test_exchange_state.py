@@ -18,6 +18,7 @@ from tests.web.test_dashboard import PRICED_ROWS_JS, Shot
 pytestmark = pytest.mark.browser
 
 SYMBOL = "ETHUSDT"
+SUBSCRIBED_TO_JS = "(symbol) => window.cryptotracker.subscribed().symbols.includes(symbol)"
 
 
 @pytest.fixture
@@ -82,3 +83,18 @@ def test_a_restricted_location_is_named_in_the_banner_with_the_fallback(
 
     exchange.fault("clear")
     expect(banner).to_have_count(0, timeout=30_000)
+
+
+def test_a_delisted_market_leaves_the_table(
+    page: Page, exchange: Sim, app: Tracker, shot: Shot
+) -> None:
+    open_markets(page, app)
+    row = page.locator(f"[data-testid=market-row][data-symbol={SYMBOL}]")
+    expect(row).to_be_visible()
+    # Subscribed first: the server tells the connections that hold the market.
+    page.wait_for_function(SUBSCRIBED_TO_JS, arg=SYMBOL, timeout=15_000)
+
+    exchange.fault("delist", symbol=SYMBOL)
+    expect(row).to_have_count(0, timeout=15_000)
+    expect(page.locator("[data-testid=market-row][data-symbol=BTCUSDT]")).to_be_visible()
+    shot("01-delisted")
