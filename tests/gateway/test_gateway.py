@@ -334,3 +334,18 @@ async def test_a_delisted_symbol_is_unsubscribed_and_its_subscribers_told() -> N
         assert [u["symbol"] for u in batches[1]["data"]["updates"]] == ["BTCUSDT"]
         await holder.close()
         await other.close()
+
+
+async def test_a_market_listed_as_another_leaves_is_known_at_once() -> None:
+    exchange = QuietExchange(SYMBOLS)
+    async with serve(exchange=exchange, batch_interval_ms=50) as (_tracker, url):
+        client = Recorder()
+        await client.connect(url)
+        assert (await client.call("subscribe", {"symbols": ["ETHUSDT"]}))["added"] == ["ETHUSDT"]
+        # One exchangeInfo reading later: ETHUSDT delisted, DOGEUSDT listed (the same count).
+        exchange.replace_symbols([s for s in SYMBOLS if s != "ETHUSDT"] + ["DOGEUSDT"])
+        ack = await client.call("subscribe", {"symbols": ["DOGEUSDT", "ETHUSDT"]})
+        assert ack["added"] == ["DOGEUSDT"]
+        [error] = await client.wait("error")
+        assert (error["data"]["code"], error["data"]["details"]) == ("unknown_symbol", ["ETHUSDT"])
+        await client.close()
