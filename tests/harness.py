@@ -38,6 +38,12 @@ class QuietExchange:
     def symbols(self) -> list[SymbolInfo]:
         return self._symbols
 
+    def replace_symbols(self, symbols: list[str]) -> None:
+        """A new listing, as a new list (as each exchangeInfo reading is)."""
+        self._symbols = [
+            SymbolInfo(symbol=s, base_asset=s[:-4], quote_asset="USDT") for s in symbols
+        ]
+
     async def klines(self, symbol: str, interval: str, limit: int) -> list[CandleDict]:
         return []
 

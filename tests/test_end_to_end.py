@@ -163,3 +163,32 @@ async def test_redis_restart_keeps_clients_served_then_resyncs(
             health = (await http.get("/health")).json()
             assert health["redis"]["status"] == "ok"
         await client.close()
+
+
+async def test_a_delisted_market_leaves_the_api_and_its_subscribers(simulator: Any) -> None:
+    settings = settings_for(simulator, redis_url=None, binance_exchange_info_refresh_s=0.3)
+    async with (
+        serve(settings) as (tracker, url),
+        httpx.AsyncClient(base_url=url, timeout=5) as http,
+    ):
+        await wait_for(lambda: tracker.store.get("ETHUSDT") is not None, 20, "ETHUSDT priced")
+        client = Recorder()
+        await client.connect(url)
+        await client.call("subscribe", {"symbols": ["BTCUSDT", "ETHUSDT"]})
+
+        # The simulator's knob: exchangeInfo stops listing ETHUSDT.
+        knob = await http.get(f"{simulator.rest_url}/sim/fault?kind=delist&symbol=ETHUSDT")
+        assert knob.status_code == 200, knob.text
+        [error] = await client.wait("error", timeout=20)
+        assert (error["data"]["code"], error["data"]["details"]) == ("delisted", ["ETHUSDT"])
+
+        symbols = {s["symbol"] for s in (await http.get("/api/symbols")).json()["symbols"]}
+        assert "ETHUSDT" not in symbols and "BTCUSDT" in symbols
+        prices = {p["symbol"] for p in (await http.get("/api/prices")).json()["prices"]}
+        assert "ETHUSDT" not in prices and "BTCUSDT" in prices
+        assert (await http.get("/api/prices/ETHUSDT")).status_code == 404
+        seen = len(client.of("batch_update"))
+        await wait_for(lambda: len(client.of("batch_update")) > seen + 2, 20, "later batches")
+        later = client.of("batch_update")[seen:]
+        assert all(u["symbol"] != "ETHUSDT" for b in later for u in b["data"]["updates"])
+        await client.close()

@@ -6,8 +6,10 @@ from __future__ import annotations
 import orjson
 
 from cryptotracker.protocol import (
+    MAX_HALTED,
     BatchUpdate,
     CandleData,
+    ConnectionStatus,
     Envelope,
     PriceDict,
     PriceUpdate,
@@ -61,3 +63,14 @@ def test_candle_model_rejects_numbers_for_prices() -> None:
     except ValueError:
         return
     raise AssertionError("a float price must not validate: decimals travel as strings")
+
+
+def test_connection_status_lists_at_most_max_halted_markets() -> None:
+    status = {"status": "connected", "message": "m", "timestamp": 1, "live": True}
+    at_most = {f"S{i:03d}USDT": "BREAK" for i in range(MAX_HALTED)}
+    assert ConnectionStatus.model_validate({**status, "halted": at_most}).halted == at_most
+    try:
+        ConnectionStatus.model_validate({**status, "halted": {**at_most, "ZZUSDT": "HALT"}})
+    except ValueError:
+        return
+    raise AssertionError("a status naming more than MAX_HALTED markets was accepted")

@@ -97,6 +97,7 @@ class Tracker:
         if self.link is not None:
             self.link.on_up(self.store.resync)
         self._known: frozenset[str] = frozenset()
+        self._known_from: list[SymbolInfo] | None = None
         self.candle_cache = CandleCache(
             self._klines,
             settings.candle_cache_s,
@@ -140,8 +141,11 @@ class Tracker:
         await self.board.put((symbols, candles))
 
     def _known_symbols(self) -> frozenset[str]:
+        # By identity, not length: a refresh that delists one market and lists another keeps
+        # the count, and each exchangeInfo reading is a new list.
         symbols = self.exchange.symbols()
-        if len(symbols) != len(self._known):
+        if symbols is not self._known_from:
+            self._known_from = symbols
             self._known = frozenset(s.symbol for s in symbols)
         return self._known
 

@@ -28,6 +28,9 @@ Symbol = Annotated[str, StringConstraints(pattern=SYMBOL_PATTERN)]
 Millis = Annotated[int, Field(ge=0)]
 
 CANDLE_INTERVALS: tuple[str, ...] = ("1m", "5m", "15m", "1h", "4h", "1d")
+# At most this many markets listed in a status's `halted`, so one event stays small when many
+# markets stop at once (the status message names how many more).
+MAX_HALTED = 100
 CandleInterval = Literal["1m", "5m", "15m", "1h", "4h", "1d"]
 
 
@@ -124,6 +127,17 @@ class ConnectionStatus(WireModel):
     # When the feed next tries to (re)connect; null when no attempt is planned. A deadline,
     # so a client counts down to it instead of showing a figure that goes stale.
     retry_at: Millis | None = None
+    restricted: bool = Field(
+        default=False,
+        description="Binance refuses this server's location (HTTP 451): prices come from "
+        "`source`, a fallback, until that changes.",
+    )
+    halted: dict[Symbol, str] = Field(
+        default_factory=dict,
+        max_length=MAX_HALTED,
+        description="Listed markets that do not trade now: symbol -> the exchange's status "
+        "(BREAK, HALT, ...). Their last price is not live.",
+    )
 
 
 class ErrorCode(StrEnum):
@@ -134,6 +148,7 @@ class ErrorCode(StrEnum):
     RATE_LIMITED = "rate_limited"
     UNKNOWN_EVENT = "unknown_event"
     SLOW_CONSUMER = "slow_consumer"
+    DELISTED = "delisted"
     INTERNAL = "internal"
 
 
@@ -185,6 +200,8 @@ class StatusDict(TypedDict):
     source: NotRequired[str | None]
     live: bool
     retryAt: NotRequired[int | None]  # wire name: the deadline of the next attempt (ms)
+    restricted: NotRequired[bool]
+    halted: NotRequired[dict[str, str]]  # at most MAX_HALTED entries
 
 
 # ---- client -> server ----------------------------------------------------------------------

@@ -296,3 +296,56 @@ async def test_connection_status_reaches_every_client_on_connect() -> None:
         assert status["data"]["live"] is False
         assert status["data"]["source"] == "simulator"
         await client.close()
+
+
+async def test_a_delisted_symbol_is_unsubscribed_and_its_subscribers_told() -> None:
+    exchange = QuietExchange(SYMBOLS)
+    async with serve(exchange=exchange, batch_interval_ms=50) as (tracker, url):
+        tracker.store.apply([price("ETHUSDT", "3.0")])
+        holder, other = Recorder(), Recorder()
+        await holder.connect(url)
+        await other.connect(url)
+        await holder.call(
+            "subscribe",
+            {
+                "symbols": ["BTCUSDT", "ETHUSDT"],
+                "candles": [{"symbol": "ETHUSDT", "interval": "1m"}],
+            },
+        )
+        await other.call("subscribe", {"symbols": ["BTCUSDT"]})
+        await wait_for(lambda: "ETHUSDT" in exchange.demand[0], 5, "demand holds ETHUSDT")
+
+        tracker.aggregator.on_delisted(["ETHUSDT"])
+        [error] = await holder.wait("error")
+        Envelope.model_validate(error)
+        assert error["data"]["code"] == "delisted"
+        assert error["data"]["details"] == ["ETHUSDT"]
+        ack = await holder.call("ping")
+        assert ack["ok"]
+        await wait_for(
+            lambda: exchange.demand == (frozenset({"BTCUSDT"}), frozenset()), 5, "demand"
+        )
+        assert tracker.store.get("ETHUSDT") is None
+        assert other.of("error") == []
+        # The holder keeps its other subscription: a batch for it still arrives.
+        tracker.aggregator.on_price(price("BTCUSDT", "1.0"))
+        # (the first batch is the subscribe's snapshot: ETHUSDT's price, held then)
+        batches = await holder.wait("batch_update", count=2)
+        assert [u["symbol"] for u in batches[1]["data"]["updates"]] == ["BTCUSDT"]
+        await holder.close()
+        await other.close()
+
+
+async def test_a_market_listed_as_another_leaves_is_known_at_once() -> None:
+    exchange = QuietExchange(SYMBOLS)
+    async with serve(exchange=exchange, batch_interval_ms=50) as (_tracker, url):
+        client = Recorder()
+        await client.connect(url)
+        assert (await client.call("subscribe", {"symbols": ["ETHUSDT"]}))["added"] == ["ETHUSDT"]
+        # One exchangeInfo reading later: ETHUSDT delisted, DOGEUSDT listed (the same count).
+        exchange.replace_symbols([s for s in SYMBOLS if s != "ETHUSDT"] + ["DOGEUSDT"])
+        ack = await client.call("subscribe", {"symbols": ["DOGEUSDT", "ETHUSDT"]})
+        assert ack["added"] == ["DOGEUSDT"]
+        [error] = await client.wait("error")
+        assert (error["data"]["code"], error["data"]["details"]) == ("unknown_symbol", ["ETHUSDT"])
+        await client.close()

@@ -48,12 +48,16 @@ class RecordingSink:
     def __init__(self) -> None:
         self.prices: list[PriceDict] = []
         self.candles: list[CandleDict] = []
+        self.delisted: list[str] = []
 
     def on_price(self, update: PriceDict) -> None:
         self.prices.append(update)
 
     def on_candle(self, candle: CandleDict) -> None:
         self.candles.append(candle)
+
+    def on_delisted(self, symbols: list[str]) -> None:
+        self.delisted.extend(symbols)
 
     def latest(self) -> dict[str, PriceDict]:
         return {p["symbol"]: p for p in self.prices}

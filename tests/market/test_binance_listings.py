@@ -48,6 +48,7 @@ async def test_refresh_lists_delists_and_marks_markets_while_streaming(
         assert provider.state.market_status == {"SOLUSDT": "BREAK"}
         assert "not trading: SOLUSDT (BREAK)" in provider.state.message
         assert "ETHUSDT" not in {p["symbol"] for p in provider.prices()}
+        assert sink.delisted == ["ETHUSDT"]  # downstream is told, once
         # The demand asked before DOGEUSDT was listed is served now that it is.
         streams.add("dogeusdt@aggTrade")
         await wait_for(lambda: connections(sim) == {frozenset(streams)}, 5, "new listing streamed")

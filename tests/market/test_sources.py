@@ -14,7 +14,7 @@ import pytest
 from cryptotracker.market.breaker import CircuitState
 from cryptotracker.market.feed import FeedState
 from cryptotracker.market.sources import SourceChain
-from cryptotracker.protocol import Source
+from cryptotracker.protocol import ConnectionStatus, Source
 from cryptotracker.settings import Settings
 from cryptotracker.simulator.faults import HttpFault
 from cryptotracker.simulator.server import Simulator
@@ -136,6 +136,7 @@ async def test_coingecko_takes_over_while_the_breaker_is_open_and_binance_resume
         assert "not live" in status["message"]
         assert "restricted location (HTTP 451)" in status["message"]
         assert chain.state.restricted
+        assert status["restricted"] is True
         assert sink.latest()["BTCUSDT"]["source"] == "coingecko"
         assert any(s.source is Source.COINGECKO and not s.live for s in states)
 
@@ -144,7 +145,24 @@ async def test_coingecko_takes_over_while_the_breaker_is_open_and_binance_resume
         await wait_for(lambda: chain.coingecko is None, 5, "coingecko stopped")
         assert chain.circuit() == "closed"
         assert chain.status()["live"] is True
+        assert chain.status()["restricted"] is False
         await wait_for(lambda: sink.prices[-1]["source"] == "binance", 5, "binance prices")
+
+
+async def test_status_names_halted_markets_until_they_trade_again(
+    binance: Simulator, sink: RecordingSink
+) -> None:
+    binance.set_status("SOLUSDT", "BREAK")
+    settings = settings_for(binance, simulator_fallback=False, binance_exchange_info_refresh_s=0.2)
+    async with chain_running(settings, sink) as (chain, states):
+        await wait_for(lambda: chain.source is Source.BINANCE, 5, "binance serving")
+        status = chain.status()
+        assert status["halted"] == {"SOLUSDT": "BREAK"}
+        assert status["restricted"] is False
+        ConnectionStatus.model_validate(status)  # what clients get is a valid wire model
+        binance.set_status("SOLUSDT", "TRADING")
+        await wait_for(lambda: chain.status()["halted"] == {}, 5, "trading again")
+        assert states[-1].market_status == {}
 
 
 async def test_simulator_is_the_last_link_when_coingecko_fails_too(

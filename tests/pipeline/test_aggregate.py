@@ -65,3 +65,28 @@ def test_a_backfill_burst_keeps_every_candle_and_a_forming_one_only_its_latest()
     assert [(c["openTime"], c["close"]) for c in batch.candles] == [
         (0, "1"), (60_000, "2"), (120_000, "3"), (180_000, "4.5"),
     ]  # fmt: skip
+
+
+def test_a_delisted_symbol_is_named_once_and_its_pending_values_dropped() -> None:
+    agg = Aggregator("i")
+    agg.on_price(upd("X", "1"))
+    agg.drain()
+    agg.on_price(upd("X", "2"))
+    agg.on_price(upd("Y", "5"))
+    agg.on_delisted(["X"])
+    batch = agg.drain()
+    assert batch is not None
+    assert batch.delisted == ["X"]
+    assert [u["symbol"] for u in batch.updates] == ["Y"]
+    assert agg.drain() is None  # said once
+    agg.on_price(upd("X", "1"))  # listed again later: news again, even at its old value
+    batch = agg.drain()
+    assert batch is not None and [u["price"] for u in batch.updates] == ["1"]
+    assert batch.delisted == []
+
+
+def test_a_batch_carries_its_delisted_symbols_across_the_bus() -> None:
+    from cryptotracker.pipeline.batch import Batch
+
+    batch = Batch("i", 1, 2, [], [], None, ["X", "Y"])
+    assert Batch.from_json(batch.to_json()) == batch

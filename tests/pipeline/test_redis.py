@@ -121,3 +121,34 @@ async def test_store_keeps_serving_from_memory_while_redis_is_down_then_resyncs(
         watcher.cancel()
         await asyncio.gather(watcher, return_exceptions=True)
         await link.close()
+
+
+async def test_a_delisted_symbol_leaves_memory_and_redis(redis_url: str) -> None:
+    link = RedisLink(redis_url)
+    assert await link.connect()
+    await link.client.delete(price_key("GONEUSDT"), price_key("STAYUSDT"))
+    store = PriceStore(link, ttl_s=60, instance="me")
+    writer = asyncio.create_task(store.run())
+    try:
+        store.admit(Batch("me", 1, 1, [upd("GONEUSDT", "1"), upd("STAYUSDT", "2")], []))
+
+        async def written() -> bool:
+            return await link.client.get(price_key("GONEUSDT")) is not None
+
+        await wait_for_async(written, 5, "both in Redis")
+        store.admit(Batch("me", 2, 2, [], [], None, ["GONEUSDT"]))
+        assert store.get("GONEUSDT") is None
+        assert [u["symbol"] for u in store.all()] == ["STAYUSDT"]
+
+        async def deleted() -> bool:
+            return await link.client.get(price_key("GONEUSDT")) is None
+
+        await wait_for_async(deleted, 5, "gone from Redis")
+        assert await link.client.get(price_key("STAYUSDT")) is not None
+        other = PriceStore(link)
+        await other.resync()  # another instance does not load it back
+        assert other.get("GONEUSDT") is None
+    finally:
+        writer.cancel()
+        await asyncio.gather(writer, return_exceptions=True)
+        await link.close()

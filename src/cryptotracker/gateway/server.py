@@ -106,10 +106,33 @@ class Gateway:
         if batch.updates:
             oldest = min(u["lastUpdateTime"] for u in batch.updates)
             BATCH_LATENCY.observe(max(0.0, (now_ms() - oldest) / 1000))
+        if batch.delisted:
+            self._delist(batch.delisted)
         result = self.fanout.send_batch(batch)
         if result.too_slow:
             self._to_drop.update(result.too_slow)
             self._drop_ready.set()
+
+    def _delist(self, symbols: list[str]) -> None:
+        """Markets gone from the exchange: every client subscribed to one is unsubscribed from
+        it (and its candles) and told by a `delisted` error naming them."""
+        gone = frozenset(symbols)
+        for sid, client in list(self.subs.clients.items()):
+            held = sorted(client.symbols & gone)
+            candles = {key for key in client.candles if key[0] in gone}
+            if not held and not candles:
+                continue
+            self.subs.unsubscribe(sid, set(held), candles)
+            named = sorted(set(held) | {key[0] for key in candles})
+            self._error(
+                sid,
+                ErrorCode.DELISTED,
+                f"the exchange no longer lists {', '.join(named[:20])}"
+                + (f" and {len(named) - 20} more" if len(named) > 20 else "")
+                + ": unsubscribed",
+                named[:20],
+            )
+        self._demand_maybe_changed()
 
     def set_status(self, status: StatusDict) -> None:
         """Tell every client (the vocabulary's `market:global`) how the feed is doing."""
@@ -470,10 +493,7 @@ def _details(exc: ValidationError) -> list[str]:
 
 
 def _same_status(a: StatusDict, b: StatusDict) -> bool:
-    return (a["status"], a["message"], a.get("source"), a["live"], a.get("retryAt")) == (
-        b["status"],
-        b["message"],
-        b.get("source"),
-        b["live"],
-        b.get("retryAt"),
-    )
+    """Equal but for the timestamp."""
+    return {k: v for k, v in a.items() if k != "timestamp"} == {
+        k: v for k, v in b.items() if k != "timestamp"
+    }

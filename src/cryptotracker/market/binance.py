@@ -409,6 +409,8 @@ class BinanceProvider:
         self._market.restrict(self._known)
         if not self._bootstrapped or not changes:
             return
+        if changes.delisted:
+            self._sink.on_delisted(changes.delisted)
         self._log.info(
             "listings_changed",
             listed=changes.listed[:20],

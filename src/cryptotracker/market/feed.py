@@ -19,6 +19,10 @@ class FeedSink(Protocol):
 
     def on_candle(self, candle: CandleDict) -> None: ...
 
+    def on_delisted(self, symbols: list[str]) -> None:
+        """These markets are gone from the exchange: downstream forgets their prices."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class FeedState:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 
 import structlog
@@ -31,7 +31,14 @@ from cryptotracker.market.feed import (
     FeedStateListener,
     MarketUnavailableError,
 )
-from cryptotracker.protocol import CandleDict, ConnectionState, Source, StatusDict, SymbolInfo
+from cryptotracker.protocol import (
+    MAX_HALTED,
+    CandleDict,
+    ConnectionState,
+    Source,
+    StatusDict,
+    SymbolInfo,
+)
 from cryptotracker.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -147,7 +154,7 @@ class SourceChain:
             circuit=self._primary_circuit(),
             last_frame_at=None if link is None else link.last_frame_at,
             message=status["message"],
-            restricted=self.binance is not None and self.binance.state.restricted,
+            restricted=self._restricted(),
             market_status={} if link is None else link.market_status,
         )
 
@@ -164,6 +171,8 @@ class SourceChain:
                 "source": self._primary_source().value,
                 "live": False,
                 "retryAt": _millis(primary.state.retry_at if primary is not None else None),
+                "restricted": self._restricted(),
+                "halted": {},
             }
         retry_at = None
         if link.source is Source.BINANCE:
@@ -182,9 +191,14 @@ class SourceChain:
             "source": link.source.value,
             "live": link.live,
             "retryAt": _millis(retry_at),
+            "restricted": self._restricted(),
+            "halted": _halted(link.market_status),
         }
 
     # ---- links ----------------------------------------------------------------------------------
+
+    def _restricted(self) -> bool:
+        return self.binance is not None and self.binance.state.restricted
 
     def _primary_source(self) -> Source:
         return Source.SIMULATOR if self.demo else Source.BINANCE
@@ -301,3 +315,8 @@ class SourceChain:
 
 def _millis(at: float | None) -> int | None:
     return None if at is None else int(at * 1000)
+
+
+def _halted(market_status: Mapping[str, str]) -> dict[str, str]:
+    """The first `MAX_HALTED` by symbol: a bounded event (the message counts them all)."""
+    return dict(sorted(market_status.items())[:MAX_HALTED])

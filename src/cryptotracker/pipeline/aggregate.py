@@ -42,6 +42,7 @@ class Aggregator:
         # of one stream at once, and each must reach the charts (a forming one only its latest).
         self._candles: dict[tuple[str, str, int], CandleDict] = {}
         self._last_sent: dict[str, _Values] = {}
+        self._delisted: set[str] = set()
 
     def on_price(self, update: PriceDict) -> None:
         self._prices[update["symbol"]] = update
@@ -49,10 +50,20 @@ class Aggregator:
     def on_candle(self, candle: CandleDict) -> None:
         self._candles[(candle["symbol"], candle["interval"], candle["openTime"])] = candle
 
+    def on_delisted(self, symbols: list[str]) -> None:
+        """Markets gone: their pending values are dropped, and the next batch says so."""
+        gone = set(symbols)
+        self._delisted |= gone
+        for symbol in gone:
+            self._prices.pop(symbol, None)
+            self._last_sent.pop(symbol, None)
+        self._candles = {k: c for k, c in self._candles.items() if k[0] not in gone}
+
     def drain(self) -> Batch | None:
         """Everything that changed since the last drain, or None when nothing did."""
         prices, self._prices = self._prices, {}
         candles, self._candles = self._candles, {}
+        delisted, self._delisted = sorted(self._delisted), set()
         changed: list[PriceDict] = []
         last_sent = self._last_sent
         for symbol, update in prices.items():
@@ -60,7 +71,7 @@ class Aggregator:
             if last_sent.get(symbol) != values:
                 last_sent[symbol] = values
                 changed.append(update)
-        if not changed and not candles:
+        if not changed and not candles and not delisted:
             return None
         self._seq += 1
         return Batch(
@@ -69,6 +80,7 @@ class Aggregator:
             timestamp=now_ms(),
             updates=changed,
             candles=list(candles.values()),
+            delisted=delisted,
         )
 
 

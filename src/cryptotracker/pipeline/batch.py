@@ -24,6 +24,8 @@ class Batch:
     candles: list[CandleDict] = field(default_factory=list)
     # The ingesting instance's feed status, so every instance can tell its clients.
     status: StatusDict | None = None
+    # Markets the exchange no longer lists: every instance forgets them and tells its clients.
+    delisted: list[str] = field(default_factory=list)
 
     def to_json(self) -> bytes:
         return orjson.dumps(
@@ -34,6 +36,7 @@ class Batch:
                 "updates": self.updates,
                 "candles": self.candles,
                 "status": self.status,
+                "delisted": self.delisted,
             }
         )
 
@@ -48,4 +51,5 @@ class Batch:
             updates=list(obj["updates"]),
             candles=list(obj.get("candles", [])),
             status=obj.get("status"),
+            delisted=[str(s) for s in obj.get("delisted", [])],
         )

@@ -36,11 +36,14 @@ class PriceStore:
         self._instance = instance
         # Our own updates not yet in Redis, newest per symbol (a slow Redis coalesces them).
         self._unwritten: dict[str, PriceDict] = {}
+        self._undeleted: set[str] = set()  # our delisted symbols not yet deleted in Redis
         self._to_write = asyncio.Event()
 
     def admit(self, batch: Batch) -> Batch:
         """A batch from the bus: what is news (`fresh`) is kept in memory and passed on; ours
-        is queued for Redis too."""
+        is queued for Redis too. Delisted symbols are forgotten."""
+        if batch.delisted:
+            self.forget(batch.delisted, ours=batch.origin == self._instance)
         if not batch.updates:
             return batch
         news = self.fresh(batch.updates)
@@ -60,7 +63,9 @@ class PriceStore:
             await self._to_write.wait()
             self._to_write.clear()
             pending, self._unwritten = self._unwritten, {}
+            gone, self._undeleted = self._undeleted, set()
             await self.persist(list(pending.values()))
+            await self.delete(gone)
 
     def __len__(self) -> int:
         return len(self._latest)
@@ -88,6 +93,30 @@ class PriceStore:
             ):
                 news.append(update)
         return news
+
+    def forget(self, symbols: Iterable[str], ours: bool = False) -> None:
+        """Drop these markets (delisted); `ours` (this instance ingests them): from Redis too,
+        so no instance loads them back."""
+        for symbol in symbols:
+            self._latest.pop(symbol, None)
+            self._unwritten.pop(symbol, None)
+            if ours and self._link is not None:
+                self._undeleted.add(symbol)
+        if self._undeleted:
+            self._to_write.set()
+
+    async def delete(self, symbols: Iterable[str]) -> None:
+        keys = [price_key(s) for s in symbols]
+        if self._link is None or not keys:
+            return
+
+        async def remove(client: Client) -> None:
+            pipe = client.pipeline(transaction=False)
+            for key in keys:  # one by one: a Redis Cluster's keys live on several nodes
+                pipe.delete(key)
+            await pipe.execute()
+
+        await self._link.call("store_delete", remove)
 
     def get(self, symbol: str) -> PriceDict | None:
         return self._latest.get(symbol)

@@ -117,3 +117,37 @@ describe("MarketRow renders", () => {
     expect(staleOf("SOLUSDT")).toBe("true");
   });
 });
+
+describe("MarketRow of a halted market", () => {
+  const rowOf = (symbol: string) =>
+    screen.getAllByTestId("market-row").find((r) => r.dataset.symbol === symbol)!;
+  const feed = (halted: Record<string, string>) => ({
+    status: "connected" as const,
+    message: "live",
+    timestamp: NOW,
+    source: "binance" as const,
+    live: true,
+    halted,
+  });
+
+  it("says trading is halted and shows its last price muted, until it trades again", () => {
+    renderRows();
+    act(() => useCryptoStore.getState().setFeed(feed({ SOLUSDT: "BREAK" })));
+    const sol = rowOf("SOLUSDT");
+    expect(sol.dataset.halted).toBe("BREAK");
+    expect(sol.querySelector("[data-testid=halted]")?.textContent).toBe("Trading halted (BREAK)");
+    const solPrice = sol.querySelector("[data-testid=price]")!;
+    expect(solPrice.textContent).toBe("102.00");
+    expect(solPrice.className).toContain("text-muted");
+    // Only the halted row re-rendered; the others show no mark.
+    expect(renders).toEqual({ SOLUSDT: 1 });
+    expect(rowOf("BTCUSDT").querySelector("[data-testid=halted]")).toBeNull();
+
+    act(() => useCryptoStore.getState().setFeed(feed({})));
+    expect(rowOf("SOLUSDT").dataset.halted).toBe("");
+    expect(rowOf("SOLUSDT").querySelector("[data-testid=halted]")).toBeNull();
+    expect(rowOf("SOLUSDT").querySelector("[data-testid=price]")!.className).not.toContain(
+      "text-muted",
+    );
+  });
+});

@@ -1,6 +1,7 @@
 import { memo, type KeyboardEvent, type MouseEvent } from "react";
 import type { SymbolInfo } from "../protocol";
 import { usePrice } from "../hooks/usePrice";
+import { useHalted } from "../hooks/useHalted";
 import { useStale } from "../hooks/useStale";
 import {
   formatAge,
@@ -12,6 +13,7 @@ import {
 } from "../lib/format";
 import { priceAge, useCryptoStore } from "../store/cryptoStore";
 import { FlashValue } from "./FlashValue";
+import { HaltedBadge } from "./HaltedBadge";
 import { PairName } from "./PairName";
 import { SourceBadge } from "./SourceBadge";
 import { StarButton } from "./StarButton";
@@ -39,6 +41,9 @@ export const MarketRow = memo(function MarketRow(props: Props) {
   const { info, index, top, selected, starred, onOpen, onStar, onSelect } = props;
   const entry = usePrice(info.symbol, 100);
   const stale = useStale(entry);
+  const halted = useHalted(info.symbol);
+  // A halted market's last price stands but does not move: shown muted, like a stale one.
+  const notLive = stale || halted !== null;
   const change = entry ? signOf(entry.priceChangePercent) : 0;
   const tick = entry?.prev ? Math.sign(Number(entry.price) - Number(entry.prev)) : 0;
 
@@ -48,7 +53,7 @@ export const MarketRow = memo(function MarketRow(props: Props) {
     e.currentTarget.title = current
       ? `${info.symbol}: updated ${formatAge(priceAge(current, Date.now(), s.clockOffsetMs))} ago · source ${current.source}${
           stale ? " · stale" : ""
-        }`
+        }${halted ? ` · trading halted (${halted})` : ""}`
       : `${info.symbol}: no price yet`;
   };
 
@@ -60,6 +65,7 @@ export const MarketRow = memo(function MarketRow(props: Props) {
       data-testid="market-row"
       data-symbol={info.symbol}
       data-stale={stale ? "true" : "false"}
+      data-halted={halted ?? ""}
       data-source={entry?.source ?? ""}
       onMouseEnter={showAge}
       tabIndex={0}
@@ -96,6 +102,7 @@ export const MarketRow = memo(function MarketRow(props: Props) {
           <PairName {...info} />
         </a>
         {entry && <SourceBadge source={entry.source} />}
+        {halted && <HaltedBadge status={halted} />}
         {stale && (
           <span
             data-testid="stale"
@@ -110,11 +117,13 @@ export const MarketRow = memo(function MarketRow(props: Props) {
         data-testid="price"
         // Stale: the badge and a muted price, not a faded row (faded text falls below AA).
         className={`tabular truncate text-right font-medium ${
-          stale ? "text-muted" : tick > 0 ? "text-up" : tick < 0 ? "text-down" : ""
+          notLive ? "text-muted" : tick > 0 ? "text-up" : tick < 0 ? "text-down" : ""
         }`}
       >
-        {entry ? (
+        {entry && !halted ? (
           <FlashValue value={entry.price}>{formatPrice(entry.price)}</FlashValue>
+        ) : entry ? (
+          formatPrice(entry.price)
         ) : (
           <span className="text-muted">—</span>
         )}

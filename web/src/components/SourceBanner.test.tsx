@@ -43,6 +43,43 @@ describe("SourceBanner", () => {
   });
 });
 
+describe("SourceBanner of a restricted feed", () => {
+  it("says Binance refuses the server's location and names the source serving instead", () => {
+    useCryptoStore.setState({
+      feed: {
+        status: "degraded",
+        message: "Binance unavailable (restricted location (HTTP 451)); prices from coingecko",
+        timestamp: NOW,
+        source: "coingecko",
+        live: false,
+        restricted: true,
+      },
+    });
+    render(<SourceBanner />);
+    expect(screen.getByTestId("source-banner").dataset.restricted).toBe("true");
+    expect(screen.getByRole("status").textContent).toBe(
+      "Binance refuses this server's location (HTTP 451) — prices come from CoinGecko (delayed).",
+    );
+  });
+
+  it("says so while no other source serves yet", () => {
+    useCryptoStore.setState({
+      feed: {
+        status: "disconnected",
+        message: "no price source connected",
+        timestamp: NOW,
+        source: "binance",
+        live: false,
+        restricted: true,
+      },
+    });
+    render(<SourceBanner />);
+    expect(screen.getByRole("status").textContent).toBe(
+      "Binance refuses this server's location (HTTP 451) — prices come from no other source yet.",
+    );
+  });
+});
+
 describe("secondsUntil", () => {
   it("reads the deadline on the server's clock", () => {
     expect(secondsUntil(10_000, 5_000, 0)).toBe(5);

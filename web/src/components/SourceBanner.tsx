@@ -1,5 +1,12 @@
 import { useClockStore } from "../store/clockStore";
+import type { Source } from "../protocol";
 import { useCryptoStore } from "../store/cryptoStore";
+
+const SOURCE_NAME: Record<Source, string> = {
+  binance: "Binance",
+  coingecko: "CoinGecko (delayed)",
+  simulator: "the built-in market simulator (not real market data)",
+};
 
 /** Seconds until the server's next attempt at the exchange feed, on the server's clock; null when
  * none is planned. Counted from the deadline, so it runs down instead of freezing. */
@@ -21,7 +28,12 @@ export function SourceBanner() {
   if (!notLive && !degraded) return null;
 
   let text: string;
-  if (feed.source === "simulator") {
+  if (feed.restricted) {
+    // Not an outage that will pass: say why, so nobody waits for Binance to come back.
+    text = `Binance refuses this server's location (HTTP 451) — prices come from ${
+      feed.source && feed.source !== "binance" ? SOURCE_NAME[feed.source] : "no other source yet"
+    }.`;
+  } else if (feed.source === "simulator") {
     text =
       "Simulated prices: these come from the built-in market simulator, not from a real exchange.";
   } else if (feed.source === "coingecko") {
@@ -36,6 +48,7 @@ export function SourceBanner() {
     <div
       data-testid="source-banner"
       data-source={feed.source ?? ""}
+      data-restricted={feed.restricted ? "true" : "false"}
       className="border-b border-warn-fg/30 bg-warn-bg text-warn-fg"
     >
       <div className="mx-auto flex max-w-7xl items-start gap-2 px-2 py-1.5 text-xs sm:px-4 sm:text-sm">

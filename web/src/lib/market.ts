@@ -26,6 +26,8 @@ export function marketClient(): MarketClient {
       onStats: (stats) => store().setStats(stats),
       onSubscriptions: (symbols) => store().setSubscribed(symbols),
       onServerError: (error) => {
+        // The server has unsubscribed us from markets the exchange dropped: their rows leave.
+        if (error.code === "delisted") store().delist((error.details ?? []).filter(isSymbol));
         // Unknown symbols or limits are not fatal: the rest keeps streaming.
         console.warn("server error", error.code, error.message, error.details ?? []);
       },

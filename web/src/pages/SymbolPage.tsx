@@ -2,10 +2,12 @@ import { useEffect } from "react";
 import { Link } from "wouter";
 import { CandleChart } from "../components/CandleChart";
 import { FlashValue } from "../components/FlashValue";
+import { HaltedBadge } from "../components/HaltedBadge";
 import { SourceBadge } from "../components/SourceBadge";
 import { StarButton } from "../components/StarButton";
 import { useLiveSymbols } from "../hooks/useLiveSymbols";
 import { usePrice } from "../hooks/usePrice";
+import { useHalted } from "../hooks/useHalted";
 import { useStale } from "../hooks/useStale";
 import { formatCompact, formatPercent, formatPrice, signOf } from "../lib/format";
 import { CANDLE_INTERVALS } from "../protocol";
@@ -22,6 +24,7 @@ export default function SymbolPage({ symbol: raw }: { symbol: string }) {
   const loaded = useCryptoStore((s) => s.symbolsLoaded);
   const entry = usePrice(symbol, 100);
   const stale = useStale(entry);
+  const halted = useHalted(symbol);
   const starred = useWatchlistStore((s) => s.symbols.includes(symbol));
   const toggle = useWatchlistStore((s) => s.toggle);
   const interval = useChartStore((s) => s.interval);
@@ -59,6 +62,7 @@ export default function SymbolPage({ symbol: raw }: { symbol: string }) {
             {info && <span className="font-normal text-muted">/{info.quoteAsset}</span>}
           </h1>
           {entry && <SourceBadge source={entry.source} />}
+          {halted && <HaltedBadge status={halted} />}
           {stale && (
             <span className="rounded bg-warn-bg px-1 text-[10px] font-medium text-warn-fg">
               stale
@@ -67,9 +71,19 @@ export default function SymbolPage({ symbol: raw }: { symbol: string }) {
         </div>
         <div
           data-testid="symbol-price"
-          className={`tabular text-2xl font-semibold ${tick > 0 ? "text-up" : tick < 0 ? "text-down" : ""}`}
+          data-halted={halted ?? ""}
+          // Halted: the last price, muted and without flashing; it is not live.
+          className={`tabular text-2xl font-semibold ${
+            halted ? "text-muted" : tick > 0 ? "text-up" : tick < 0 ? "text-down" : ""
+          }`}
         >
-          {entry ? <FlashValue value={entry.price}>{formatPrice(entry.price)}</FlashValue> : "—"}
+          {entry && !halted ? (
+            <FlashValue value={entry.price}>{formatPrice(entry.price)}</FlashValue>
+          ) : entry ? (
+            formatPrice(entry.price)
+          ) : (
+            "—"
+          )}
         </div>
         <div className="grid flex-1 grid-cols-2 gap-4 sm:grid-cols-4">
           <Stat label="24h change">

@@ -16,6 +16,7 @@ export type ErrorCode =
   | "rate_limited"
   | "unknown_event"
   | "slow_consumer"
+  | "delisted"
   | "internal";
 /**
  * Where a price came from. Only `binance` is a live exchange feed.
@@ -203,8 +204,22 @@ export interface ComponentHealth {
  * via the `definition` "ConnectionStatus".
  */
 export interface ConnectionStatus {
+  /**
+   * Listed markets that do not trade now: symbol -> the exchange's status (BREAK, HALT, ...). Their last price is not live.
+   */
+  halted?: {
+    /**
+     * This interface was referenced by `undefined`'s JSON-Schema definition
+     * via the `patternProperty` "^[A-Z0-9]{2,20}$".
+     */
+    [k: string]: string;
+  };
   live?: boolean;
   message: string;
+  /**
+   * Binance refuses this server's location (HTTP 451): prices come from `source`, a fallback, until that changes.
+   */
+  restricted?: boolean;
   retryAt?: number | null;
   source?: Source | null;
   status: ConnectionState;

@@ -72,3 +72,29 @@ describe("restore (last session's prices, offline start)", () => {
     expect(useCryptoStore.getState().lastMessageAt).toBe(9000);
   });
 });
+
+describe("delist (the server's delisted error)", () => {
+  const info = (symbol: string): SymbolInfo => ({
+    symbol,
+    baseAsset: symbol.replace("USDT", ""),
+    quoteAsset: "USDT",
+  });
+
+  it("drops the market's row and price, and leaves the others as they were", () => {
+    useCryptoStore.setState({ symbols: [info("BTCUSDT"), info("ETHUSDT")], symbolsLoaded: true });
+    useCryptoStore.getState().applyUpdates([u("BTCUSDT", "1", 1), u("ETHUSDT", "2", 1)], 1);
+    const btc = useCryptoStore.getState().prices.BTCUSDT;
+    useCryptoStore.getState().delist(["ETHUSDT"]);
+    const state = useCryptoStore.getState();
+    expect(state.symbols.map((s) => s.symbol)).toEqual(["BTCUSDT"]);
+    expect(Object.keys(state.prices)).toEqual(["BTCUSDT"]);
+    expect(state.prices.BTCUSDT).toBe(btc);
+  });
+
+  it("changes nothing for a market the page does not list", () => {
+    useCryptoStore.setState({ symbols: [info("BTCUSDT")], symbolsLoaded: true });
+    const before = useCryptoStore.getState();
+    useCryptoStore.getState().delist(["NOPEUSDT"]);
+    expect(useCryptoStore.getState().symbols).toBe(before.symbols);
+  });
+});

@@ -32,6 +32,8 @@ export interface CryptoState {
   setFeed(feed: ConnectionStatus): void;
   setStats(stats: MessageStats): void;
   setSubscribed(symbols: string[]): void;
+  /** Markets the exchange no longer lists (the server's `delisted` error): their rows leave. */
+  delist(symbols: readonly string[]): void;
   /** The last session's markets and prices (offline start): only into an empty store, never
    * over anything the server sent; `lastMessageAt` is when they were saved, so they age. */
   restore(symbols: SymbolInfo[], prices: readonly PriceUpdate[], savedAt: number): boolean;
@@ -96,6 +98,14 @@ export const useCryptoStore = create<CryptoState>()((set) => ({
   setFeed: (feed) => set({ feed }),
   setStats: (stats) => set({ stats }),
   setSubscribed: (subscribed) => set({ subscribed }),
+  delist: (gone) =>
+    set((state) => {
+      const drop = new Set(gone);
+      if (!state.symbols.some((s) => drop.has(s.symbol))) return {};
+      const prices = { ...state.prices };
+      for (const symbol of drop) delete prices[symbol];
+      return { symbols: state.symbols.filter((s) => !drop.has(s.symbol)), prices };
+    }),
 
   restore: (symbols, saved, savedAt) => {
     const state = useCryptoStore.getState();
