@@ -35,6 +35,12 @@ class Settings(BaseSettings):
     redis_password: SecretStr | None = None
 
     binance_ws_url: str = BINANCE_WS_URL
+    # Binance's other documented stream hosts (its WebSocket Streams page), tried in turn when
+    # connecting to the one before fails (refused, timed out; not an HTTP refusal such as 429 or
+    # 451, which every host gives alike).
+    binance_ws_fallback_urls: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["wss://stream.binance.com:9443", "wss://stream.binance.com:443"]
+    )
     binance_rest_url: str = BINANCE_REST_URL
     coingecko_url: str = COINGECKO_URL
     # REST request weight per minute this instance spends on Binance (Binance allows 6000 per
@@ -175,7 +181,7 @@ class Settings(BaseSettings):
 
     @field_validator(
         "cors_origins", "quote_assets", "limit_exempt_ips", "metrics_allow",
-        "redis_sentinels", "redis_cluster_nodes", mode="before",
+        "redis_sentinels", "redis_cluster_nodes", "binance_ws_fallback_urls", mode="before",
     )  # fmt: skip
     @classmethod
     def _split_csv(cls, value: object) -> object:

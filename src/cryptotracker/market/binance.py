@@ -164,7 +164,12 @@ class BinanceProvider:
     ) -> None:
         self.settings = settings
         self.source = source
-        self.ws_url = (ws_url or settings.binance_ws_url).rstrip("/")
+        # A feed given its URL (the simulator) has that one; else Binance's documented hosts.
+        hosts = (
+            [ws_url] if ws_url else [settings.binance_ws_url, *settings.binance_ws_fallback_urls]
+        )
+        self._ws_urls = [u.rstrip("/") for u in hosts]
+        self.ws_url = self._ws_urls[0]
         self.rest_url = (rest_url or settings.binance_rest_url).rstrip("/")
         self._sink = sink
         self._on_state = on_state
@@ -496,6 +501,7 @@ class BinanceProvider:
                 response.status_code,
             ) from exc
         except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as exc:
+            self._next_host()
             raise FeedFailureError(f"connect failed: {type(exc).__name__}: {exc}") from exc
         shard.subscribed = set(in_url)  # the handshake is their confirmation
         s = self.settings
@@ -503,6 +509,13 @@ class BinanceProvider:
         shard.retries = []
         shard.given_up = set()
         return ws
+
+    def _next_host(self) -> None:
+        """The host did not answer: the next attempt goes to the next documented one."""
+        if len(self._ws_urls) > 1:
+            failed = self.ws_url
+            self.ws_url = self._ws_urls[(self._ws_urls.index(failed) + 1) % len(self._ws_urls)]
+            self._log.warning("ws_host_failover", failed=failed, next=self.ws_url)
 
     async def _session(self, shard: _Shard) -> str:
         ws = await self._connect(shard)
