@@ -16,13 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
 import redis
 
 from cryptotracker.pipeline.batch import Batch
 from cryptotracker.pipeline.bus import RedisBus
 from cryptotracker.pipeline.redis_link import RedisLink
-from tests.cluster.kit import Watcher
-from tests.support import ROOT, Proc, cli, free_port, port_open, wait_until
+from tests.cluster.kit import Tracker, Watcher
+from tests.support import ROOT, Proc, cli, free_port, port_open, wait_for, wait_until
 
 MASTER = "tracker"
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
@@ -281,3 +282,47 @@ class BusPair:
         for link in self.links:
             await link.close()
         assert self.got == sorted(set(self.got)), "a batch delivered twice or out of order"
+
+
+@dataclass
+class Recovery:
+    """After a primary was killed under two instances' users: seconds until Redis answered on
+    every instance, until one ingester held the lease again, until every user had live prices
+    over Redis; and how many live updates were checked served once."""
+
+    redis_back: float
+    single: float
+    end: float
+    updates: int
+
+
+async def recovered(
+    killed_at: float,
+    trackers: list[Tracker],
+    users: list[Watcher],
+    lease_agrees: Callable[[], bool],
+    read: Callable[[str], bytes | None],
+) -> Recovery:
+    """Wait for what a fail-over must give back, in order, and check it: Redis on every
+    instance, the single ingester the lease names, live prices for every user, a cache written
+    after the kill, no user disconnected and nothing served twice. `read` gets a key from
+    whatever primary now serves it."""
+    await wait_for(
+        lambda: all(t.health()["redis"]["status"] == "ok" for t in trackers),
+        20, "every instance on Redis again",
+    )  # fmt: skip
+    redis_back = time.monotonic() - killed_at
+    await wait_for(lease_agrees, 20, "one leaseholder again")
+    single = time.monotonic() - killed_at
+    mark = time.monotonic()
+    for user in users:
+        await wait_for(lambda u=user: len(u.live(mark)) >= 5, 15, "prices over Redis")
+    end = time.monotonic()
+    assert lease_agrees()
+    cached = read("price:BTCUSDT")
+    assert cached is not None
+    # Written after the fail-over: the cache lives on the new primary.
+    assert orjson.loads(cached)["lastUpdateTime"] / 1000 > time.time() - (end - killed_at)
+    assert all(len(u.connects) == 1 for u in users), "a client was disconnected"
+    updates = sum(served_once(u) for u in users)
+    return Recovery(redis_back, single, end, updates)
