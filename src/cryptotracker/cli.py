@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
@@ -22,9 +22,6 @@ class Command(Protocol):
     of the parsed arguments returning an exit code) as its default."""
 
     def register(self, sub: Any) -> None: ...
-
-
-Handler = Callable[[argparse.Namespace], int]
 
 
 def _plugins() -> Iterator[Command]:
