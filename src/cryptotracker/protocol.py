@@ -35,11 +35,17 @@ CandleInterval = Literal["1m", "5m", "15m", "1h", "4h", "1d"]
 
 
 class Source(StrEnum):
-    """Where a price came from. Only `binance` is a live exchange feed."""
+    """Where a price came from: a live exchange (`LIVE_SOURCES`), CoinGecko's aggregate (polled,
+    not live) or the built-in simulator (never real)."""
 
     BINANCE = "binance"
+    COINBASE = "coinbase"
+    KRAKEN = "kraken"
     COINGECKO = "coingecko"
     SIMULATOR = "simulator"
+
+
+LIVE_SOURCES: frozenset[Source] = frozenset({Source.BINANCE, Source.COINBASE, Source.KRAKEN})
 
 
 class ClientEvent(StrEnum):
@@ -280,6 +286,56 @@ class CandleList(WireModel):
     candles: list[CandleData]
 
 
+class AssetInfo(WireModel):
+    """One coin as trackers show it (`GET /api/assets`), keyed by `asset`, the base-asset
+    ticker the markets use (BTC of BTCUSDT). Every figure may be unknown (null): the row shows
+    what is known. Figures are in USD, as the metadata source states them."""
+
+    asset: str = Field(description="The ticker the markets use, e.g. BTC.")
+    id: str | None = Field(default=None, description="The metadata source's id, e.g. bitcoin.")
+    name: str | None = None
+    logo: str | None = Field(
+        default=None, description="Our own URL of the logo (same origin), e.g. /api/logos/bitcoin."
+    )
+    rank: int | None = Field(default=None, ge=1, description="Rank by market capitalisation.")
+    market_cap: DecimalStr | None = None
+    circulating_supply: DecimalStr | None = None
+    max_supply: DecimalStr | None = None
+    change1h: DecimalStr | None = Field(default=None, alias="change1h")
+    change7d: DecimalStr | None = Field(default=None, alias="change7d")
+    change30d: DecimalStr | None = Field(default=None, alias="change30d")
+    sparkline7d: list[float] = Field(
+        default_factory=list,
+        alias="sparkline7d",
+        description="Hourly prices over 7 days, oldest first, in USD: for drawing only.",
+    )
+
+
+class AssetList(WireModel):
+    """`GET /api/assets` (with an ETag): every known coin's metadata."""
+
+    assets: list[AssetInfo]
+    updated_at: Millis | None = Field(description="When the metadata was last refreshed.")
+    source: Source | None = None
+
+
+class FxRate(WireModel):
+    """How many units of `currency` one USDT buys, with where that figure came from."""
+
+    currency: str = Field(pattern=r"^[A-Z]{3,5}$", description="e.g. EUR")
+    rate: DecimalStr
+    source: str = Field(description='e.g. "binance:EURUSDT" (a live market) or "coingecko".')
+    as_of: Millis = Field(description="When the figure behind the rate was current.")
+
+
+class FxRates(WireModel):
+    """`GET /api/rates`: the currencies prices can be shown in, converted from USDT."""
+
+    base: Literal["USDT"] = "USDT"
+    rates: list[FxRate]
+    timestamp: Millis
+
+
 class ComponentHealth(WireModel):
     status: Literal["ok", "degraded", "down"]
     detail: str = ""
@@ -384,6 +440,10 @@ EXPORTED_MODELS: tuple[type[BaseModel], ...] = (
     SymbolList,
     PriceList,
     CandleList,
+    AssetInfo,
+    AssetList,
+    FxRate,
+    FxRates,
     Health,
     Readiness,
     TelemetryBatch,

@@ -10,6 +10,10 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 BINANCE_WS_URL = "wss://data-stream.binance.vision"
 BINANCE_REST_URL = "https://data-api.binance.vision"
 COINGECKO_URL = "https://api.coingecko.com/api/v3"
+COINBASE_WS_URL = "wss://ws-feed.exchange.coinbase.com"
+COINBASE_REST_URL = "https://api.exchange.coinbase.com"
+KRAKEN_WS_URL = "wss://ws.kraken.com/v2"
+KRAKEN_REST_URL = "https://api.kraken.com"
 
 
 class Settings(BaseSettings):
@@ -43,6 +47,10 @@ class Settings(BaseSettings):
     )
     binance_rest_url: str = BINANCE_REST_URL
     coingecko_url: str = COINGECKO_URL
+    coinbase_ws_url: str = COINBASE_WS_URL
+    coinbase_rest_url: str = COINBASE_REST_URL
+    kraken_ws_url: str = KRAKEN_WS_URL
+    kraken_rest_url: str = KRAKEN_REST_URL
     # REST request weight per minute this instance spends on Binance (Binance allows 6000 per
     # address; the rest is headroom for its counter's lag and for others on the address).
     binance_weight_per_min: int = Field(default=4800, ge=1, le=6000)

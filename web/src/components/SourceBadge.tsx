@@ -6,6 +6,16 @@ const LABEL: Record<Source, { text: string; title: string; cls: string }> = {
     title: "Live from the Binance exchange",
     cls: "text-up border-up/40",
   },
+  coinbase: {
+    text: "Coinbase",
+    title: "Live from the Coinbase exchange",
+    cls: "text-up border-up/40",
+  },
+  kraken: {
+    text: "Kraken",
+    title: "Live from the Kraken exchange",
+    cls: "text-up border-up/40",
+  },
   coingecko: {
     text: "CoinGecko",
     title: "Fallback source: CoinGecko (delayed, not a live exchange feed)",

@@ -4,6 +4,8 @@ import { useCryptoStore } from "../store/cryptoStore";
 
 const SOURCE_NAME: Record<Source, string> = {
   binance: "Binance",
+  coinbase: "Coinbase",
+  kraken: "Kraken",
   coingecko: "CoinGecko (delayed)",
   simulator: "the built-in market simulator (not real market data)",
 };

@@ -19,12 +19,13 @@ export type ErrorCode =
   | "delisted"
   | "internal";
 /**
- * Where a price came from. Only `binance` is a live exchange feed.
+ * Where a price came from: a live exchange (`LIVE_SOURCES`), CoinGecko's aggregate (polled,
+ * not live) or the built-in simulator (never real).
  *
  * This interface was referenced by `CryptoTrackerProtocol`'s JSON-Schema
  * via the `definition` "Source".
  */
-export type Source = "binance" | "coingecko" | "simulator";
+export type Source = "binance" | "coinbase" | "kraken" | "coingecko" | "simulator";
 /**
  * This interface was referenced by `CryptoTrackerProtocol`'s JSON-Schema
  * via the `definition` "CandleIntervalValues".
@@ -48,6 +49,8 @@ export type ServerEvent = "batch_update" | "connection_status" | "candle_update"
 
 export interface CryptoTrackerProtocol {
   Ack?: Ack;
+  AssetInfo?: AssetInfo;
+  AssetList?: AssetList;
   BatchUpdate?: BatchUpdate;
   CandleData?: CandleData;
   CandleIntervalValues?: CandleIntervalValues;
@@ -61,6 +64,8 @@ export interface CryptoTrackerProtocol {
   ErrorCode?: ErrorCode;
   ErrorData?: ErrorData;
   FeedHealth?: FeedHealth;
+  FxRate?: FxRate;
+  FxRates?: FxRates;
   Health?: Health;
   LeaseHealth?: LeaseHealth;
   PingRequest?: PingRequest;
@@ -123,6 +128,57 @@ export interface ErrorData {
   code: ErrorCode;
   details?: string[];
   message: string;
+}
+/**
+ * One coin as trackers show it (`GET /api/assets`), keyed by `asset`, the base-asset
+ * ticker the markets use (BTC of BTCUSDT). Every figure may be unknown (null): the row shows
+ * what is known. Figures are in USD, as the metadata source states them.
+ *
+ * This interface was referenced by `CryptoTrackerProtocol`'s JSON-Schema
+ * via the `definition` "AssetInfo".
+ */
+export interface AssetInfo {
+  /**
+   * The ticker the markets use, e.g. BTC.
+   */
+  asset: string;
+  change1h?: string | null;
+  change30d?: string | null;
+  change7d?: string | null;
+  circulatingSupply?: string | null;
+  /**
+   * The metadata source's id, e.g. bitcoin.
+   */
+  id?: string | null;
+  /**
+   * Our own URL of the logo (same origin), e.g. /api/logos/bitcoin.
+   */
+  logo?: string | null;
+  marketCap?: string | null;
+  maxSupply?: string | null;
+  name?: string | null;
+  /**
+   * Rank by market capitalisation.
+   */
+  rank?: number | null;
+  /**
+   * Hourly prices over 7 days, oldest first, in USD: for drawing only.
+   */
+  sparkline7d?: number[];
+}
+/**
+ * `GET /api/assets` (with an ETag): every known coin's metadata.
+ *
+ * This interface was referenced by `CryptoTrackerProtocol`'s JSON-Schema
+ * via the `definition` "AssetList".
+ */
+export interface AssetList {
+  assets: AssetInfo[];
+  source?: Source | null;
+  /**
+   * When the metadata was last refreshed.
+   */
+  updatedAt: number | null;
 }
 /**
  * Every changed subscribed symbol of one batch interval; `snapshot` marks the reply to a
@@ -256,6 +312,38 @@ export interface FeedHealth {
   retryAt?: number | null;
   retryInS?: number | null;
   status: "ok" | "degraded" | "down";
+}
+/**
+ * How many units of `currency` one USDT buys, with where that figure came from.
+ *
+ * This interface was referenced by `CryptoTrackerProtocol`'s JSON-Schema
+ * via the `definition` "FxRate".
+ */
+export interface FxRate {
+  /**
+   * When the figure behind the rate was current.
+   */
+  asOf: number;
+  /**
+   * e.g. EUR
+   */
+  currency: string;
+  rate: string;
+  /**
+   * e.g. "binance:EURUSDT" (a live market) or "coingecko".
+   */
+  source: string;
+}
+/**
+ * `GET /api/rates`: the currencies prices can be shown in, converted from USDT.
+ *
+ * This interface was referenced by `CryptoTrackerProtocol`'s JSON-Schema
+ * via the `definition` "FxRates".
+ */
+export interface FxRates {
+  base?: "USDT";
+  rates: FxRate[];
+  timestamp: number;
 }
 /**
  * `GET /health`: 200 while the server can serve prices, 503 when it cannot. Names the
