@@ -3,11 +3,23 @@ simulator alike. CoinGecko's poller is not one (it has no demand, no candles).""
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, TypedDict
 
 from cryptotracker.market.breaker import CircuitBreaker
 from cryptotracker.market.feed import FeedState
 from cryptotracker.protocol import CandleDict, Source, SymbolInfo
+
+
+class QuoteDict(TypedDict):
+    """One market's top of book and last trade on one exchange, as its REST states them now:
+    what a per-coin comparison of exchanges shows (spread, last trade age). Decimal strings."""
+
+    symbol: str
+    source: str
+    bid: str | None
+    ask: str | None
+    last: str | None
+    lastTradeTime: int | None  # ms; None when the exchange does not say
 
 
 class PriceLink(Protocol):
@@ -37,6 +49,11 @@ class PriceLink(Protocol):
 
     async def klines(self, symbol: str, interval: str, limit: int) -> list[CandleDict]:
         """Candle history from the exchange's REST, oldest first (raises RuntimeError)."""
+        ...
+
+    async def quote(self, symbol: str) -> QuoteDict:
+        """Top of book and last trade from the exchange's REST (raises RuntimeError; subject to
+        the provider's REST budget)."""
         ...
 
     async def run(self) -> None:
