@@ -12,6 +12,7 @@ import threading
 import time
 import uuid
 from collections.abc import AsyncIterator
+from decimal import Decimal
 from pathlib import Path
 
 import structlog
@@ -23,8 +24,10 @@ from cryptotracker.api.backend import CandleNotFoundError, CandleUnavailableErro
 from cryptotracker.api.candle_cache import CandleCache
 from cryptotracker.api.headers import HardenedHttp
 from cryptotracker.api.health import HealthReport
+from cryptotracker.api.rates import Reading, decimal_of, derive_rates
 from cryptotracker.api.routes import router
 from cryptotracker.api.web import mount_web
+from cryptotracker.clock import now_ms
 from cryptotracker.gateway.asgi import Lifespan
 from cryptotracker.gateway.gcpolicy import GcPolicy
 from cryptotracker.gateway.http_server import Forwarded, HttpLimits, HttpServer
@@ -32,6 +35,7 @@ from cryptotracker.gateway.limits import AddressBuckets
 from cryptotracker.gateway.server import Gateway
 from cryptotracker.gateway.subscriptions import CandleKey
 from cryptotracker.market.binance_rest import RestError
+from cryptotracker.market.coingecko_rates import CoinGeckoRates
 from cryptotracker.metrics import INGEST_ACTIVE
 from cryptotracker.pipeline.aggregate import Aggregator, run_batches
 from cryptotracker.pipeline.bus import LocalBus, RedisBus
@@ -43,17 +47,21 @@ from cryptotracker.pipeline.redis_link import CALL_TIMEOUT_S, RedisLink
 from cryptotracker.pipeline.store import PriceStore
 from cryptotracker.protocol import (
     CandleDict,
+    FxRates,
     Health,
     Readiness,
     SymbolInfo,
 )
-from cryptotracker.settings import Settings
+from cryptotracker.settings import BINANCE_FIAT_QUOTES, Settings
 from cryptotracker.token_bucket import TokenBucket
 
 log = structlog.get_logger(__name__)
 
 # Closing the Redis clients on the way out waits at most this long.
 CLOSE_TIMEOUT_S = 2.0
+# GET /api/rates lists these (when a market or CoinGecko prices them) and whatever else
+# CoinGecko's reading covers.
+FX_CURRENCIES = ("USD", "GBP", "AUD", *BINANCE_FIAT_QUOTES)
 
 
 def instance_id() -> str:
@@ -106,6 +114,8 @@ class Tracker:
                 settings.candle_upstream_per_s, settings.candle_upstream_burst, time.monotonic()
             ),
         )
+        self.fx = CoinGeckoRates(settings, self._on_fx_reading)
+        self._fx_reading: Reading | None = None
         self.report = HealthReport(
             self.id,
             settings.feed_silence_s,
@@ -171,6 +181,20 @@ class Tracker:
             wait = exc.retry_after if isinstance(exc, RestError) else None
             raise CandleUnavailableError(f"candles unavailable: {exc}", wait) from exc
 
+    def rates(self) -> FxRates:
+        return derive_rates(
+            self.store.get,
+            FX_CURRENCIES,
+            self._fx_reading,
+            now_ms(),
+            int(self.settings.fx_market_max_age_s * 1000),
+        )
+
+    def _on_fx_reading(self, per_btc: dict[str, Decimal], as_of: int) -> None:
+        # BTCUSDT as the reading arrives: what CoinGecko's BTC-based values are divided by.
+        btc = self.store.get("BTCUSDT")
+        self._fx_reading = Reading(per_btc, decimal_of(btc["price"]) if btc else None, as_of)
+
     async def health(self) -> Health:
         return await self.report.health()
 
@@ -194,6 +218,7 @@ class Tracker:
             tasks.create_task(ingest.supervise(self.lease is not None), name="ingest")
             tasks.create_task(ingest.follow_demand(), name="demand")
             tasks.create_task(ingest.tell_status(), name="status")
+            tasks.create_task(self.fx.run(), name="fx-rates")
             tasks.create_task(self.board.refresh(), name="demand-refresh")
             tasks.create_task(self.board.listen(), name="demand-listen")
             if self.lease is not None and self.settings.ingest == "auto":

@@ -14,6 +14,12 @@ COINBASE_WS_URL = "wss://ws-feed.exchange.coinbase.com"
 COINBASE_REST_URL = "https://api.exchange.coinbase.com"
 KRAKEN_WS_URL = "wss://ws.kraken.com/v2"
 KRAKEN_REST_URL = "https://api.kraken.com"
+# The fiat currencies Binance quotes spot markets in (besides EURUSDT, a fiat base): its
+# exchangeInfo as of 2025. A quote Binance no longer lists costs nothing (no market matches).
+BINANCE_FIAT_QUOTES = (
+    "EUR", "TRY", "BRL", "ARS", "JPY", "MXN", "PLN", "RON", "UAH", "ZAR", "COP", "CZK"
+)  # fmt: skip
+DEFAULT_QUOTE_ASSETS = ("USDT", "USDC", "FDUSD", "BTC", "ETH", "BNB", *BINANCE_FIAT_QUOTES)
 
 
 class Settings(BaseSettings):
@@ -56,8 +62,15 @@ class Settings(BaseSettings):
     binance_weight_per_min: int = Field(default=4800, ge=1, le=6000)
     # exchangeInfo (weight 20) again this often: listings, delistings, halts and resumptions.
     binance_exchange_info_refresh_s: float = Field(default=600.0, gt=0.0)
-    # Binance's documented quote; the tracker lists symbols of these quotes.
-    quote_assets: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["USDT"])
+    # The tracker lists the markets of these quote assets (about 1,500 on Binance by default).
+    quote_assets: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(DEFAULT_QUOTE_ASSETS)
+    )
+    # GET /api/rates: a live market's rate older than this gives way to a fresher CoinGecko
+    # figure; CoinGecko's /exchange_rates (BTC-based, refreshed there every 60 s to 5 min) is
+    # read this often, for the currencies no live market covers.
+    fx_market_max_age_s: float = Field(default=600.0, gt=0.0)
+    fx_refresh_s: float = Field(default=300.0, ge=10.0)
 
     # "simulator" starts the built-in simulator and takes prices from it, labelled as such.
     exchange: Literal["binance", "simulator"] = "binance"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from cryptotracker.pipeline.store import PriceStore
-from cryptotracker.protocol import CandleDict, Health, Readiness, SymbolInfo
+from cryptotracker.protocol import CandleDict, FxRates, Health, Readiness, SymbolInfo
 
 
 class CandleNotFoundError(LookupError):
@@ -32,5 +32,8 @@ class Backend(Protocol):
 
     def source_label(self) -> tuple[str | None, bool]:
         """(current source, live?)"""
+
+    def rates(self) -> FxRates:
+        """What one USDT buys in each currency (api/rates.py)."""
 
     async def candles(self, symbol: str, interval: str, limit: int) -> list[CandleDict]: ...

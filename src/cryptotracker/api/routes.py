@@ -1,7 +1,8 @@
-"""HTTP routes: health, Prometheus metrics, symbols, prices and candles."""
+"""HTTP routes: health, Prometheus metrics, symbols, prices, currency rates and candles."""
 
 from __future__ import annotations
 
+import hashlib
 import math
 from typing import Annotated, Any
 
@@ -19,6 +20,7 @@ from cryptotracker.protocol import (
     SYMBOL_PATTERN,
     CandleInterval,
     CandleList,
+    FxRates,
     Health,
     PriceList,
     PriceUpdate,
@@ -27,6 +29,8 @@ from cryptotracker.protocol import (
 )
 
 router = APIRouter()
+# Rates move with their markets, but a page reading them again within seconds gains nothing.
+RATES_CACHE = "public, max-age=5"
 SymbolParam = Annotated[str, Path(pattern=SYMBOL_PATTERN, description="e.g. BTCUSDT")]
 
 
@@ -80,6 +84,31 @@ async def prices(request: Request) -> dict[str, Any]:
         "live": live,
         "build": getattr(request.app.state, "web_build", None),
     }
+
+
+@router.get("/api/rates", response_model=FxRates, tags=["market"])
+async def rates(request: Request) -> Response:
+    """What one USDT buys in each currency, each rate with its source and as_of (a page shows
+    how old it is). Cached for 5 s; the weak ETag covers the rates, not the answer's time."""
+    answer = _backend(request).rates()
+    rows = [rate.model_dump(by_alias=True) for rate in answer.rates]
+    tag = 'W/"' + hashlib.blake2b(orjson.dumps(rows), digest_size=8).hexdigest() + '"'
+    headers = {"ETag": tag, "Cache-Control": RATES_CACHE}
+    if _etag_matches(request.headers.get("if-none-match"), tag):
+        return Response(status_code=304, headers=headers)
+    body = {"base": answer.base, "rates": rows, "timestamp": answer.timestamp}
+    return Response(orjson.dumps(body), media_type="application/json", headers=headers)
+
+
+def _etag_matches(header: str | None, tag: str) -> bool:
+    """If-None-Match's weak comparison (RFC 9110 13.1.2): W/ aside, the tags are equal."""
+    if not header:
+        return False
+    wanted = tag.removeprefix("W/")
+    return any(
+        t.strip() in ("*", wanted) or t.strip().removeprefix("W/") == wanted
+        for t in header.split(",")
+    )
 
 
 @router.get("/api/prices/{symbol}", response_model=PriceUpdate, tags=["market"])

@@ -1,0 +1,46 @@
+"""CoinGecko's /exchange_rates read as decimals: fiat rows only, digits as CoinGecko wrote them."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from cryptotracker.market.coingecko_rates import RatesFormatError, parse_exchange_rates
+
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "coingecko" / "exchange_rates.json"
+
+
+def test_fiat_rows_are_read_as_the_decimals_coingecko_wrote() -> None:
+    rates = parse_exchange_rates(FIXTURE.read_bytes())
+    assert rates == {
+        "USD": Decimal("95012.5"),
+        "EUR": Decimal("87962.33"),
+        "GBP": Decimal("74810.01"),
+        "JPY": Decimal("14346887.5"),
+        "VND": Decimal("2412367511"),
+    }  # crypto (btc, eth, sats, bits) and commodities (xau) are not currencies to show
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        {"value": 0, "type": "fiat"},
+        {"value": -3.5, "type": "fiat"},
+        {"value": "95000", "type": "fiat"},
+        {"value": None, "type": "fiat"},
+        "not a row",
+    ],
+)
+def test_a_row_without_a_positive_number_is_left_out(row: object) -> None:
+    import orjson
+
+    body = orjson.dumps({"rates": {"usd": {"value": 1.5, "type": "fiat"}, "eur": row}})
+    assert parse_exchange_rates(body) == {"USD": Decimal("1.5")}
+
+
+@pytest.mark.parametrize("body", [b"", b"[]", b'{"error": "rate limited"}', b"{not json"])
+def test_a_body_without_rates_is_an_error(body: bytes) -> None:
+    with pytest.raises(RatesFormatError):
+        parse_exchange_rates(body)
