@@ -133,7 +133,9 @@ class Tracker:
         settings = self.settings
 
         def start_simulator() -> contextlib.AbstractAsyncContextManager[tuple[str, str]]:
-            return simulator_process(settings.simulator_symbols, settings.simulator_rate)
+            return simulator_process(
+                settings.simulator_symbols, settings.simulator_rate, quotes=settings.quote_assets
+            )
 
         chain: ExchangeSide = SourceChain(
             settings, sink=self.aggregator, on_state=lambda *_: self.ingest.feed_changed(),

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
+
 from cryptotracker.api.rates import RATE_DIGITS, Reading, derive_rates
 from cryptotracker.protocol import FxRate, PriceDict
+from tests.simulator.fixtures import SimulatorFactory
 
 NOW = 1_700_000_600_000
 HOUR = 3_600_000
@@ -133,3 +136,40 @@ async def test_the_route_serves_the_rates_with_a_short_cache_and_a_weak_etag() -
         tracker.store.apply([_price("EURUSDT", "1.09", at=1_700_000_001_000)])
         moved = await http.get("/api/rates", headers={"if-none-match": tag})
         assert moved.status_code == 200 and moved.headers["etag"] != tag
+
+
+async def test_rates_come_from_the_simulated_exchanges_fiat_markets(
+    simulator_factory: SimulatorFactory,
+) -> None:
+    """Over real sockets: the simulator lists EURUSDT and USDTTRY, the tracker reads them like
+    Binance, and /api/rates inverts the one and passes the other on."""
+    import httpx
+
+    from tests.harness import serve
+    from tests.support import wait_for
+    from tests.test_end_to_end import settings_for
+
+    sim = await simulator_factory(symbols=10, quotes=("USDT", "EUR", "TRY"))
+    async with (
+        serve(settings_for(sim, quote_assets=["USDT", "EUR", "TRY"])) as (tracker, url),
+        httpx.AsyncClient(base_url=url, timeout=10) as http,
+    ):
+        await wait_for(
+            lambda: tracker.store.get("EURUSDT") and tracker.store.get("USDTTRY"), 20, "fiat"
+        )
+        symbols = {s["symbol"]: s for s in (await http.get("/api/symbols")).json()["symbols"]}
+        assert symbols["BTCEUR"]["quoteAsset"] == "EUR"
+        assert symbols["USDTTRY"] == {"symbol": "USDTTRY", "baseAsset": "USDT", "quoteAsset": "TRY"}
+        rates = {r["currency"]: r for r in (await http.get("/api/rates")).json()["rates"]}
+        prices = {p["symbol"]: p for p in (await http.get("/api/prices")).json()["prices"]}
+        eur, eurusdt = rates["EUR"], prices["EURUSDT"]
+        assert eur["source"] == "binance:EURUSDT"
+        assert eur["asOf"] <= eurusdt["lastUpdateTime"]  # a rate is never newer than its market
+        assert Decimal(eur["rate"]) * Decimal(eurusdt["price"]) == pytest.approx(
+            1, abs=Decimal("0.002")
+        )
+        assert Decimal(eur["rate"]) == pytest.approx(
+            Decimal(1) / Decimal("1.08"), rel=Decimal("0.03")
+        )
+        assert rates["TRY"]["source"] == "binance:USDTTRY"
+        assert Decimal(rates["TRY"]["rate"]) == pytest.approx(Decimal("34.2"), rel=Decimal("0.03"))

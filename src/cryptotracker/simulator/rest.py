@@ -191,7 +191,7 @@ class RestApi:
         except ValueError:
             return _json(400, {"error": "invalid per_page or page"})
         ids = {i for i in query.get("ids", "").split(",") if i}
-        ranked = list(enumerate(self.market.markets.values(), start=1))
+        ranked = list(enumerate(self.market.coins(), start=1))
         if ids:
             ranked = [(r, m) for r, m in ranked if m.asset.coingecko_id in ids]
         chosen = ranked[(page - 1) * per_page : page * per_page]
