@@ -56,6 +56,17 @@ def test_inversion_keeps_significant_digits_for_a_weak_base_currency() -> None:
     assert rates["IDR"].rate == "16299.9185004"  # 16299.918500407...: 12 digits
 
 
+def test_a_currency_without_a_usdt_market_crosses_its_btc_market_with_btcusdt() -> None:
+    prices = [_price("BTCJPY", "14400000", at=NOW - 9000), _price("BTCUSDT", "96000.00000000")]
+    assert _rates(prices, ("JPY",))["JPY"] == FxRate(
+        currency="JPY", rate="150", source="binance:BTCJPY/BTCUSDT", as_of=NOW - 9000
+    )  # as old as the older of the two markets
+    # A USDT market of the currency comes first.
+    prices.append(_price("USDTJPY", "151.20"))
+    assert _rates(prices, ("JPY",))["JPY"].source == "binance:USDTJPY"
+    assert _rates(prices[:1], ("JPY",)) == {}  # no BTCUSDT: no cross
+
+
 def test_currencies_no_market_covers_come_from_coingecko_divided_by_btcusdt() -> None:
     reading = Reading(
         {"USD": Decimal("95012.5"), "GBP": Decimal("74810.01")}, Decimal("95000"), NOW - 60_000

@@ -6,6 +6,8 @@ else from CoinGecko's BTC-based rates. Pure: prices and a reading in, `FxRates` 
   1 / price, to `RATE_DIGITS` significant digits, rounded half to even. Source
   ``"<price source>:<symbol>"`` (binance:EURUSDT, simulator:EURUSDT), as_of the market's last
   update. USD is no exception: USDTUSD or USDUSDT when a source lists one.
+- Else a BTC market of the currency crosses BTCUSDT: BTC<C> / BTCUSDT (BTCJPY / BTCUSDT: JPY per
+  USDT), source ``"binance:BTCJPY/BTCUSDT"``, as_of the older of the two.
 - CoinGecko covers the rest. Its values are units per BTC from one snapshot, so units per USDT
   is value(C) / value(USDT) when it lists USDT, else value(C) / BTCUSDT, the live BTCUSDT price
   when the reading arrived (the two figures as close in time as we have them). Source
@@ -72,13 +74,29 @@ def market_rate(currency: str, price_of: Callable[[str], PriceDict | None]) -> F
         )
     inverse = price_of(currency + BASE)
     price = decimal_of(inverse["price"]) if inverse is not None else None
-    if inverse is None or price is None:
+    if inverse is not None and price is not None:
+        return FxRate(
+            currency=currency,
+            rate=plain(invert(price)),
+            source=f"{inverse['source']}:{inverse['symbol']}",
+            as_of=inverse["lastUpdateTime"],
+        )
+    return btc_cross_rate(currency, price_of)
+
+
+def btc_cross_rate(currency: str, price_of: Callable[[str], PriceDict | None]) -> FxRate | None:
+    """BTC<C> / BTCUSDT: units of `currency` per BTC over USDT per BTC, or None."""
+    cross, btc = price_of("BTC" + currency), price_of("BTC" + BASE)
+    if cross is None or btc is None:
+        return None
+    per_btc, usdt_per_btc = decimal_of(cross["price"]), decimal_of(btc["price"])
+    if per_btc is None or usdt_per_btc is None:
         return None
     return FxRate(
         currency=currency,
-        rate=plain(invert(price)),
-        source=f"{inverse['source']}:{inverse['symbol']}",
-        as_of=inverse["lastUpdateTime"],
+        rate=plain(_CTX.divide(per_btc, usdt_per_btc)),
+        source=f"{cross['source']}:{cross['symbol']}/{btc['symbol']}",
+        as_of=min(cross["lastUpdateTime"], btc["lastUpdateTime"]),
     )
 
 
