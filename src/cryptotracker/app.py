@@ -21,6 +21,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from cryptotracker.api import guard
 from cryptotracker.api.backend import CandleNotFoundError, CandleUnavailableError
+from cryptotracker.api.bodies import Bodies
 from cryptotracker.api.candle_cache import CandleCache
 from cryptotracker.api.headers import HardenedHttp
 from cryptotracker.api.health import HealthReport
@@ -293,6 +294,7 @@ def create_app(settings: Settings, tracker: Tracker) -> FastAPI:
         openapi_url="/openapi.json" if docs else None,
     )  # fmt: skip
     api.state.backend = tracker
+    api.state.bodies = Bodies.create(settings.prices_cache_s)
     exempt = settings.limit_exempt_ips
     guard.install(
         api,

@@ -166,6 +166,9 @@ class Settings(BaseSettings):
     # collections this often (gateway/gcpolicy.py); 0 = Python's own GC only.
     gc_freeze_interval_s: float = Field(default=1.0, ge=0.0)
     candle_cache_s: float = 5.0
+    # GET /api/prices is encoded (and gzipped) at most this often and served to every request
+    # meanwhile (a page polls it every 30 s); a delisting rebuilds it at once. 0: every request.
+    prices_cache_s: float = Field(default=1.0, ge=0.0)
     # (symbol, interval) pairs kept in the candle cache (1000 rows, about 0.8 MB, each); the
     # least recently used goes first.
     candle_cache_entries: int = Field(default=64, ge=1)

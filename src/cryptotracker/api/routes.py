@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from cryptotracker.api.backend import Backend, CandleNotFoundError, CandleUnavailableError
+from cryptotracker.api.bodies import Bodies, json_response
 from cryptotracker.api.candle_cache import MAX_LIMIT
 from cryptotracker.api.guard import client_of, guard_of, rate_limited
 from cryptotracker.clock import now_ms
@@ -37,6 +38,11 @@ SymbolParam = Annotated[str, Path(pattern=SYMBOL_PATTERN, description="e.g. BTCU
 def _backend(request: Request) -> Backend:
     backend: Backend = request.app.state.backend
     return backend
+
+
+def _bodies(request: Request) -> Bodies:
+    bodies: Bodies = request.app.state.bodies
+    return bodies
 
 
 @router.get("/health", response_model=Health, tags=["operations"])
@@ -69,21 +75,37 @@ async def metrics(request: Request) -> Response:
 
 
 @router.get("/api/symbols", response_model=SymbolList, tags=["market"])
-async def symbols(request: Request) -> dict[str, Any]:
-    return {"symbols": [s.model_dump(by_alias=True) for s in _backend(request).symbols()]}
+async def symbols(request: Request) -> Response:
+    """Every listed market; encoded once per listing (api/bodies.py), gzipped when accepted."""
+    listed = _backend(request).symbols()
+
+    def build() -> bytes:
+        return orjson.dumps({"symbols": [s.model_dump(by_alias=True) for s in listed]})
+
+    body = await _bodies(request).symbols.get(listed, build)
+    return json_response(body, request.headers.get("accept-encoding"))
 
 
 @router.get("/api/prices", response_model=PriceList, tags=["market"])
-async def prices(request: Request) -> dict[str, Any]:
+async def prices(request: Request) -> Response:
+    """Every known market's latest state; encoded at most every `prices_cache_s` (and after a
+    delisting) and served to every request meanwhile, gzipped when accepted."""
     backend = _backend(request)
-    source, live = backend.source_label()
-    return {
-        "prices": sorted(backend.store.all(), key=lambda u: u["symbol"]),
-        "timestamp": now_ms(),
-        "source": source,
-        "live": live,
-        "build": getattr(request.app.state, "web_build", None),
-    }
+
+    def build() -> bytes:
+        source, live = backend.source_label()
+        return orjson.dumps(
+            {
+                "prices": sorted(backend.store.all(), key=lambda u: u["symbol"]),
+                "timestamp": now_ms(),
+                "source": source,
+                "live": live,
+                "build": getattr(request.app.state, "web_build", None),
+            }
+        )
+
+    body = await _bodies(request).prices.get(backend.store.removals, build)
+    return json_response(body, request.headers.get("accept-encoding"))
 
 
 @router.get("/api/rates", response_model=FxRates, tags=["market"])
