@@ -1,8 +1,8 @@
 """The markets page at N markets: the simulator (`--symbols` coins against `--quotes`) and one
 tracker listing them, no clients. Over one window: the tracker's CPU per exchange update, its
 batches per second and updates per batch (its own `cryptotracker_batch_symbols` histogram); and
-the page's initial payload, GET /api/symbols and /api/prices, raw and gzipped (level 6, as
-nginx's `gzip_comp_level` 6 would send it).
+the page's initial payload, GET /api/symbols and /api/prices, raw and gzipped (level 6); and
+what one GET /api/prices (gzip accepted, as a page polling it every 30 s) costs the tracker.
 
     python -m cryptotracker_bench.markets --quotes USDT                # 300 markets
     python -m cryptotracker_bench.markets                              # Binance's quotes
@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import httpx
 import orjson
 
 from cryptotracker.settings import DEFAULT_QUOTE_ASSETS
@@ -51,12 +52,31 @@ async def _all_priced(tracker: Tracker, markets: int, timeout: float) -> int:
     return held
 
 
+async def request_cost(tracker: Tracker, path: str, count: int, idle_cpu_per_s: float) -> float:
+    """Tracker CPU ms per request of `path`, sent one after another, less its idle CPU rate."""
+    headers = {"accept-encoding": "gzip"}
+    async with httpx.AsyncClient(base_url=tracker.base, timeout=10) as http:
+        cpu0, t0 = tracker.proc.cpu().total_s, time.monotonic()
+        for _ in range(count):
+            (await http.get(path, headers=headers)).raise_for_status()
+        cpu1, t1 = tracker.proc.cpu().total_s, time.monotonic()
+    return 1000 * max(0.0, cpu1 - cpu0 - idle_cpu_per_s * (t1 - t0)) / count
+
+
 async def measure(
-    symbols: int, quotes: Sequence[str], rate: float, seconds: float, cores: Cores, logs: Path
+    symbols: int,
+    quotes: Sequence[str],
+    rate: float,
+    seconds: float,
+    cores: Cores,
+    logs: Path,
+    prices_cache_s: str | None = None,
 ) -> dict[str, Any]:
     async with Processes() as procs:
         sim = await Simulator.start(procs, logs, cores, symbols, rate, quotes)
         env = {"CRYPTOTRACKER_QUOTE_ASSETS": ",".join(quotes)}
+        if prices_cache_s is not None:
+            env["CRYPTOTRACKER_PRICES_CACHE_S"] = prices_cache_s
         tracker = await Tracker.start(procs, logs, cores, sim, extra_env=env)
         markets = len((await http_json(f"{tracker.base}/api/symbols"))["symbols"])
         held = await _all_priced(tracker, markets, 30.0)
@@ -64,6 +84,9 @@ async def measure(
         m0, cpu0, t0 = await tracker.metrics(), tracker.proc.cpu().total_s, time.monotonic()
         await asyncio.sleep(seconds)
         m1, cpu1, t1 = await tracker.metrics(), tracker.proc.cpu().total_s, time.monotonic()
+        idle = (cpu1 - cpu0) / (t1 - t0)
+        prices_ms = await request_cost(tracker, "/api/prices", 300, idle)
+        health_ms = await request_cost(tracker, "/health/ready", 300, idle)
     updates = metric_sum(m1, "cryptotracker_exchange_updates_total") - metric_sum(
         m0, "cryptotracker_exchange_updates_total"
     )
@@ -84,6 +107,8 @@ async def measure(
         "batches_per_s": round(batches / (t1 - t0), 2),
         "updates_per_batch_mean": round(summed / batches, 1) if batches else None,
         "batches_by_size_le": {le: b1[le] - b0.get(le, 0.0) for le in b1},
+        "prices_request_cpu_ms": round(prices_ms, 2),
+        "health_request_cpu_ms": round(health_ms, 2),  # the floor of any request
     }
 
 
@@ -95,12 +120,21 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--server-cores", default="0")
     parser.add_argument("--load-cores", default="1")
+    parser.add_argument("--prices-cache-s", help="the tracker's CRYPTOTRACKER_PRICES_CACHE_S")
     args = parser.parse_args()
     quotes = [q.strip().upper() for q in args.quotes.split(",") if q.strip()]
     cores = Cores(args.server_cores or None, args.load_cores or None)
     with tempfile.TemporaryDirectory(prefix="bench-markets-") as logs:
         result = asyncio.run(
-            measure(args.symbols, quotes, args.rate, args.seconds, cores, Path(logs))
+            measure(
+                args.symbols,
+                quotes,
+                args.rate,
+                args.seconds,
+                cores,
+                Path(logs),
+                args.prices_cache_s,
+            )
         )
     print(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
 
