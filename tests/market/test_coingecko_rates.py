@@ -9,11 +9,11 @@ import pytest
 
 from cryptotracker.market.coingecko_rates import RatesFormatError, parse_exchange_rates
 
-FIXTURE = Path(__file__).parents[1] / "fixtures" / "coingecko" / "exchange_rates.json"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "coingecko"
 
 
 def test_fiat_rows_are_read_as_the_decimals_coingecko_wrote() -> None:
-    rates = parse_exchange_rates(FIXTURE.read_bytes())
+    rates = parse_exchange_rates((FIXTURES / "exchange_rates_fiat.json").read_bytes())
     assert rates == {
         "USD": Decimal("95012.5"),
         "EUR": Decimal("87962.33"),
@@ -21,6 +21,11 @@ def test_fiat_rows_are_read_as_the_decimals_coingecko_wrote() -> None:
         "JPY": Decimal("14346887.5"),
         "VND": Decimal("2412367511"),
     }  # crypto (btc, eth, sats, bits) and commodities (xau) are not currencies to show
+
+
+def test_the_documented_example_holds_no_currency_to_show() -> None:
+    # CoinGecko's page shows crypto rows only (btc, eth, ltc, ...): none is a fiat currency.
+    assert parse_exchange_rates((FIXTURES / "exchange_rates.json").read_bytes()) == {}
 
 
 @pytest.mark.parametrize(
