@@ -193,10 +193,13 @@ class Tracker:
             int(self.settings.fx_market_max_age_s * 1000),
         )
 
-    def _on_fx_reading(self, per_btc: dict[str, Decimal], as_of: int) -> None:
+    def _on_fx_reading(self, per_btc: dict[str, Decimal], as_of: int, url: str) -> None:
         # BTCUSDT as the reading arrives: what CoinGecko's BTC-based values are divided by.
         btc = self.store.get("BTCUSDT")
-        self._fx_reading = Reading(per_btc, decimal_of(btc["price"]) if btc else None, as_of)
+        usdt_per_btc = decimal_of(btc["price"]) if btc else None
+        # Anything but the configured CoinGecko is the demo's simulator imitating it.
+        source = "coingecko" if url == self.settings.coingecko_url else "simulator"
+        self._fx_reading = Reading(per_btc, usdt_per_btc, as_of, source)
 
     async def health(self) -> Health:
         return await self.report.health()

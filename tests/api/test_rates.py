@@ -184,3 +184,8 @@ async def test_rates_come_from_the_simulated_exchanges_fiat_markets(
         )
         assert rates["TRY"]["source"] == "binance:USDTTRY"
         assert Decimal(rates["TRY"]["rate"]) == pytest.approx(Decimal("34.2"), rel=Decimal("0.03"))
+
+
+def test_the_demo_simulators_imitation_of_coingecko_is_labelled_simulator() -> None:
+    reading = Reading({"GBP": Decimal("75000")}, Decimal("95000"), NOW, source="simulator")
+    assert _rates([], (), reading)["GBP"].source == "simulator"

@@ -78,11 +78,11 @@ async def test_the_poller_reads_over_http_and_retries_a_failure() -> None:
 
     server = await asyncio.start_server(answer, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
-    readings: list[tuple[dict[str, Decimal], int]] = []
+    readings: list[tuple[dict[str, Decimal], int, str]] = []
     settings = Settings(
         coingecko_url=f"http://127.0.0.1:{port}/api/v3", backoff_base_ms=20, backoff_max_ms=50
     )
-    poller = CoinGeckoRates(settings, lambda per_btc, at: readings.append((per_btc, at)))
+    poller = CoinGeckoRates(settings, lambda *reading: readings.append(reading))
     started = now_ms()
     async with server:
         task = asyncio.create_task(poller.run())
@@ -92,6 +92,7 @@ async def test_the_poller_reads_over_http_and_retries_a_failure() -> None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-    per_btc, at = readings[0]
+    per_btc, at, url = readings[0]
+    assert url == settings.coingecko_url
     assert paths[:2] == ["/api/v3/exchange_rates"] * 2
     assert per_btc["EUR"] == Decimal("87962.33") and started <= at <= now_ms()

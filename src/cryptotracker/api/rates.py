@@ -11,7 +11,7 @@ else from CoinGecko's BTC-based rates. Pure: prices and a reading in, `FxRates` 
 - CoinGecko covers the rest. Its values are units per BTC from one snapshot, so units per USDT
   is value(C) / value(USDT) when it lists USDT, else value(C) / BTCUSDT, the live BTCUSDT price
   when the reading arrived (the two figures as close in time as we have them). Source
-  "coingecko", as_of the reading's arrival.
+  "coingecko" (the demo's simulator: "simulator"), as_of the reading's arrival.
 - A market rate older than `max_age_ms` gives way to a newer CoinGecko figure; without one it is
   served, its as_of telling how old it is (a halted or thinly traded market): the client shows
   the age and may flag it.
@@ -34,11 +34,13 @@ _CTX: Final = Context(prec=RATE_DIGITS, rounding=ROUND_HALF_EVEN)
 
 class Reading(NamedTuple):
     """A CoinGecko `/exchange_rates` reading: currency -> units per BTC, BTCUSDT when it
-    arrived (None if unknown), and its arrival (ms)."""
+    arrived (None if unknown), its arrival (ms), and the label its rates carry (coingecko; the
+    simulator's imitation in demo mode is labelled simulator)."""
 
     per_btc: dict[str, Decimal]
     usdt_per_btc: Decimal | None
     as_of: int
+    source: str = "coingecko"
 
 
 def decimal_of(text: str) -> Decimal | None:
@@ -109,7 +111,7 @@ def coingecko_rate(currency: str, reading: Reading) -> FxRate | None:
     return FxRate(
         currency=currency,
         rate=plain(_CTX.divide(value, usdt_per_btc)),
-        source="coingecko",
+        source=reading.source,
         as_of=reading.as_of,
     )
 

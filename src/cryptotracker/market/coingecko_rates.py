@@ -22,6 +22,7 @@ import structlog
 from cryptotracker.backoff import Backoff
 from cryptotracker.clock import now_ms
 from cryptotracker.settings import Settings
+from cryptotracker.token_bucket import TokenBucket
 
 log = structlog.get_logger(__name__)
 
@@ -30,6 +31,10 @@ _CODE = re.compile(r"^[a-z]{3,5}$")
 
 class RatesFormatError(ValueError):
     """The body is not CoinGecko's exchange_rates shape."""
+
+
+class RatesUnavailableError(RuntimeError):
+    """Nowhere to read the rates from yet (demo mode before its simulator runs)."""
 
 
 def parse_exchange_rates(body: bytes | str) -> dict[str, Decimal]:
@@ -54,34 +59,43 @@ def parse_exchange_rates(body: bytes | str) -> dict[str, Decimal]:
     return out
 
 
-# A reading: currency -> units per BTC, and when it arrived (ms).
-OnReading = Callable[[dict[str, Decimal], int], None]
+# A reading: currency -> units per BTC, when it arrived (ms), and the API it came from.
+OnReading = Callable[[dict[str, Decimal], int, str], None]
 
 
 class CoinGeckoRates:
     """`run()` reads the rates every `fx_refresh_s` until cancelled and hands each reading to
     `on_reading`; a failure is logged and retried with the shared backoff policy (capped at the
-    refresh interval), and the last good reading stays where it went."""
+    refresh interval), and the last good reading stays where it went. `url` says where
+    CoinGecko's API is now (None: nowhere yet, asked again shortly); each call spends from
+    `bucket`, the instance's CoinGecko budget, when given."""
 
-    def __init__(self, settings: Settings, on_reading: OnReading) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        on_reading: OnReading,
+        url: Callable[[], str | None] | None = None,
+        bucket: TokenBucket | None = None,
+    ) -> None:
         self.settings = settings
         self._on_reading = on_reading
+        self._url = url if url is not None else (lambda: settings.coingecko_url)
+        self._bucket = bucket
 
     async def run(self) -> None:
         backoff = Backoff.from_settings(self.settings)
         failures = 0
         timeout = httpx.Timeout(self.settings.rest_timeout_s)
-        async with httpx.AsyncClient(
-            base_url=self.settings.coingecko_url,
-            timeout=timeout,
-            proxy=self.settings.exchange_proxy,
-        ) as client:
+        async with httpx.AsyncClient(timeout=timeout, proxy=self.settings.exchange_proxy) as client:
             while True:
+                url = self._url()
                 try:
-                    await self.refresh(client)
+                    if url is None:
+                        raise RatesUnavailableError("no CoinGecko address yet")
+                    await self.refresh(client, url)
                     failures = 0
                     wait = self.settings.fx_refresh_s
-                except (httpx.HTTPError, RatesFormatError) as exc:
+                except (httpx.HTTPError, RatesFormatError, RatesUnavailableError) as exc:
                     failures += 1
                     wait = min(backoff.delay(failures) or backoff.max_s, self.settings.fx_refresh_s)
                     log.warning(
@@ -89,9 +103,11 @@ class CoinGeckoRates:
                     )
                 await asyncio.sleep(wait)
 
-    async def refresh(self, client: httpx.AsyncClient) -> None:
-        response = await client.get("/exchange_rates")
+    async def refresh(self, client: httpx.AsyncClient, base_url: str) -> None:
+        if self._bucket is not None:
+            await self._bucket.acquire()
+        response = await client.get(base_url.rstrip("/") + "/exchange_rates")
         response.raise_for_status()
         per_btc = parse_exchange_rates(response.content)
-        self._on_reading(per_btc, now_ms())
+        self._on_reading(per_btc, now_ms(), base_url)
         log.info("fx_rates_read", currencies=len(per_btc))
