@@ -19,6 +19,7 @@ def settings_for(sim: Any, **overrides: Any) -> Settings:
         "port": free_port(),
         "binance_ws_url": sim.ws_url,
         "binance_ws_fallback_urls": [],
+        "binance_rest_fallback_urls": [],
         "binance_rest_url": sim.rest_url,
         "coingecko_url": sim.coingecko_url,
         "simulator_fallback": False,

@@ -89,6 +89,7 @@ def settings_for(binance: Simulator, **knobs: Any) -> Settings:
     return Settings(
         binance_ws_url=binance.ws_url,
         binance_ws_fallback_urls=[],  # the simulator is the only host
+        binance_rest_fallback_urls=[],
         binance_rest_url=binance.rest_url,
         coingecko_url=binance.coingecko_url,
         **{**FAST, **knobs},

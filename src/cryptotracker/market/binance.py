@@ -71,7 +71,9 @@ from cryptotracker.market.binance_frames import (
 from cryptotracker.market.binance_requests import LIST, Pending, RequestLedger
 from cryptotracker.market.binance_rest import BinanceRest, RestError
 from cryptotracker.market.breaker import CircuitBreaker, CircuitState
+from cryptotracker.market.connect_budget import ConnectBudget, LocalConnectBudget
 from cryptotracker.market.feed import FeedSink, FeedState, FeedStateListener
+from cryptotracker.market.hosts import Hosts
 from cryptotracker.market.kline_gaps import (
     BACKFILL_LIMIT,
     KlineGaps,
@@ -84,6 +86,7 @@ from cryptotracker.market.normalize import MarketState, kline_to_candle
 from cryptotracker.market.request_weight import RequestWeight
 from cryptotracker.market.server_time import ServerTime
 from cryptotracker.metrics import (
+    BINANCE_CONNECTS_HELD,
     EXCHANGE_FRAMES,
     EXCHANGE_FRAMES_INVALID,
     EXCHANGE_RECONNECTS,
@@ -106,6 +109,13 @@ CONNECT_BURST: Final = 10.0
 
 # The status text of a 451: Binance serves no market data to this address's location.
 RESTRICTED: Final = "restricted location (HTTP 451): Binance refuses this address"
+# The status text of a 418: Binance banned this address (after 429s), for minutes to days.
+BANNED: Final = "address banned by Binance (HTTP 418)"
+# The status text while the address's connection attempts are spent.
+CONNECTS_SPENT: Final = (
+    "waiting: this address's stream connection attempts are spent "
+    "({limit} per 5 min, counted for every instance)"
+)
 
 
 class FeedFailureError(Exception):
@@ -164,13 +174,15 @@ class BinanceProvider:
     ) -> None:
         self.settings = settings
         self.source = source
-        # A feed given its URL (the simulator) has that one; else Binance's documented hosts.
-        hosts = (
+        # A feed given its URLs (the simulator) has those; else Binance's documented hosts.
+        self.ws_hosts = Hosts(
             [ws_url] if ws_url else [settings.binance_ws_url, *settings.binance_ws_fallback_urls]
         )
-        self._ws_urls = [u.rstrip("/") for u in hosts]
-        self.ws_url = self._ws_urls[0]
-        self.rest_url = (rest_url or settings.binance_rest_url).rstrip("/")
+        self.rest_hosts = Hosts(
+            [rest_url]
+            if rest_url
+            else [settings.binance_rest_url, *settings.binance_rest_fallback_urls]
+        )
         self._sink = sink
         self._on_state = on_state
         self._clock = clock
@@ -198,6 +210,8 @@ class BinanceProvider:
         self.weight = RequestWeight(settings.binance_weight_per_min)
         self.server_time = ServerTime()
         self._connects = TokenBucket(CONNECTS_PER_S, CONNECT_BURST, clock())
+        # The address's connection attempts per 5 minutes; the app shares it through Redis.
+        self.connect_budget: ConnectBudget = LocalConnectBudget(settings.binance_connects_per_5min)
         self._tasks: asyncio.TaskGroup | None = None
         self._http: httpx.AsyncClient | None = None
         self._rest: BinanceRest | None = None
@@ -207,15 +221,27 @@ class BinanceProvider:
         self._message = "not started"
         # Binance's last refusal was a 451 (restricted location), until data flows again.
         self._restricted = False
+        self._banned = False  # likewise a 418: the address is banned, every host alike
         self._retry_at: float | None = None
         label = source.value
         self._frames = EXCHANGE_FRAMES.labels(label)
         self._invalid = EXCHANGE_FRAMES_INVALID.labels(label)
         self._updates = EXCHANGE_UPDATES.labels(label)
         self._reconnects = EXCHANGE_RECONNECTS.labels(label)
+        self._connects_held = BINANCE_CONNECTS_HELD.labels(label)
         self._log = log.bind(source=label, ws=self.ws_url)
 
     # ---- public API ---------------------------------------------------------------------------
+
+    @property
+    def ws_url(self) -> str:
+        """The stream host connected to now (or next)."""
+        return self.ws_hosts.current
+
+    @property
+    def rest_url(self) -> str:
+        """The REST host asked now (or next)."""
+        return self.rest_hosts.current
 
     @property
     def state(self) -> FeedState:
@@ -249,8 +275,7 @@ class BinanceProvider:
         if self._rest is not None:
             return await self._rest.klines(symbol, interval, limit)
         async with self._client() as client:
-            rest = BinanceRest(client, self.source, self.weight, self.server_time.now_ms)
-            return await rest.klines(symbol, interval, limit)
+            return await self._rest_on(client).klines(symbol, interval, limit)
 
     async def set_demand(
         self, symbols: frozenset[str], candles: frozenset[tuple[str, str]]
@@ -279,7 +304,7 @@ class BinanceProvider:
         """Fetch metadata, stream, reconnect; until cancelled."""
         async with self._client() as client:
             self._http = client
-            self._rest = BinanceRest(client, self.source, self.weight, self.server_time.now_ms)
+            self._rest = self._rest_on(client)
             try:
                 async with asyncio.TaskGroup() as tasks:
                     self._tasks = tasks
@@ -297,8 +322,11 @@ class BinanceProvider:
 
     def _client(self) -> httpx.AsyncClient:
         timeout = httpx.Timeout(self.settings.rest_timeout_s)
-        return httpx.AsyncClient(
-            base_url=self.rest_url, timeout=timeout, proxy=self.settings.exchange_proxy
+        return httpx.AsyncClient(timeout=timeout, proxy=self.settings.exchange_proxy)
+
+    def _rest_on(self, client: httpx.AsyncClient) -> BinanceRest:
+        return BinanceRest(
+            client, self.source, self.weight, self.server_time.now_ms, self.rest_hosts
         )
 
     def _reconcile_shards(self, changed: set[int]) -> None:
@@ -320,6 +348,7 @@ class BinanceProvider:
         while True:
             await self._wait_for_circuit()
             await self._connects.acquire(self._clock)
+            await self._within_connect_budget(shard)
             self._reconnects.inc()
             try:
                 if shard.index == 0 and not self._bootstrapped:
@@ -338,6 +367,7 @@ class BinanceProvider:
         shard.attempt += 1
         if exc.status is not None:  # before the breaker's listener words the status
             self._restricted = exc.status == 451
+            self._banned = exc.status == 418
         self.breaker.record_failure(exc.reason)
         delay = self._backoff.delay(shard.attempt)
         if delay is None:
@@ -356,10 +386,30 @@ class BinanceProvider:
         )
         if shard.index == 0 or not self._connected:
             self._retry_at = time.time() + delay  # the figure lives in the deadline, not the text
-            why = RESTRICTED if self._restricted else exc.reason
+            why = self._refusal() or exc.reason
             self._set_connected(False, f"{why}; retry {shard.attempt} scheduled")
         if delay > 0:
             await asyncio.sleep(delay)
+
+    async def _within_connect_budget(self, shard: _Shard) -> None:
+        """Return once the address's budget of connection attempts admits one more: Binance
+        answers attempts beyond it with 429, and then bans the address."""
+        while (wait := await self.connect_budget.take()) is not None:
+            self._connects_held.inc()
+            limit = self.connect_budget.limit
+            self._log.warning("connect_budget_spent", shard=shard.index, wait_s=round(wait, 1))
+            if shard.index == 0 or not self._connected:
+                self._retry_at = time.time() + wait
+                self._set_connected(False, CONNECTS_SPENT.format(limit=limit))
+            await asyncio.sleep(wait)
+
+    def _refusal(self) -> str | None:
+        """Binance's standing refusal of this address, if its last answer was one."""
+        if self._restricted:
+            return RESTRICTED
+        if self._banned:
+            return BANNED
+        return None
 
     async def _wait_for_circuit(self) -> None:
         """Return when the breaker lets us try (CLOSED, or the one HALF_OPEN probe)."""
@@ -383,7 +433,8 @@ class BinanceProvider:
         if new is CircuitState.OPEN:
             self._stale = self._bootstrapped
             failures, pause = self.breaker.failures, self.breaker.reset_s
-            why = f"{RESTRICTED}; " if self._restricted else ""
+            refusal = self._refusal()
+            why = f"{refusal}; " if refusal else ""
             self._message = f"{why}circuit open after {failures} failures; probe scheduled"
             self._retry_at = time.time() + pause
         self._publish()
@@ -512,9 +563,8 @@ class BinanceProvider:
 
     def _next_host(self) -> None:
         """The host did not answer: the next attempt goes to the next documented one."""
-        if len(self._ws_urls) > 1:
-            failed = self.ws_url
-            self.ws_url = self._ws_urls[(self._ws_urls.index(failed) + 1) % len(self._ws_urls)]
+        failed = self.ws_url
+        if self.ws_hosts.failed(failed):
             self._log.warning("ws_host_failover", failed=failed, next=self.ws_url)
 
     async def _session(self, shard: _Shard) -> str:
@@ -605,6 +655,7 @@ class BinanceProvider:
         shard.live = True
         shard.attempt = 0
         self._restricted = False
+        self._banned = False
         if shard.index == 0:
             self._set_connected(True, self._live_message())
             if self._stale and self._tasks is not None:

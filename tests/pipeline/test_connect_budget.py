@@ -1,0 +1,89 @@
+"""Binance's connection attempts per address, counted for every instance through a real Redis:
+two Binance feeds sharing one Redis stay inside the exchange's own limit together (the
+simulator's, lowered to a few attempts), and the one that finds the budget spent waits and says
+so instead of connecting."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+import redis.asyncio as aioredis
+
+from cryptotracker.market.binance import BinanceProvider
+from cryptotracker.market.connect_budget import LocalConnectBudget
+from cryptotracker.pipeline.connect_budget import KEY, SharedConnectBudget
+from cryptotracker.pipeline.redis_link import RedisLink
+from cryptotracker.protocol import Source
+from cryptotracker.settings import Settings
+from cryptotracker.simulator.server import Simulator
+from tests.market.helpers import FAST, FAST_MARKET, RecordingSink
+from tests.simulator.fixtures import SimulatorFactory
+from tests.support import wait_for
+
+LIMIT = 5
+
+
+@contextlib.asynccontextmanager
+async def feed(sim: Simulator, link: RedisLink, name: str) -> AsyncIterator[BinanceProvider]:
+    # Renewed every 0.2 s: each feed alone would spend the budget within a second or two.
+    settings = Settings(**{**FAST, "connection_max_age_s": 0.2})
+    provider = BinanceProvider(
+        settings, RecordingSink(), source=Source.SIMULATOR, ws_url=sim.ws_url,
+        rest_url=sim.rest_url,
+    )  # fmt: skip
+    provider.connect_budget = SharedConnectBudget(link, name, LocalConnectBudget(LIMIT))
+    task = asyncio.create_task(provider.run())
+    try:
+        yield provider
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def test_two_instances_share_the_addresss_connection_attempts(
+    simulator_factory: SimulatorFactory, redis_url: str
+) -> None:
+    sim = await simulator_factory(**FAST_MARKET, connects_per_5min=LIMIT)
+    link = RedisLink(redis_url)
+    assert await link.connect()
+    try:
+        async with feed(sim, link, "a") as a, feed(sim, link, "b") as b:
+
+            def both_waiting() -> bool:
+                return all("connection attempts are spent" in p.state.message for p in (a, b))
+
+            await wait_for(both_waiting, 15, "both feeds waiting on the shared budget")
+            # Every attempt was within the exchange's limit: none was refused with a 429.
+            assert sim.handshakes == LIMIT
+            for provider in (a, b):
+                assert not provider.state.connected
+                assert provider.state.retry_at is not None
+                assert provider.breaker.failures == 0  # waiting is not failing
+        client = aioredis.from_url(redis_url)
+        try:
+            members = await client.zrange(KEY, 0, -1)
+        finally:
+            await client.aclose()
+        assert len(members) == LIMIT
+        assert {m.split(b":")[0] for m in members} == {b"a", b"b"}  # both counted there
+    finally:
+        await link.close()
+
+
+async def test_without_redis_each_instance_counts_alone(
+    simulator_factory: SimulatorFactory, redis_url: str
+) -> None:
+    """Redis away: the feed keeps its own count in memory, as an instance without Redis does."""
+    sim = await simulator_factory(**FAST_MARKET, connects_per_5min=100)
+    link = RedisLink(redis_url)  # never connected: down
+    try:
+        async with feed(sim, link, "a") as a:
+            await wait_for(
+                lambda: "connection attempts are spent" in a.state.message, 15, "budget spent"
+            )
+            assert sim.handshakes == LIMIT
+    finally:
+        await link.close()
