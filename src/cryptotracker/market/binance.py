@@ -368,7 +368,12 @@ class BinanceProvider:
         if exc.status is not None:  # before the breaker's listener words the status
             self._restricted = exc.status == 451
             self._banned = exc.status == 418
-        self.breaker.record_failure(exc.reason)
+        if exc.retry_after is not None and exc.retry_after >= self.breaker.reset_s:
+            # Told to stay away longer than the breaker's pause (a ban, a long Retry-After):
+            # open now, so the fallbacks serve meanwhile rather than after N such waits.
+            self.breaker.trip(exc.reason)
+        else:
+            self.breaker.record_failure(exc.reason)
         delay = self._backoff.delay(shard.attempt)
         if delay is None:
             # Attempts used up: only the breaker's probes (every breaker_reset_s) from now on.
