@@ -28,7 +28,9 @@ oldest first, the stream's live candles held back meanwhile (`kline_gaps.py`).
 Every ``binance_exchange_info_refresh_s`` exchangeInfo is read again (within the REST weight
 budget): new listings are streamed and priced, delisted markets dropped, and markets that stop
 trading (BREAK, HALT, ...) marked in `FeedState.market_status` and the status text until they
-trade again (`listings.py`).
+trade again (`listings.py`). Only while the feed serves, and after an outage (the breaker
+opened) only once exchangeInfo has been read again: a fallback's prices, or a halt that ended
+meanwhile, are not shown with Binance's old statuses.
 
 Updates go synchronously to the `FeedSink`, stamped with the provider's `source` label
 (binance, or simulator when pointed at the built-in simulator).
@@ -205,6 +207,9 @@ class BinanceProvider:
         # Set while the breaker is open: on recovery the REST snapshot is fetched again, so
         # quiet markets do not keep a fallback's values until their next miniTicker.
         self._stale = False
+        # Set likewise, and cleared only when exchangeInfo is read again: the markets' statuses
+        # from before the outage (a halt may have ended) are not shown as current meanwhile.
+        self._listings_stale = False
         self._ids = itertools.count(1)
         # Every REST call of this feed, from any task, spends from this one budget.
         self.weight = RequestWeight(settings.binance_weight_per_min)
@@ -254,7 +259,8 @@ class BinanceProvider:
             message=self._message,
             retry_at=self._retry_at,
             restricted=self._restricted,
-            market_status={s: st for s, st in self._status.items() if st != TRADING},
+            # Only while this feed serves: a fallback's prices are not Binance's halted markets.
+            market_status=self._not_trading() if self._connected else {},
         )
 
     def symbols(self) -> list[SymbolInfo]:
@@ -436,7 +442,7 @@ class BinanceProvider:
     def _on_circuit(self, old: CircuitState, new: CircuitState) -> None:
         self._circuit_changed.set()
         if new is CircuitState.OPEN:
-            self._stale = self._bootstrapped
+            self._stale = self._listings_stale = self._bootstrapped
             failures, pause = self.breaker.failures, self.breaker.reset_s
             refusal = self._refusal()
             why = f"{refusal}; " if refusal else ""
@@ -498,12 +504,26 @@ class BinanceProvider:
             except RestError as exc:
                 self._log.warning("exchange_info_refresh_failed", error=str(exc))
                 continue
-            self._apply_listings(listings)
+            self._listings_read(listings)
             await self._sync_time()
+
+    def _listings_read(self, listings: list[Listing]) -> None:
+        """A fresh exchangeInfo reading while streaming: applied, and statuses current again."""
+        was_stale, self._listings_stale = self._listings_stale, False
+        self._apply_listings(listings)
+        if was_stale and self._connected:
+            self._message = self._live_message()
+            self._publish()
+
+    def _not_trading(self) -> dict[str, str]:
+        """Listed markets that do not trade, as far as Binance said since the last outage."""
+        if self._listings_stale:
+            return {}
+        return {s: st for s, st in self._status.items() if st != TRADING}
 
     def _live_message(self) -> str:
         host = urlsplit(self.ws_url).netloc
-        stopped = sorted((s, st) for s, st in self._status.items() if st != TRADING)
+        stopped = sorted(self._not_trading().items())
         if not stopped:
             return f"streaming from {host}"
         named = ", ".join(f"{s} ({st})" for s, st in stopped[:5])
@@ -669,9 +689,14 @@ class BinanceProvider:
         self.breaker.record_success()
 
     async def _refresh_snapshot(self) -> None:
-        """REST ticker/24hr again after an outage (best effort: the stream fills in anyway)."""
+        """REST exchangeInfo and ticker/24hr again after an outage (best effort: the stream
+        fills in prices anyway; the periodic refresh, statuses)."""
         if self._rest is None:
             return
+        try:
+            self._listings_read(await self._rest.exchange_info(self.settings.quote_assets))
+        except RestError as exc:
+            self._log.warning("relisting_failed", error=str(exc))
         try:
             rows = await self._rest.ticker_24hr()
         except RestError as exc:
