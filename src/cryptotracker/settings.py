@@ -43,8 +43,8 @@ class Settings(BaseSettings):
 
     binance_ws_url: str = BINANCE_WS_URL
     # Binance's other documented stream hosts (its WebSocket Streams page), tried in turn when
-    # connecting to the one before fails (refused, timed out; not an HTTP refusal such as 429 or
-    # 451, which every host gives alike).
+    # connecting to the one before fails (refused, timed out, 5xx; not an HTTP refusal such as
+    # 429 or 451, which every host gives alike).
     binance_ws_fallback_urls: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["wss://stream.binance.com:9443", "wss://stream.binance.com:443"]
     )

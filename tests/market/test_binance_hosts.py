@@ -68,6 +68,25 @@ async def test_a_host_that_does_not_answer_hands_over_to_the_next(
             await task
 
 
+async def test_a_stream_host_answering_5xx_hands_over_to_the_next(
+    simulator_factory: SimulatorFactory, sink: RecordingSink
+) -> None:
+    broken = await simulator_factory(**FAST_MARKET)
+    good = await simulator_factory(**FAST_MARKET)
+    broken.faults.http["ws"] = HttpFault(503)
+    settings = Settings(
+        binance_ws_url=broken.ws_url,
+        binance_ws_fallback_urls=[good.ws_url],
+        binance_rest_url=good.rest_url,
+        binance_rest_fallback_urls=[],
+        **FAST,
+    )
+    async with running(settings, sink) as provider:
+        await wait_for(lambda: provider.state.connected, 10, "connected to the second host")
+        assert provider.ws_url == good.ws_url
+        assert (broken.handshakes, good.handshakes) == (1, 1)
+
+
 def test_a_feed_given_its_url_has_no_other_host() -> None:
     settings = Settings(binance_ws_fallback_urls=["wss://elsewhere:443"])
     provider = BinanceProvider(settings, RecordingSink(), ws_url="ws://127.0.0.1:1/")

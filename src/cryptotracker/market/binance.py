@@ -571,6 +571,8 @@ class BinanceProvider:
         except InvalidStatus as exc:
             response = exc.response
             retry = response.headers.get("Retry-After")
+            if response.status_code >= 500:  # the host's trouble, not a refusal of the address
+                self._next_host()
             raise FeedFailureError(
                 f"handshake rejected: HTTP {response.status_code}",
                 float(retry) if retry and retry.isdigit() else None,
