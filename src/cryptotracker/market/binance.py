@@ -409,6 +409,9 @@ class BinanceProvider:
             self._connects_held.inc()
             limit = self.connect_budget.limit
             self._log.warning("connect_budget_spent", shard=shard.index, wait_s=round(wait, 1))
+            if wait >= self.breaker.reset_s and self.breaker.state is not CircuitState.OPEN:
+                # Minutes without this feed: the fallbacks serve meanwhile, as for a ban.
+                self.breaker.trip("connection attempts spent")
             if shard.index == 0 or not self._connected:
                 self._retry_at = time.time() + wait
                 self._set_connected(False, CONNECTS_SPENT.format(limit=limit))
