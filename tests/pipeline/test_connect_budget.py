@@ -22,7 +22,7 @@ from cryptotracker.settings import Settings
 from cryptotracker.simulator.server import Simulator
 from tests.market.helpers import FAST, FAST_MARKET, RecordingSink
 from tests.simulator.fixtures import SimulatorFactory
-from tests.support import wait_for
+from tests.support import wait_async, wait_for
 
 LIMIT = 5
 
@@ -89,5 +89,30 @@ async def test_without_redis_each_instance_counts_alone(
                 lambda: "connection attempts are spent" in a.state.message, 15, "budget spent"
             )
             assert sim.handshakes == LIMIT
+    finally:
+        await link.close()
+
+
+async def test_the_shared_window_admits_again_as_the_oldest_attempt_leaves_it(
+    redis_url: str,
+) -> None:
+    link = RedisLink(redis_url)
+    assert await link.connect()
+    try:
+        a = SharedConnectBudget(link, "a", LocalConnectBudget(2, window_s=1.0))
+        b = SharedConnectBudget(link, "b", LocalConnectBudget(2, window_s=1.0))
+        assert await a.take() is None
+        assert await b.take() is None
+        wait = await a.take()  # b's attempt counts against a too
+        assert wait is not None and 0 < wait <= 1.0
+        assert await b.take() is not None
+        admitted: list[float | None] = []
+
+        async def admitted_again() -> bool:
+            admitted.append(await b.take())
+            return admitted[-1] is None
+
+        await wait_async(admitted_again, 3, "the first attempt out of the window")
+        assert await link.client.zcard(KEY) <= 2  # never more than the limit in the window
     finally:
         await link.close()

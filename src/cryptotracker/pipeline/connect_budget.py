@@ -16,6 +16,7 @@ KEY: Final = "binance:connects"
 # KEYS[1] the window; ARGV: limit, window in ms, this attempt's unique member. -1: counted, go;
 # otherwise the milliseconds until the oldest attempt leaves the window.
 _TAKE: Final = """
+redis.replicate_commands()  -- TIME before writes (a no-op from Redis 7; needed on 3.2-4)
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local window = tonumber(ARGV[2])
