@@ -19,7 +19,14 @@ Life cycle (`run()`, until cancelled; every task owned by its TaskGroup):
    ...), a REST failure while bootstrapping, or silence (no valid frame on the miniTicker
    connection for ``feed_silence_s``). Failures feed the circuit breaker and wait the backoff;
    while the breaker is OPEN no connection is tried until its pause is over, then one probe.
-   Every reconnect re-subscribes everything its shard should carry.
+   Every reconnect re-subscribes everything its shard should carry. A refusal whose
+   Retry-After outlasts the breaker's pause (a 418 ban) opens the breaker at once, so the
+   fallbacks serve meanwhile.
+4. Every connection attempt is paced (0.9/s) and counted against the address's budget
+   (`connect_budget`: Binance allows 300 per 5 minutes per IP; the app shares the count among
+   instances through Redis); a spent budget is waited out, the status saying so. A host that
+   refuses the connection, times out or answers 5xx hands over to the next documented one
+   (`hosts.py`); REST calls do the same, per call (`binance_rest.py`).
 
 After a reconnect, the candles of each kline stream that closed during the gap come from REST
 klines (within the weight budget, judged closed on the exchange's clock) and go to the sink
