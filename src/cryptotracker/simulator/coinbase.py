@@ -75,8 +75,8 @@ class CoinbaseSimConfig:
     ping_interval_s: float = 20.0
 
 
-# (product, sequence, price, trade time ms) of a match and its ticker, as sent.
-Sent = tuple[str, int, str, int]
+# One trade: (product, sequence, price, trade time ms).
+TradeRecord = tuple[str, int, str, int]
 
 
 @dataclass(slots=True)
@@ -89,7 +89,7 @@ class _Product:
     last_sequence: int = 0
     # The `gap` fault: trades still to withhold, and those withheld (their frames).
     withhold: int = 0
-    held: list[tuple[list[bytes], Sent]] = field(default_factory=list)
+    held: list[list[bytes]] = field(default_factory=list)
 
 
 class _Client:
@@ -138,8 +138,9 @@ class CoinbaseSimulator:
         self.frames_sent = 0
         self.rest_calls: dict[str, int] = {}
         self.requests: dict[str, int] = {}
-        # Every (product, sequence, price, time ms) sent as a match or ticker, in send order.
-        self.sent: list[Sent] = []
+        # Every trade made, sent or withheld: (product, sequence, price, time ms).
+        self.trades: list[TradeRecord] = []
+        self.handshake_times: list[float] = []  # monotonic, of every handshake attempted
 
     # ---- addresses and life cycle -------------------------------------------------------------
 
@@ -291,6 +292,7 @@ class CoinbaseSimulator:
             return _response(self._rest(parts.path, query))
         if parts.path == "/":
             self.handshakes += 1
+            self.handshake_times.append(time.monotonic())
             fault = self.faults.take("ws")
             return None if fault is None else _response(_fault_reply(fault))
         return _response(Reply(404, b'{"message":"NotFound"}', []))
@@ -337,14 +339,14 @@ class CoinbaseSimulator:
         if interval is None:
             return Reply(400, b'{"message":"Unsupported granularity"}', [])
         span = granularity * 1000
-        end = now
-        start = end - (wire.MAX_CANDLES - 1) * span
-        if "start" in query and "end" in query:
-            try:
-                start = _iso_ms(query["start"])
-                end = min(_iso_ms(query["end"]), now)
-            except ValueError:
-                return Reply(400, b'{"message":"Invalid start or end"}', [])
+        if "start" not in query or "end" not in query:  # Coinbase: a range ending now
+            candles = self.market.candles(product.symbol, interval, now, wire.MAX_CANDLES)
+            return Reply(200, wire.candle_rows(candles), [])
+        try:
+            start = _iso_ms(query["start"])
+            end = min(_iso_ms(query["end"]), now)
+        except ValueError:
+            return Reply(400, b'{"message":"Invalid start or end"}', [])
         count = (end - start) // span + 1
         if count > wire.MAX_CANDLES:
             return Reply(
@@ -396,16 +398,17 @@ class CoinbaseSimulator:
                 reason = f"{(unknown or bad_channel)[0]} is not a valid product or channel"
                 client.push(wire.error("Failed to subscribe", reason))
                 continue
+            new_matches: set[str] = set()
             for name, ids in req.channels.items():
                 if req.kind == "subscribe":
-                    new = set(ids) - client.channels[name]
-                    client.channels[name].update(ids)
                     if name == "matches":
-                        self._last_matches(client, new)
+                        new_matches = set(ids) - client.channels[name]
+                    client.channels[name].update(ids)
                 else:
                     client.channels[name].difference_update(ids)
             subscribed = True
             client.push(wire.subscriptions(client.channels))
+            self._last_matches(client, new_matches)
 
     def _last_matches(self, client: _Client, pids: set[str]) -> None:
         for pid in sorted(pids):
@@ -462,20 +465,19 @@ class CoinbaseSimulator:
                 wire.match(p.pid, trade, p.sequence, p.trade_id),
                 wire.ticker(p.pid, trade, stats, m.asset.tick, p.sequence, p.trade_id),
             ]
-            record = (p.pid, p.sequence, dec(trade.price), trade.time_ms)
+            self.trades.append((p.pid, p.sequence, dec(trade.price), trade.time_ms))
             if p.withhold:
                 p.withhold -= 1
-                p.held.append((frames, record))
+                p.held.append(frames)
                 continue
-            self._send(p.pid, frames, record)
+            self._send(p.pid, frames)
             if p.held:  # the first withheld trade arrives now, after a newer one
-                (late, late_record), p.held = p.held[0], []
-                self._send(p.pid, late, late_record)
+                late, p.held = p.held[0], []
+                self._send(p.pid, late)
 
-    def _send(self, pid: str, frames: list[bytes], record: Sent) -> None:
+    def _send(self, pid: str, frames: list[bytes]) -> None:
         if self.faults.silent:
             return
-        self.sent.append(record)
         match_frame, ticker_frame = frames
         for client in self._clients.values():
             if pid in client.channels["matches"]:
