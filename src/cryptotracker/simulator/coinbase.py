@@ -9,10 +9,10 @@ market's `last_match`; heartbeats every second per subscribed market; a `ticker`
 sequence of the match behind it; public REST at 10 requests/s with bursts of 15 (429 beyond).
 
 Faults on demand (``GET /sim/fault?kind=...`` or the methods): `drop`, `silent`, `garbage`,
-`gap` (the next `count` trades of a market are not sent, then the first of them arrives late,
-after a newer one: loss and reordering at once), `ws_status` / `rest_status` (refuse handshakes
-or REST calls with a status: 429 with `retry_after`, 403/451 for a geo refusal, 503 for
-maintenance), `status` (a market goes offline / trading disabled) and `clear`.
+`gap` (a burst of `count` + 1 trades of a market in one millisecond: the last is sent, the
+others lost, then the first of them arrives late: loss and reordering at once), `ws_status` /
+`rest_status` (refuse handshakes or REST calls with a status: 429 with `retry_after`, 403/451
+for a geo refusal, 503 for maintenance), `status` (a market stops trading) and `clear`.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import math
 import time
 from collections import deque
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 from urllib.parse import parse_qsl, urlsplit
@@ -87,9 +87,6 @@ class _Product:
     trade_id: int = 0
     last: Trade | None = None
     last_sequence: int = 0
-    # The `gap` fault: trades still to withhold, and those withheld (their frames).
-    withhold: int = 0
-    held: list[list[bytes]] = field(default_factory=list)
 
 
 class _Client:
@@ -213,12 +210,17 @@ class CoinbaseSimulator:
                 client.push(next(self._garbage))
 
     def gap(self, pid: str, count: int = 1) -> None:
-        """Withhold the next `count` trades of `pid`; the first arrives after a newer one."""
+        """A burst of `count` + 1 trades of `pid` in one millisecond (a cascade of matches):
+        the last is sent, the first `count` are lost, then the first of them arrives late."""
         if pid not in self.products:
             raise FaultError(f"unknown product {pid!r}")
         if count < 1:
             raise FaultError("count must be at least 1")
-        self.products[pid].withhold = count
+        p = self.products[pid]
+        t_ms = now_ms()
+        burst = [self._make(p, t_ms) for _ in range(count + 1)]
+        self._send(pid, burst[-1])
+        self._send(pid, burst[0])
 
     def set_status(self, pid: str, status: str | None) -> None:
         """TRADING, or anything else (offline, trading disabled: no trades), or None (gone)."""
@@ -452,28 +454,23 @@ class CoinbaseSimulator:
         t_ms = now_ms()
         status = self.market.status
         for symbol in self.market.pick(count):
-            if status.get(symbol) != "TRADING":
-                continue
-            trade = self.market.trade(symbol, t_ms, self.rate)
-            p = self._by_symbol[symbol]
-            p.sequence += 1 + self.market.rng.randrange(3)  # the full feed's other messages
-            p.trade_id += 1
-            p.last, p.last_sequence = trade, p.sequence
-            m = self.market.markets[symbol]
-            stats = self.market.stats(symbol, t_ms)
-            frames = [
-                wire.match(p.pid, trade, p.sequence, p.trade_id),
-                wire.ticker(p.pid, trade, stats, m.asset.tick, p.sequence, p.trade_id),
-            ]
-            self.trades.append((p.pid, p.sequence, dec(trade.price), trade.time_ms))
-            if p.withhold:
-                p.withhold -= 1
-                p.held.append(frames)
-                continue
-            self._send(p.pid, frames)
-            if p.held:  # the first withheld trade arrives now, after a newer one
-                late, p.held = p.held[0], []
-                self._send(p.pid, late)
+            if status.get(symbol) == "TRADING":
+                p = self._by_symbol[symbol]
+                self._send(p.pid, self._make(p, t_ms))
+
+    def _make(self, p: _Product, t_ms: int) -> list[bytes]:
+        """One trade of `p`: its match and ticker frames (not sent yet)."""
+        trade = self.market.trade(p.symbol, t_ms, self.rate)
+        p.sequence += 1 + self.market.rng.randrange(3)  # the full feed's other messages
+        p.trade_id += 1
+        p.last, p.last_sequence = trade, p.sequence
+        self.trades.append((p.pid, p.sequence, dec(trade.price), trade.time_ms))
+        m = self.market.markets[p.symbol]
+        stats = self.market.stats(p.symbol, t_ms)
+        return [
+            wire.match(p.pid, trade, p.sequence, p.trade_id),
+            wire.ticker(p.pid, trade, stats, m.asset.tick, p.sequence, p.trade_id),
+        ]
 
     def _send(self, pid: str, frames: list[bytes]) -> None:
         if self.faults.silent:
