@@ -118,3 +118,18 @@ def test_requests_have_the_documented_shape() -> None:
         "BTCUSDT",
         "ETHBTC",
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "ms"),
+    [
+        ("2014-11-07T08:19:27.028459Z", 1415348367028),
+        ("2020-03-20T00:22:57.833Z", 1584663777833),
+        ("2020-03-20T00:22:57.8Z", 1584663777800),
+        ("2020-03-20T00:22:57Z", 1584663777000),
+        ("2020-03-20T00:22:57.833+00:00", 1584663777833),
+    ],
+)
+def test_times_read_the_same_on_the_fast_path_and_off_it(text: str, ms: int) -> None:
+    assert iso_ms(text) == ms
+    assert iso_ms(text) == ms  # the second time from the cache of seconds

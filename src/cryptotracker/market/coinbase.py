@@ -329,6 +329,13 @@ class CoinbaseProvider:
             rows = await self._rest.products()
         except RestError as exc:
             raise FeedFailureError(f"rest: {exc}", exc.retry_after, exc.status) from exc
+        self.list_products(rows)
+        self._bootstrapped = True
+        self._log.info("bootstrapped", markets=len(self._product))
+        self._apply_demand()
+
+    def list_products(self, rows: list[dict[str, Any]]) -> None:
+        """A `GET /products` answer: the markets of `settings.quote_assets` and their status."""
         quotes = set(self.settings.quote_assets)
         infos, product, status = [], {}, {}
         for row in rows:
@@ -346,9 +353,10 @@ class CoinbaseProvider:
         self._symbol = {pid: s for s, pid in product.items()}
         self._status = status
         self._market.restrict(frozenset(product))
-        self._bootstrapped = True
-        self._log.info("bootstrapped", markets=len(product))
-        self._apply_demand()
+
+    def handle_frame(self, raw: bytes) -> None:
+        """One feed frame, as the connection hands it on (public for the parser benchmark)."""
+        self._handle(raw)
 
     async def _session(self) -> None:
         ws = await self._connect()

@@ -92,10 +92,28 @@ def _bad(what: str, value: object) -> InvalidFrameError:
     return InvalidFrameError(f"{what}: {repr(value)[:120]}")
 
 
+# Epoch seconds of "YYYY-MM-DDTHH:MM:SS" prefixes seen lately: a feed repeats the same second
+# many times, and datetime parsing is the dearest step of a ticker.
+_SECONDS: dict[str, int] = {}
+_SECONDS_KEPT = 4096
+
+
 def iso_ms(text: object) -> int:
     """Coinbase's RFC 3339 time ("2014-11-07T08:19:27.028459Z") as epoch milliseconds."""
     if type(text) is not str:
         raise _bad("time is not a string", text)
+    if len(text) > 20 and text[19] == "." and text[-1] == "Z" and text[20:-1].isdigit():
+        prefix = text[:19]
+        seconds = _SECONDS.get(prefix)
+        if seconds is None:
+            if len(_SECONDS) >= _SECONDS_KEPT:
+                _SECONDS.clear()
+            seconds = _SECONDS[prefix] = _parse_ms(prefix + "Z") // 1000
+        return seconds * 1000 + int((text[20:-1] + "00")[:3])
+    return _parse_ms(text)
+
+
+def _parse_ms(text: str) -> int:
     try:
         return int(datetime.fromisoformat(text).timestamp() * 1000)
     except ValueError:
@@ -124,29 +142,49 @@ def _product(obj: Mapping[str, Any]) -> str:
 
 
 def _ticker(obj: Mapping[str, Any]) -> Ticker:
-    return Ticker(
-        _product(obj),
-        _int(obj, "sequence"),
-        _dec(obj, "price"),
-        _dec(obj, "open_24h"),
-        _dec(obj, "high_24h"),
-        _dec(obj, "low_24h"),
-        _dec(obj, "volume_24h"),
-        _int(obj, "trade_id"),
-        iso_ms(obj.get("time")),
-    )
+    # Inline checks, as binance_frames does: this is the hot path of every listed market.
+    get = obj.get
+    pid, seq, price, open_, high, low, volume, trade_id = (
+        get("product_id"), get("sequence"), get("price"), get("open_24h"), get("high_24h"),
+        get("low_24h"), get("volume_24h"), get("trade_id"),
+    )  # fmt: skip
+    if (
+        type(pid) is not str
+        or "-" not in pid
+        or type(seq) is not int
+        or type(trade_id) is not int
+        or type(price) is not str
+        or type(open_) is not str
+        or type(high) is not str
+        or type(low) is not str
+        or type(volume) is not str
+        or _is_decimal(price) is None
+        or _is_decimal(open_) is None
+        or _is_decimal(high) is None
+        or _is_decimal(low) is None
+        or _is_decimal(volume) is None
+    ):
+        raise _bad("ticker: bad field", obj)
+    return Ticker(pid, seq, price, open_, high, low, volume, trade_id, iso_ms(get("time")))
 
 
 def _match(obj: Mapping[str, Any], last: bool) -> Match:
-    return Match(
-        _product(obj),
-        _int(obj, "sequence"),
-        _int(obj, "trade_id"),
-        _dec(obj, "price"),
-        _dec(obj, "size"),
-        iso_ms(obj.get("time")),
-        last,
-    )
+    get = obj.get
+    pid, seq, trade_id, price, size = (
+        get("product_id"), get("sequence"), get("trade_id"), get("price"), get("size")
+    )  # fmt: skip
+    if (
+        type(pid) is not str
+        or "-" not in pid
+        or type(seq) is not int
+        or type(trade_id) is not int
+        or type(price) is not str
+        or type(size) is not str
+        or _is_decimal(price) is None
+        or _is_decimal(size) is None
+    ):
+        raise _bad("match: bad field", obj)
+    return Match(pid, seq, trade_id, price, size, iso_ms(get("time")), last)
 
 
 def _heartbeat(obj: Mapping[str, Any]) -> Heartbeat:
