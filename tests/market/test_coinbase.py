@@ -83,12 +83,16 @@ async def test_drop_reconnects_and_resubscribes() -> None:
     async with coinbase_sim() as sim, coinbase_running(sim, sink) as (provider, states):
         await provider.set_demand(frozenset({"BTCUSDT"}), frozenset())
         await wait_for(lambda: channels(sim).get("matches") == {"BTC-USDT"}, 5, "subscribed")
+        await wait_for(lambda: sim.rest_calls.get("ticker", 0) >= 1, 5, "seeded from REST")
+        reads = sim.rest_calls["ticker"]
         started = time.monotonic()
         await sim.drop()
         await wait_for(lambda: sim.handshakes >= 2, 5, "reconnect")
         await wait_for(lambda: channels(sim).get("matches") == {"BTC-USDT"}, 5, "resubscribed")
         await wait_for(lambda: provider.state.connected, 5, "connected again")
         report("drop -> connected again", time.monotonic() - started)
+        # Trades were missed meanwhile: the demanded market is read again.
+        await wait_for(lambda: sim.rest_calls["ticker"] > reads, 5, "re-read after the outage")
         assert any(not s.connected for s in states)
         assert provider.breaker.failures == 0
 

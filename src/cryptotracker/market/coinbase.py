@@ -168,6 +168,7 @@ class CoinbaseProvider:
         self._circuit_changed = asyncio.Event()
         self._attempt = 0
         self._live = False
+        self._was_live = False  # some session had data: the next one comes after an outage
         self._last_valid = 0.0
         self._end: str | None = None
         self._connected = False
@@ -303,6 +304,8 @@ class CoinbaseProvider:
             HEARTBEAT: every,
             MATCHES: frozenset(self._product[s] for s in demanded),
         }
+        for product in [p for p in self._last_trade if p not in self._wanted[MATCHES]]:
+            del self._last_trade[product]  # a later subscription starts a new count
         for symbol in sorted(demanded):
             if symbol not in self._market:
                 self._queue_resync(self._product[symbol])
@@ -411,6 +414,8 @@ class CoinbaseProvider:
         """Bring the connection's subscriptions to the plan; what the `subscriptions` reply
         does not show is asked again after `ws_reply_timeout_s`."""
         timeout = self.settings.ws_reply_timeout_s
+        # Paced: a reply that still lacks something (a refused product) must not start a loop.
+        bucket = TokenBucket(self.settings.ws_requests_per_s, 2.0, self._clock())
         with contextlib.suppress(ConnectionClosed):
             while True:
                 wait = max(self._asked_at + timeout - self._clock(), 0.0)
@@ -421,6 +426,8 @@ class CoinbaseProvider:
                 if self._clock() < self._asked_at + timeout:
                     continue  # a request is in flight: its reply wakes us
                 add, remove = _diff(self._wanted, self._carried)
+                if add or remove:
+                    await bucket.acquire(self._clock)
                 if remove:
                     await ws.send(request("unsubscribe", remove), text=True)
                 if add:
@@ -564,6 +571,11 @@ class CoinbaseProvider:
     # ---- state --------------------------------------------------------------------------------
 
     def _on_live(self) -> None:
+        if self._was_live:
+            # Back after an outage: trades were missed; the demanded markets are read again.
+            for product in sorted(self._wanted.get(MATCHES, ())):
+                self._queue_resync(product)
+        self._was_live = True
         self._live = True
         self._attempt = 0
         self._restricted = False
