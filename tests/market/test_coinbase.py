@@ -250,3 +250,17 @@ async def test_quote_is_the_books_top_and_the_last_trade() -> None:
             book["bids"][0][0], book["asks"][0][0], ticker["price"]
         )  # fmt: skip
         assert quote["source"] == "simulator" and quote["lastTradeTime"] is not None
+
+
+async def test_a_new_products_list_drops_delisted_markets_and_names_stopped_ones() -> None:
+    sink = RecordingSink()
+    async with coinbase_sim() as sim:
+        knobs = {"coinbase_products_refresh_s": 0.2}
+        async with coinbase_running(sim, sink, **knobs) as (provider, _):
+            await wait_for(lambda: provider.state.connected, 5, "connected")
+            sim.set_status("SOL-USDT", None)
+            sim.set_status("ETH-USDT", "HALT")
+            await wait_for(lambda: "SOLUSDT" in sink.delisted, 5, "SOL delisted")
+            await wait_for(lambda: "SOL-USDT" not in channels(sim)["ticker"], 5, "unsubscribed")
+            assert provider.state.market_status == {"ETHUSDT": "HALT"}
+            assert "SOLUSDT" not in {s.symbol for s in provider.symbols()}

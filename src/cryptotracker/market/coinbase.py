@@ -4,7 +4,8 @@ Life cycle (`run()`, until cancelled; every task owned by its TaskGroup):
 
 1. REST `GET /products`: the markets of `settings.quote_assets` (BTC-USD is our BTCUSD);
    a market that is not `online`, or has `trading_disabled`, is reported in
-   `FeedState.market_status`.
+   `FeedState.market_status`. Read again every `coinbase_products_refresh_s`: new markets are
+   streamed, delisted ones handed to the sink's `on_delisted`.
 2. One WebSocket connection to the feed, subscribed at once (Coinbase disconnects a client that
    has not subscribed within 5 s): `ticker` and `heartbeat` for every listed market, `matches`
    for the demanded ones. `set_demand` sends the difference as `subscribe`/`unsubscribe`; the
@@ -271,6 +272,7 @@ class CoinbaseProvider:
                 async with asyncio.TaskGroup() as tasks:
                     tasks.create_task(self._loop(), name="coinbase-ws")
                     tasks.create_task(self._resyncer(), name="coinbase-resync")
+                    tasks.create_task(self._refresh_products(), name="coinbase-products")
             finally:
                 self._rest = None
                 self._set_connected(False, "stopped")
@@ -336,6 +338,28 @@ class CoinbaseProvider:
         self._bootstrapped = True
         self._log.info("bootstrapped", markets=len(self._product))
         self._apply_demand()
+
+    async def _refresh_products(self) -> None:
+        """`GET /products` again every `coinbase_products_refresh_s` while the feed is up: new
+        markets are streamed, delisted ones dropped downstream, stopped ones marked."""
+        while True:
+            await asyncio.sleep(self.settings.coinbase_products_refresh_s)
+            if self._rest is None or not self._bootstrapped or not self._connected:
+                continue
+            try:
+                rows = await self._rest.products()
+            except RestError as exc:
+                self._log.warning("products_refresh_failed", error=str(exc))
+                continue
+            before, status = set(self._product), dict(self._status)
+            self.list_products(rows)
+            gone = sorted(before - set(self._product))
+            if gone:
+                self._sink.on_delisted(gone)
+            if gone or set(self._product) != before or status != self._status:
+                self._log.info("products_changed", delisted=gone[:20], markets=len(self._product))
+                self._apply_demand()
+                self._publish()
 
     def list_products(self, rows: list[dict[str, Any]]) -> None:
         """A `GET /products` answer: the markets of `settings.quote_assets` and their status."""

@@ -8,6 +8,8 @@ Coinbase's own rules: a client that has not subscribed within 5 s is disconnecte
 market's `last_match`; heartbeats every second per subscribed market; a `ticker` shares the
 sequence of the match behind it; public REST at 10 requests/s with bursts of 15 (429 beyond).
 
+    python -m cryptotracker.simulator.coinbase --port 9444 --symbols 300 --rate 1000
+
 Faults on demand (``GET /sim/fault?kind=...`` or the methods): `drop`, `silent`, `garbage`,
 `gap` (a burst of `count` + 1 trades of a market in one millisecond: the last is sent, the
 others lost, then the first of them arrives late: loss and reordering at once), `ws_status` /
@@ -17,11 +19,13 @@ for a geo refusal, 503 for maintenance), `status` (a market stops trading) and `
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import http
 import itertools
 import math
+import signal
 import time
 from collections import deque
 from collections.abc import AsyncIterator
@@ -521,3 +525,28 @@ def _response(reply: Reply) -> Response:
         ]
     )
     return Response(status.value, status.phrase, headers, reply.body)
+
+
+async def _serve(sim: CoinbaseSimulator) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    async with sim.running():
+        await stop.wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="A Coinbase Exchange look-alike market.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=9444)
+    parser.add_argument("--symbols", type=int, default=300)
+    parser.add_argument("--rate", type=float, default=1000.0)
+    parser.add_argument("--seed", type=int, default=None)
+    args = parser.parse_args()
+    config = CoinbaseSimConfig(symbols=args.symbols, rate=args.rate, seed=args.seed)
+    asyncio.run(_serve(CoinbaseSimulator(config, args.host, args.port)))
+
+
+if __name__ == "__main__":
+    main()
