@@ -392,6 +392,10 @@ class CoinbaseProvider:
         self._last_valid = self._clock()
         self._carried = {}
         self._asked_at = -1e9
+        # Orders are judged within a session: the exchange may renumber after maintenance, and
+        # what a new connection brings is never older than the REST re-read after the outage.
+        self._last_seq.clear()
+        self._last_trade.clear()
         self._wake.set()
         self._log.info("connected")
         syncer = asyncio.create_task(self._sync(ws), name="coinbase-sync")
