@@ -12,9 +12,10 @@ import httpx
 import pytest
 
 from cryptotracker.market.breaker import CircuitState
-from cryptotracker.market.coinbase import RESTRICTED
+from cryptotracker.market.coinbase import RESTRICTED, CoinbaseProvider
 from cryptotracker.metrics import REGISTRY
 from cryptotracker.protocol import CandleData, PriceUpdate, Source
+from cryptotracker.settings import Settings
 from cryptotracker.simulator.faults import HttpFault
 from cryptotracker.simulator.market import INTERVAL_MS
 from tests.market.coinbase_helpers import coinbase_running, ordered_by_sequence
@@ -264,3 +265,15 @@ async def test_a_new_products_list_drops_delisted_markets_and_names_stopped_ones
             await wait_for(lambda: "SOL-USDT" not in channels(sim)["ticker"], 5, "unsubscribed")
             assert provider.state.market_status == {"ETHUSDT": "HALT"}
             assert "SOLUSDT" not in {s.symbol for s in provider.symbols()}
+
+
+async def test_more_candles_than_one_answer_holds_are_read_in_pages() -> None:
+    sink = RecordingSink()
+    async with coinbase_sim() as sim:
+        # Not running: klines work before (and without) the stream, like Binance's.
+        provider = CoinbaseProvider(Settings(), sink, ws_url=sim.ws_url, rest_url=sim.rest_url)
+        candles = await provider.klines("BTCUSDT", "1m", 500)
+    assert sim.rest_calls["candles"] == 2  # Coinbase answers at most 300 per request
+    opens = [c["openTime"] for c in candles]
+    assert len(opens) == 500 and opens == list(range(opens[0], opens[0] + 500 * 60_000, 60_000))
+    assert {c["source"] for c in candles} == {"coinbase"}
