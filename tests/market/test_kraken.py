@@ -141,11 +141,14 @@ async def test_demand_follows_set_demand_with_trades_and_candles(
         candle = next(c for c in sink.candles if c["symbol"] == "ETHUSDT")
         assert (candle["interval"], candle["source"]) == ("1m", "kraken")
         assert candle["closeTime"] - candle["openTime"] == 59_999
-        assert provider.subscriptions["trade"] == {"BTC/USDT"}
+        # Acknowledged on our side too (the simulator applies a request before we read its ack).
+        await wait_for(
+            lambda: provider.subscriptions.get("trade") == {"BTC/USDT"}, 5, "trade acknowledged"
+        )
 
         await provider.set_demand(frozenset(), frozenset())
         await wait_for(lambda: carried(ksim) == all_tickers(ksim), 5, "demand dropped")
-        assert "trade" not in provider.subscriptions
+        await wait_for(lambda: "trade" not in provider.subscriptions, 5, "unsubscribe acknowledged")
 
 
 async def test_drop_reconnects_and_resubscribes(ksim: KrakenSimulator, sink: RecordingSink) -> None:

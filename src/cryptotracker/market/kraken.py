@@ -51,13 +51,13 @@ from cryptotracker.market.kraken_normalize import (
     INTERVAL_MINUTES,
     INTERVAL_NAMES,
     KrakenNormalizeError,
+    apply_tickers,
+    apply_trades,
     candle_to_dict,
     rest_ohlc_to_candles,
     rest_ticker_to_mini,
     seconds_to_ms,
-    ticker_to_mini,
     top_of_book,
-    trade_to_agg,
 )
 from cryptotracker.market.kraken_rest import KrakenRest, KrakenRestError
 from cryptotracker.market.kraken_symbols import KrakenMarket
@@ -420,26 +420,10 @@ class KrakenProvider:
         return False
 
     def _on_tickers(self, event: kf.Tickers) -> None:
-        ours, stamp = self._ours, now_ms()
-        rows = []
-        for row in event.rows:
-            symbol = ours.get(row.symbol)
-            if symbol is not None:
-                rows.append(ticker_to_mini(row, symbol, stamp))
-        self._emit(self._market.apply_mini_tickers(rows))
+        self._emit(apply_tickers(self._market, self._ours, event.rows, now_ms()))
 
     def _on_trades(self, event: kf.Trades) -> None:
-        ours, stamp, market, on_price = self._ours, now_ms(), self._market, self._sink.on_price
-        emitted = 0
-        for row in event.rows:
-            symbol = ours.get(row.symbol)
-            if symbol is None:
-                continue
-            price = market.apply_trade(trade_to_agg(row, symbol, stamp))
-            if price is not None:
-                on_price(price)
-                emitted += 1
-        self._updates.inc(emitted)
+        self._emit(apply_trades(self._market, self._ours, event.rows, now_ms()))
 
     def _on_candles(self, event: kf.Candles) -> None:
         wanted = self._asked[1]

@@ -13,13 +13,14 @@ Decisions:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Context, Decimal, InvalidOperation
 from typing import Any, Final
 
 from cryptotracker.market.binance_frames import AggTrade, MiniTicker
 from cryptotracker.market.kraken_frames import Candle, Ticker, Trade
-from cryptotracker.protocol import DECIMAL_RE, CandleDict, Source
+from cryptotracker.market.normalize import MarketState
+from cryptotracker.protocol import DECIMAL_RE, CandleDict, PriceDict, Source
 
 # Wide enough that a product of two exchange decimals is never rounded.
 _CTX: Final = Context(prec=60)
@@ -64,6 +65,33 @@ def ticker_to_mini(row: Ticker, symbol: str, time_ms: int) -> MiniTicker:
 
 def trade_to_agg(row: Trade, symbol: str, received_ms: int) -> AggTrade:
     return AggTrade(symbol, row.price, row.qty, row.time_ms, max(received_ms, row.time_ms))
+
+
+def apply_tickers(
+    market: MarketState, ours: Mapping[str, str], rows: Iterable[Ticker], time_ms: int
+) -> list[PriceDict]:
+    """Ticker rows of listed pairs (v2 name -> our symbol in `ours`) merged into `market`:
+    the updates to emit."""
+    minis = []
+    for row in rows:
+        symbol = ours.get(row.symbol)
+        if symbol is not None:
+            minis.append(ticker_to_mini(row, symbol, time_ms))
+    return market.apply_mini_tickers(minis)
+
+
+def apply_trades(
+    market: MarketState, ours: Mapping[str, str], rows: Iterable[Trade], received_ms: int
+) -> list[PriceDict]:
+    """Trades of listed pairs merged into `market` (older than its price: dropped)."""
+    out = []
+    for row in rows:
+        symbol = ours.get(row.symbol)
+        if symbol is not None:
+            price = market.apply_trade(trade_to_agg(row, symbol, received_ms))
+            if price is not None:
+                out.append(price)
+    return out
 
 
 def candle_to_dict(row: Candle, symbol: str, now_ms: int, source: Source) -> CandleDict:
