@@ -40,6 +40,19 @@ def test_trade_update_from_the_docs() -> None:
     )
 
 
+def test_snapshots_from_the_docs() -> None:
+    trades = kf.parse_frame(raw("ws_trade_snapshot.json"))
+    assert isinstance(trades, kf.Trades) and trades.kind == "snapshot"
+    assert [(t.price, t.qty, t.trade_id) for t in trades.rows] == [
+        ("0.5147", "6423.46326", 4665846), ("0.5147", "1136.19677815", 4665847)
+    ]  # fmt: skip
+    candles = kf.parse_frame(raw("ws_ohlc_snapshot.json"))
+    assert isinstance(candles, kf.Candles) and candles.kind == "snapshot"
+    assert [(c.open_time, c.high, c.volume) for c in candles.rows] == [
+        (1696433100000, "0.09875", "201.86015"), (1696433400000, "0.0988", "16255.46368")
+    ]  # fmt: skip
+
+
 def test_ohlc_update_from_the_docs_with_nanosecond_times() -> None:
     event = kf.parse_frame(raw("ws_ohlc_update.json"))
     assert isinstance(event, kf.Candles)

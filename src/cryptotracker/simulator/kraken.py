@@ -4,7 +4,8 @@ Binance simulator, the same markets in Kraken's names), with faults on demand at
 
 WebSocket: ``status`` on connect and on every change of the engine's status; ``subscribe`` and
 ``unsubscribe`` of ``ticker``, ``trade`` and ``ohlc`` (one acknowledgement per symbol, a
-snapshot after each subscription, "Currency pair not supported" for unknown pairs); ``ping``
+snapshot unless declined (for trade only when asked, as Kraken's defaults are), "Currency pair
+not supported" for unknown pairs); ``ping``
 answered by ``pong``; a ``heartbeat`` after a second with nothing else sent. Each trade goes out
 on ``trade`` as it happens, and every symbol that traded gets one ``ticker`` and ``ohlc`` update
 per engine tick.
@@ -435,6 +436,8 @@ class KrakenSimulator:
             c.push(wire.refusal(method, "Invalid interval", req_id, t))
             return
         key = f"ohlc:{interval}" if name == "ohlc" else str(name)
+        # Kraken's defaults: a snapshot for ticker and ohlc, none for trade.
+        snapshot = params.get("snapshot", name != "trade") is True
         for n in names:
             symbol = self._by_name.get(n) if isinstance(n, str) else None
             if symbol is None or self.pairs[symbol].v2 != n:
@@ -443,7 +446,8 @@ class KrakenSimulator:
             c.push(wire.ack(method, str(name), n, req_id, t, interval))
             if method == "subscribe":
                 self._sub(c, (key, symbol))
-                self._snapshot(c, key, symbol, t)
+                if snapshot:
+                    self._snapshot(c, key, symbol, t)
             else:
                 self._unsub(c, (key, symbol))
 
