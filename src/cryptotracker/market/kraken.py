@@ -33,7 +33,7 @@ import itertools
 import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Final
+from typing import TYPE_CHECKING, Final
 from urllib.parse import urlsplit
 
 import httpx
@@ -61,7 +61,7 @@ from cryptotracker.market.kraken_normalize import (
 )
 from cryptotracker.market.kraken_rest import KrakenRest, KrakenRestError
 from cryptotracker.market.kraken_symbols import KrakenMarket
-from cryptotracker.market.link import QuoteDict
+from cryptotracker.market.link import PriceLink, QuoteDict
 from cryptotracker.market.normalize import MarketState
 from cryptotracker.metrics import (
     EXCHANGE_FRAMES,
@@ -651,3 +651,9 @@ class KrakenProvider:
     def _publish(self) -> None:
         if self._on_state is not None:
             self._on_state(self.state)
+
+
+if TYPE_CHECKING:  # mypy proves the provider offers the chain what every provider must
+
+    def _is_price_link(provider: KrakenProvider) -> PriceLink:
+        return provider
