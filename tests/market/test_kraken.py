@@ -199,6 +199,22 @@ async def test_garbage_is_counted_and_skipped(ksim: KrakenSimulator, sink: Recor
         assert ksim.handshakes == 1
 
 
+async def test_trade_sequence_gaps_are_counted_and_streaming_goes_on(
+    ksim: KrakenSimulator, sink: RecordingSink
+) -> None:
+    async with running(ksim, sink) as (provider, _):
+        await provider.set_demand(frozenset({"BTCUSDT"}), frozenset())
+        await wait_for(lambda: "trade" in provider.subscriptions, 5, "trade subscribed")
+        count = len(sink.prices)
+        await wait_for(lambda: len(sink.prices) > count + 3, 5, "trades flowing")
+        assert provider.sequence_gaps == 0
+        ksim.gap(3, "BTCUSDT")
+        await wait_for(lambda: provider.sequence_gaps == 1, 5, "gap seen")
+        count = len(sink.prices)
+        await wait_for(lambda: len(sink.prices) > count + 3, 5, "still flowing")
+        assert provider.state.connected and ksim.handshakes == 1
+
+
 async def test_maintenance_gives_a_clear_state_then_recovers(
     ksim: KrakenSimulator, sink: RecordingSink
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
 from typing import Any
@@ -196,3 +197,22 @@ async def test_garbage_and_drop(sim: KrakenSimulator) -> None:
         sim.drop()
         with pytest.raises(ConnectionClosed):
             await until(ws, lambda f: False)
+
+
+async def test_trade_ids_run_per_market_and_gap_skips_them(sim: KrakenSimulator) -> None:
+    ids: list[int] = []
+    async with connect(sim.ws_url) as ws:
+        await ws.send(subscribe("trade", "BTC/USDT"))
+
+        def collect(frame: Any) -> bool:
+            if frame.get("channel") == "trade":
+                ids.extend(row["trade_id"] for row in frame["data"])
+            return len(ids) >= 3
+
+        await until(ws, collect)
+        assert ids == list(range(ids[0], ids[0] + len(ids)))  # one sequence per book
+        sim.gap(5, "BTCUSDT")
+        before = ids[-1]
+        await until(ws, lambda f: collect(f) and ids[-1] > before)
+        jumps = [b - a for a, b in itertools.pairwise(ids) if b - a != 1]
+        assert jumps == [6]

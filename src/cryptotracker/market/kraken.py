@@ -118,6 +118,7 @@ class _Session:
     # req_id -> (method, channel key, v2 names still unanswered, sent at)
     pending: dict[int, tuple[str, str, set[str], float]] = field(default_factory=dict)
     refused: dict[str, set[str]] = field(default_factory=dict)
+    trade_ids: dict[str, int] = field(default_factory=dict)  # v2 name -> last trade id seen
     last_valid: float = 0.0
     live: bool = False
     end: str | None = None
@@ -170,6 +171,7 @@ class KrakenProvider:
         self._retry_at: float | None = None
         self._system = "online"
         self.maintenance = False  # Kraken said maintenance (status channel or REST EService)
+        self.sequence_gaps = 0  # jumps in a market's trade ids (trades lost on the way)
         label = source.value
         self._frames = EXCHANGE_FRAMES.labels(label)
         self._invalid = EXCHANGE_FRAMES_INVALID.labels(label)
@@ -406,7 +408,7 @@ class KrakenProvider:
         if isinstance(event, kf.Tickers):
             self._on_tickers(event)
         elif isinstance(event, kf.Trades):
-            self._on_trades(event)
+            self._on_trades(session, event)
         elif isinstance(event, kf.Candles):
             self._on_candles(event)
         elif isinstance(event, kf.MethodReply):
@@ -422,7 +424,20 @@ class KrakenProvider:
     def _on_tickers(self, event: kf.Tickers) -> None:
         self._emit(apply_tickers(self._market, self._ours, event.rows, now_ms()))
 
-    def _on_trades(self, event: kf.Trades) -> None:
+    def _on_trades(self, session: _Session, event: kf.Trades) -> None:
+        last = session.trade_ids
+        for row in event.rows:
+            # Kraken numbers trades per book: a jump means trades lost on the way. The price
+            # needs no repair (every ticker carries the last one) and candles come from ohlc,
+            # so a gap is counted and logged.
+            seen = last.get(row.symbol)
+            if seen is not None and row.trade_id > seen + 1:
+                self.sequence_gaps += 1
+                self._log.warning(
+                    "trade_sequence_gap", symbol=row.symbol, after=seen, got=row.trade_id
+                )
+            if seen is None or row.trade_id > seen:
+                last[row.symbol] = row.trade_id
         self._emit(apply_trades(self._market, self._ours, event.rows, now_ms()))
 
     def _on_candles(self, event: kf.Candles) -> None:

@@ -18,7 +18,8 @@ Faults (GET ``/sim/fault?kind=...``): ``drop`` (cut every connection), ``silent&
 (send nothing at all), ``garbage&count=N``, ``maintenance&on=1|0`` (status channel says
 maintenance, no trades, REST answers ``EService:Unavailable``), ``ws_status`` / ``rest_status``
 ``&status=429|451|403&retry_after=S&count=N`` (HTTP refusals of the handshake or of REST),
-``rest_error&error=EGeneral:Too many requests&count=N`` (the error envelope), ``pair_status``
+``rest_error&error=EGeneral:Too many requests&count=N`` (the error envelope), ``gap&count=N``
+``&symbol=S`` (trade ids skipped: Kraken numbers trades per book), ``pair_status``
 ``&symbol=BTCUSDT&status=cancel_only``, ``clear``.
 """
 
@@ -128,6 +129,8 @@ class KrakenSimulator:
         c = self.config
         self._rest_limit = SlidingLimit(c.rest_calls_per_window, c.rest_window_s)
         self._recent: dict[str, deque[Trade]] = {s: deque(maxlen=RECENT_TRADES) for s in self.pairs}
+        self._book_ids: dict[str, int] = dict.fromkeys(self.pairs, 0)
+        self._gaps: dict[str, int] = {}  # market -> trade ids to skip at its next trade
         self._conns: dict[int, _Conn] = {}
         self._index: dict[tuple[str, str], set[_Conn]] = {}
         self._ids = itertools.count(1)
@@ -205,6 +208,14 @@ class KrakenSimulator:
             for _ in range(count):
                 c.push(next(self._garbage))
 
+    def gap(self, count: int = 1, symbol: str | None = None) -> None:
+        """The next trade of `symbol` (of every market: None) skips `count` trade ids, as if
+        trades had been lost on the way."""
+        if symbol is not None and symbol not in self.pairs:
+            raise FaultError(f"unknown symbol {symbol!r}")
+        for s in [symbol] if symbol is not None else list(self.pairs):
+            self._gaps[s] = count
+
     def set_maintenance(self, on: bool) -> None:
         """The engine goes into (or out of) maintenance: every connection is told."""
         if on == self.maintenance:
@@ -254,6 +265,8 @@ class KrakenSimulator:
             self.faults.http[kind[:-7]] = http_fault_from_query(query)
         elif kind == "rest_error":
             self.rest_errors.extend([query["error"]] * int(query.get("count", "1")))
+        elif kind == "gap":
+            self.gap(int(query.get("count", "1")), query.get("symbol"))
         elif kind == "pair_status":
             self.set_pair_status(query["symbol"], query["status"])
         elif kind == "clear":
@@ -501,7 +514,10 @@ class KrakenSimulator:
         for symbol in self.market.pick(count):
             if status.get(symbol) != "TRADING":
                 continue
-            trade = self.market.trade(symbol, t, self.rate)
+            # Kraken numbers trades per book: one sequence per market, gaps only on demand.
+            book_id = self._book_ids[symbol] + 1 + self._gaps.pop(symbol, 0)
+            self._book_ids[symbol] = book_id
+            trade = self.market.trade(symbol, t, self.rate)._replace(agg_id=book_id)
             self._recent[symbol].append(trade)
             traded.setdefault(symbol, []).append(trade)
         if self.faults.silent:
