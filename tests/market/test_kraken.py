@@ -333,3 +333,21 @@ def test_source_defaults_to_kraken() -> None:
     assert provider.source is Source.KRAKEN
     assert provider.ws_url == "wss://ws.kraken.com/v2"
     assert not provider.state.live
+
+
+async def test_asset_pairs_refresh_reports_statuses_and_delistings(
+    ksim: KrakenSimulator, sink: RecordingSink
+) -> None:
+    async with running(ksim, sink, kraken_asset_pairs_refresh_s=0.1) as (provider, states):
+        await recovered(provider, ksim, "start")
+        ksim.set_pair_status("ETHUSDT", "cancel_only")
+        ksim.delist("SOLUSDT")
+        await wait_for(lambda: sink.delisted == ["SOLUSDT"], 5, "delisting handed on")
+        await wait_for(
+            lambda: provider.state.market_status == {"ETHUSDT": "cancel_only"}, 5, "status"
+        )
+        assert "not online: ETHUSDT (cancel_only)" in provider.state.message
+        assert states[-1].market_status == {"ETHUSDT": "cancel_only"}
+        assert "SOLUSDT" not in {s.symbol for s in provider.symbols()}
+        await wait_for(lambda: ("ticker", "SOLUSDT") not in carried(ksim), 5, "unsubscribed")
+        assert "SOLUSDT" not in {p["symbol"] for p in provider.prices()}

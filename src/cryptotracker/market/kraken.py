@@ -5,6 +5,9 @@ Life cycle (`run()`, until cancelled; every task owned by `run` or its session):
 1. REST `AssetPairs` (pairs quoted in `settings.quote_assets`, whatever their status; Kraken's
    names mapped to ours: XXBTZUSD / XBT/USD / BTC/USD -> BTCUSD) and `Ticker` (the start-up
    snapshot, emitted at once).
+   AssetPairs is read again every ``kraken_asset_pairs_refresh_s``: new pairs are streamed,
+   delisted ones dropped (`FeedSink.on_delisted`), statuses other than ``online``
+   (``cancel_only``, ``post_only``, ...) reported in `FeedState.market_status`.
 2. One connection to ``{ws_url}`` (wss://ws.kraken.com/v2). ``ticker`` is subscribed for every
    listed pair (each trade moves it: the all-markets feed), ``trade`` for demanded symbols and
    ``ohlc`` for demanded candles, one subscription per interval. `set_demand` diffs demand
@@ -259,7 +262,9 @@ class KrakenProvider:
         async with self._client() as client:
             self._rest = KrakenRest(client, self.settings.kraken_rest_calls_per_s, self._clock)
             try:
-                await self._loop()
+                async with asyncio.TaskGroup() as tasks:
+                    tasks.create_task(self._loop(), name="kraken-feed")
+                    tasks.create_task(self._refresh_listing(), name="kraken-asset-pairs")
             finally:
                 self._rest = None
                 self._set_connected(False, "stopped")
@@ -298,6 +303,37 @@ class KrakenProvider:
             SymbolInfo(symbol=m.symbol, base_asset=m.base, quote_asset=m.quote) for m in chosen
         ]
         self._market.restrict(frozenset(self._markets))
+
+    async def _refresh_listing(self) -> None:
+        """AssetPairs again every `kraken_asset_pairs_refresh_s` while the feed is up: new
+        pairs are streamed, delisted ones dropped downstream, statuses reported."""
+        while True:
+            await asyncio.sleep(self.settings.kraken_asset_pairs_refresh_s)
+            if self._rest is None or not self._bootstrapped or not self._connected:
+                continue
+            try:
+                markets = await self._rest.asset_pairs()
+            except KrakenRestError as exc:
+                self._log.warning("asset_pairs_refresh_failed", error=str(exc))
+                continue
+            before = {s: m.status for s, m in self._markets.items()}
+            self._apply_listing(markets)
+            after = {s: m.status for s, m in self._markets.items()}
+            if after == before:
+                continue
+            gone = sorted(set(before) - set(after))
+            if gone:
+                self._sink.on_delisted(gone)
+            self._log.info(
+                "listing_changed",
+                listed=sorted(set(after) - set(before))[:20],
+                delisted=gone[:20],
+                status={s: st for s, st in after.items() if before.get(s) not in (None, st)},
+            )
+            self._wake.set()
+            if self._connected:
+                self._message = self._live_message()
+            self._publish()
 
     async def _bootstrap(self) -> None:
         assert self._rest is not None
@@ -649,10 +685,15 @@ class KrakenProvider:
         self._publish()
 
     def _live_message(self) -> str:
-        host = urlsplit(self.ws_url).netloc
+        text = f"streaming from {urlsplit(self.ws_url).netloc}"
         if self._system != "online":
-            return f"streaming from {host}; Kraken's engine is {self._system} (no matching)"
-        return f"streaming from {host}"
+            text += f"; Kraken's engine is {self._system} (no matching)"
+        stopped = sorted((s, m.status) for s, m in self._markets.items() if m.status != "online")
+        if stopped:
+            named = ", ".join(f"{s} ({st})" for s, st in stopped[:5])
+            more = f" and {len(stopped) - 5} more" if len(stopped) > 5 else ""
+            text += f"; not online: {named}{more}"
+        return text
 
     def _set_connected(self, connected: bool, message: str) -> None:
         changed = connected != self._connected or message != self._message

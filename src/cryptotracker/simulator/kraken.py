@@ -19,7 +19,8 @@ Faults (GET ``/sim/fault?kind=...``): ``drop`` (cut every connection), ``silent&
 maintenance, no trades, REST answers ``EService:Unavailable``), ``ws_status`` / ``rest_status``
 ``&status=429|451|403&retry_after=S&count=N`` (HTTP refusals of the handshake or of REST),
 ``rest_error&error=EGeneral:Too many requests&count=N`` (the error envelope), ``gap&count=N``
-``&symbol=S`` (trade ids skipped: Kraken numbers trades per book), ``pair_status``
+``&symbol=S`` (trade ids skipped: Kraken numbers trades per book), ``delist&symbol=S``,
+``pair_status``
 ``&symbol=BTCUSDT&status=cancel_only``, ``clear``.
 """
 
@@ -123,6 +124,7 @@ class KrakenSimulator:
             for name in (p.symbol, p.rest, p.wsname, p.v2):
                 self._by_name[name] = p.symbol
         self.pair_status: dict[str, str] = dict.fromkeys(self.pairs, "online")
+        self.delisted: set[str] = set()
         self.faults = Faults()
         self.rest_errors: deque[str] = deque()  # error envelopes for the next REST calls
         self.maintenance = False
@@ -208,6 +210,13 @@ class KrakenSimulator:
             for _ in range(count):
                 c.push(next(self._garbage))
 
+    def delist(self, symbol: str) -> None:
+        """`symbol` leaves AssetPairs and Ticker and stops trading; subscribing is refused."""
+        if symbol not in self.pairs:
+            raise FaultError(f"unknown symbol {symbol!r}")
+        self.delisted.add(symbol)
+        self.market.status.pop(symbol, None)
+
     def gap(self, count: int = 1, symbol: str | None = None) -> None:
         """The next trade of `symbol` (of every market: None) skips `count` trade ids, as if
         trades had been lost on the way."""
@@ -225,7 +234,8 @@ class KrakenSimulator:
         for c in self._conns.values():
             c.push(wire.status(system, c.cid))
         for symbol, st in self.pair_status.items():
-            self.market.status[symbol] = "HALT" if on or st != "online" else "TRADING"
+            if symbol not in self.delisted:
+                self.market.status[symbol] = "HALT" if on or st != "online" else "TRADING"
 
     def set_pair_status(self, symbol: str, status: str) -> None:
         if symbol not in self.pairs:
@@ -233,6 +243,8 @@ class KrakenSimulator:
         if status not in PAIR_STATUSES:
             raise FaultError(f"status must be one of {', '.join(PAIR_STATUSES)}")
         self.pair_status[symbol] = status
+        if symbol in self.delisted:
+            return
         trading = status == "online" and not self.maintenance
         self.market.status[symbol] = "TRADING" if trading else "HALT"
 
@@ -265,6 +277,8 @@ class KrakenSimulator:
             self.faults.http[kind[:-7]] = http_fault_from_query(query)
         elif kind == "rest_error":
             self.rest_errors.extend([query["error"]] * int(query.get("count", "1")))
+        elif kind == "delist":
+            self.delist(query["symbol"])
         elif kind == "gap":
             self.gap(int(query.get("count", "1")), query.get("symbol"))
         elif kind == "pair_status":
@@ -335,6 +349,7 @@ class KrakenSimulator:
             result = {
                 p.rest: wire.asset_pair(p, m[s].asset.tick, m[s].asset.step, self.pair_status[s])
                 for s, p in self.pairs.items()
+                if s not in self.delisted
             }
             return 200, wire.envelope(result)
         if endpoint == "Ticker":
@@ -373,7 +388,7 @@ class KrakenSimulator:
                 return 200, wire.error_envelope("EQuery:Unknown asset pair")
             symbols = [s for s in chosen if s is not None]
         else:
-            symbols = list(self.pairs)
+            symbols = [s for s in self.pairs if s not in self.delisted]
         m = self.market
         result = {
             self.pairs[s].rest: wire.rest_ticker(m.stats(s, t), m.markets[s].asset.tick)
@@ -453,7 +468,8 @@ class KrakenSimulator:
         snapshot = params.get("snapshot", name != "trade") is True
         for n in names:
             symbol = self._by_name.get(n) if isinstance(n, str) else None
-            if symbol is None or self.pairs[symbol].v2 != n:
+            listed = symbol is not None and (symbol not in self.delisted or method != "subscribe")
+            if symbol is None or not listed or self.pairs[symbol].v2 != n:
                 c.push(wire.refusal(method, "Currency pair not supported", req_id, t, str(n)))
                 continue
             c.push(wire.ack(method, str(name), n, req_id, t, interval))
