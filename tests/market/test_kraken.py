@@ -351,3 +351,23 @@ async def test_asset_pairs_refresh_reports_statuses_and_delistings(
         assert "SOLUSDT" not in {s.symbol for s in provider.symbols()}
         await wait_for(lambda: ("ticker", "SOLUSDT") not in carried(ksim), 5, "unsubscribed")
         assert "SOLUSDT" not in {p["symbol"] for p in provider.prices()}
+
+
+async def test_repeated_failures_open_the_breaker_and_a_probe_closes_it(
+    ksim: KrakenSimulator, sink: RecordingSink
+) -> None:
+    async with running(ksim, sink) as (provider, states):
+        await recovered(provider, ksim, "start")
+        await fault(ksim, kind="ws_status", status=500)
+        ksim.drop()
+        await wait_for(lambda: provider.breaker.state is CircuitState.OPEN, 5, "breaker open")
+        assert any(s.circuit is CircuitState.OPEN for s in states)
+        assert "circuit open after 3 failures" in provider.state.message
+        cleared = time.monotonic()
+        await fault(ksim, kind="clear")
+        await recovered(provider, ksim, "probe")
+        assert provider.breaker.state is CircuitState.CLOSED
+        print(
+            f"\nkraken breaker: closed again {time.monotonic() - cleared:.3f} s after the "
+            "exchange recovered (breaker_reset_s 0.5)"
+        )

@@ -645,8 +645,15 @@ class KrakenProvider:
             delay_s=round(delay, 3),
             circuit=self.breaker.state.value,
         )
-        self._retry_at = time.time() + delay
-        self._set_connected(False, f"{self._why(exc.reason)}; retry {self._attempt} scheduled")
+        if self.breaker.state is CircuitState.OPEN:
+            # The breaker's words stand ("circuit open after N failures"); its probe decides.
+            self._connected = False
+            self._retry_at = time.time() + max(delay, self.breaker.retry_in())
+            self._publish()
+        else:
+            self._retry_at = time.time() + delay
+            why = self._why(exc.reason)
+            self._set_connected(False, f"{why}; retry {self._attempt} scheduled")
         if delay > 0:
             await asyncio.sleep(delay)
 
