@@ -12,6 +12,7 @@ import pytest
 
 from cryptotracker.market import kraken_frames as kf
 from cryptotracker.market.kraken_normalize import (
+    CandleCloser,
     KrakenNormalizeError,
     apply_tickers,
     apply_trades,
@@ -23,7 +24,7 @@ from cryptotracker.market.kraken_normalize import (
     top_of_book,
 )
 from cryptotracker.market.normalize import MarketState
-from cryptotracker.protocol import PriceUpdate, Source
+from cryptotracker.protocol import CandleDict, PriceUpdate, Source
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "kraken"
 
@@ -126,3 +127,23 @@ def test_documented_depth_and_trades_give_a_quote() -> None:
     trades = kf.loads((FIXTURES / "rest_trades.json").read_bytes())["result"]["XXBTZUSD"]
     assert seconds_to_ms(trades[-1][2]) == 1688669602698
     assert seconds_to_ms(1688669602) == 1688669602000
+
+
+def _candle(open_time: int, close: str, closed: bool = False) -> CandleDict:
+    return {
+        "symbol": "BTCUSD", "interval": "1m", "openTime": open_time,
+        "closeTime": open_time + 59_999, "open": "1", "high": close, "low": "1", "close": close,
+        "volume": "1", "closed": closed, "source": "kraken",
+    }  # fmt: skip
+
+
+def test_the_next_interval_hands_the_last_candle_on_closed() -> None:
+    closer = CandleCloser()
+    assert closer.seen(_candle(0, "2")) == [_candle(0, "2")]
+    assert closer.seen(_candle(0, "3")) == [_candle(0, "3")]
+    assert closer.seen(_candle(60_000, "4")) == [_candle(0, "3", closed=True), _candle(60_000, "4")]
+    # A snapshot's older row passes as it is and changes nothing.
+    assert closer.seen(_candle(0, "9", closed=True)) == [_candle(0, "9", closed=True)]
+    assert closer.seen(_candle(60_000, "5")) == [_candle(60_000, "5")]
+    closer.keep([])
+    assert closer.seen(_candle(120_000, "6")) == [_candle(120_000, "6")]  # forgotten: no close

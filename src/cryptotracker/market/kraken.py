@@ -53,6 +53,7 @@ from cryptotracker.market.feed import FeedSink, FeedState, FeedStateListener
 from cryptotracker.market.kraken_normalize import (
     INTERVAL_MINUTES,
     INTERVAL_NAMES,
+    CandleCloser,
     KrakenNormalizeError,
     apply_tickers,
     apply_trades,
@@ -175,6 +176,7 @@ class KrakenProvider:
         self._system = "online"
         self.maintenance = False  # Kraken said maintenance (status channel or REST EService)
         self.sequence_gaps = 0  # jumps in a market's trade ids (trades lost on the way)
+        self._closer = CandleCloser()
         label = source.value
         self._frames = EXCHANGE_FRAMES.labels(label)
         self._invalid = EXCHANGE_FRAMES_INVALID.labels(label)
@@ -218,6 +220,7 @@ class KrakenProvider:
         """Trades of these symbols and these candles; applied in the background, paced, and
         again after every reconnect. Markets Kraken does not list are ignored."""
         self._asked = (symbols, candles)
+        self._closer.keep(candles)
         self._wake.set()
 
     async def klines(self, symbol: str, interval: str, limit: int) -> list[CandleDict]:
@@ -478,12 +481,15 @@ class KrakenProvider:
 
     def _on_candles(self, event: kf.Candles) -> None:
         wanted = self._asked[1]
+        closer, on_candle = self._closer, self._sink.on_candle
         stamp = now_ms()
         for row in event.rows:
             symbol = self._ours.get(row.symbol)
             name = INTERVAL_NAMES.get(row.interval)
-            if symbol is not None and name is not None and (symbol, name) in wanted:
-                self._sink.on_candle(candle_to_dict(row, symbol, stamp, self.source))
+            if symbol is None or name is None or (symbol, name) not in wanted:
+                continue
+            for candle in closer.seen(candle_to_dict(row, symbol, stamp, self.source)):
+                on_candle(candle)
 
     def _on_status(self, session: _Session, event: kf.Status) -> None:
         self._system = event.system

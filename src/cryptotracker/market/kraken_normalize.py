@@ -112,6 +112,33 @@ def candle_to_dict(row: Candle, symbol: str, now_ms: int, source: Source) -> Can
     }
 
 
+class CandleCloser:
+    """Kraken's ``ohlc`` channel updates the forming candle and never sends it again once its
+    interval is over. The first update of the next interval hands the last one on, closed
+    (what downstream keeps as history); older rows (a snapshot) pass as they are."""
+
+    __slots__ = ("_forming",)
+
+    def __init__(self) -> None:
+        self._forming: dict[tuple[str, str], CandleDict] = {}
+
+    def seen(self, candle: CandleDict) -> list[CandleDict]:
+        """The candles to hand on for this one, in order."""
+        key = (candle["symbol"], candle["interval"])
+        last = self._forming.get(key)
+        if last is None or candle["openTime"] >= last["openTime"]:
+            self._forming[key] = candle
+        if last is None or candle["openTime"] <= last["openTime"] or last["closed"]:
+            return [candle]
+        return [{**last, "closed": True}, candle]
+
+    def keep(self, wanted: Iterable[tuple[str, str]]) -> None:
+        """Forget the candles of streams no longer demanded."""
+        keys = set(wanted)
+        for key in [k for k in self._forming if k not in keys]:
+            del self._forming[key]
+
+
 # ---- REST -----------------------------------------------------------------------------------
 
 

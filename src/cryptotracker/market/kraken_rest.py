@@ -9,8 +9,9 @@ like Binance's, so callers treat both alike) saying whether Kraken limited us
 
 Kraken limits public calls per IP address: about one per second stays within it, beyond that
 calls are refused "for a few seconds, or longer if calls continue". So every call of one feed
-waits its turn in one `TokenBucket`, and after a refusal nothing is sent until its wait is
-over (Retry-After when given, else `LIMITED_S`).
+waits its turn in one `TokenBucket` (at most `MAX_WAITING` at once; more are refused, not
+queued), and after a refusal nothing is sent until its wait is over (Retry-After when given,
+else `LIMITED_S`).
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ API: Final = "/0/public/"
 BURST: Final = 3.0
 # The wait after a refusal without Retry-After: Kraken says "a few seconds".
 LIMITED_S: Final = 10.0
+# Calls allowed to wait for their turn at once; the next is refused rather than queued.
+MAX_WAITING: Final = 8
 _LIMITED: Final = ("EGeneral:Too many requests", "EAPI:Rate limit exceeded")
 _UNAVAILABLE: Final = ("EService:Unavailable", "EService:Busy")
 
@@ -70,6 +73,7 @@ class KrakenRest:
         self._bucket = TokenBucket(calls_per_s, BURST, clock())
         self.blocked_until = 0.0
         self.calls = 0
+        self._waiting = 0
 
     def _block(self, wait_s: float) -> None:
         self.blocked_until = max(self.blocked_until, self._clock() + wait_s)
@@ -83,7 +87,18 @@ class KrakenRest:
                 retry_after=wait,
                 limited=True,
             )
-        await self._bucket.acquire(self._clock)
+        if self._waiting >= MAX_WAITING:
+            # Queued calls wait a second each: more would only time out their callers.
+            raise KrakenRestError(
+                f"GET {path}: not sent, {self._waiting} Kraken calls already waiting their turn",
+                retry_after=self._waiting / max(self._bucket.rate, 1e-9),
+                limited=True,
+            )
+        self._waiting += 1
+        try:
+            await self._bucket.acquire(self._clock)
+        finally:
+            self._waiting -= 1
         self.calls += 1
         try:
             response = await self._client.get(path, params=params)
