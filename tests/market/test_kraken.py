@@ -377,3 +377,23 @@ async def test_repeated_failures_open_the_breaker_and_a_probe_closes_it(
             f"\nkraken breaker: closed again {time.monotonic() - cleared:.3f} s after the "
             "exchange recovered (breaker_reset_s 0.5)"
         )
+
+
+async def test_unanswered_requests_are_sent_again_and_refusals_wait_for_a_new_session(
+    ksim: KrakenSimulator, sink: RecordingSink
+) -> None:
+    async with running(ksim, sink, ws_reply_timeout_s=0.3) as (provider, _):
+        await recovered(provider, ksim, "start")
+        await fault(ksim, kind="ignore", method="subscribe", count=1)
+        await provider.set_demand(frozenset({"BTCUSDT"}), frozenset())
+        await wait_for(lambda: ("trade", "BTCUSDT") in carried(ksim), 5, "sent again")
+        assert ksim.requests["subscribe"] == 3  # tickers, the ignored one, its resend
+
+        await fault(ksim, kind="reject", method="subscribe", count=1)
+        await provider.set_demand(frozenset({"BTCUSDT", "ETHUSDT"}), frozenset())
+        await wait_for(lambda: ksim.requests["subscribe"] == 4, 5, "refused request")
+        await provider.set_demand(frozenset({"BTCUSDT", "ETHUSDT", "SOLUSDT"}), frozenset())
+        await wait_for(lambda: ("trade", "SOLUSDT") in carried(ksim), 5, "SOL subscribed")
+        assert ("trade", "ETHUSDT") not in carried(ksim)  # refused: left alone this session
+        ksim.drop()
+        await wait_for(lambda: ("trade", "ETHUSDT") in carried(ksim), 10, "asked again")

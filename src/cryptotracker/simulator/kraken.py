@@ -20,6 +20,8 @@ maintenance, no trades, REST answers ``EService:Unavailable``), ``ws_status`` / 
 ``&status=429|451|403&retry_after=S&count=N`` (HTTP refusals of the handshake or of REST),
 ``rest_error&error=EGeneral:Too many requests&count=N`` (the error envelope), ``gap&count=N``
 ``&symbol=S`` (trade ids skipped: Kraken numbers trades per book), ``delist&symbol=S``,
+``reject`` / ``ignore`` ``&method=subscribe|unsubscribe&count=N`` (refuse every symbol of the
+next requests, or leave them unanswered and unapplied),
 ``pair_status``
 ``&symbol=BTCUSDT&status=cancel_only``, ``clear``.
 """
@@ -50,6 +52,7 @@ from cryptotracker.simulator.faults import (
     FaultError,
     Faults,
     HttpFault,
+    RequestFault,
     SlidingLimit,
     http_fault_from_query,
 )
@@ -277,6 +280,12 @@ class KrakenSimulator:
             self.faults.http[kind[:-7]] = http_fault_from_query(query)
         elif kind == "rest_error":
             self.rest_errors.extend([query["error"]] * int(query.get("count", "1")))
+        elif kind in ("reject", "ignore"):
+            method = query.get("method", "subscribe")
+            if method not in ("subscribe", "unsubscribe"):
+                raise FaultError(f"unknown method {method!r}")
+            count = int(query["count"]) if "count" in query else None
+            self.faults.requests[method] = RequestFault(kind, count)
         elif kind == "delist":
             self.delist(query["symbol"])
         elif kind == "gap":
@@ -452,6 +461,9 @@ class KrakenSimulator:
         if method not in ("subscribe", "unsubscribe"):
             c.push(wire.refusal(method, "Method not found", req_id, t))
             return
+        action = self.faults.take_request(method)
+        if action == "ignore":
+            return
         params = req.get("params")
         if not isinstance(params, dict):
             params = {}
@@ -467,6 +479,9 @@ class KrakenSimulator:
         # Kraken's defaults: a snapshot for ticker and ohlc, none for trade.
         snapshot = params.get("snapshot", name != "trade") is True
         for n in names:
+            if action == "reject":
+                c.push(wire.refusal(method, "Simulated refusal", req_id, t, str(n)))
+                continue
             symbol = self._by_name.get(n) if isinstance(n, str) else None
             listed = symbol is not None and (symbol not in self.delisted or method != "subscribe")
             if symbol is None or not listed or self.pairs[symbol].v2 != n:
