@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from cryptotracker.market import kraken_frames as kf
-from cryptotracker.market.kraken_symbols import asset, from_ws, market_from_pair
+from cryptotracker.market.kraken_symbols import asset, choose_markets, from_ws, market_from_pair
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "kraken"
 
@@ -175,3 +175,18 @@ def test_documented_asset_pairs_become_our_markets() -> None:
     bare = market_from_pair("XXBTZUSD", {"base": "XXBT", "quote": "ZUSD", "status": "cancel_only"})
     assert bare is not None and (bare.symbol, bare.status) == ("BTCUSD", "cancel_only")
     assert market_from_pair("X", "not an object") is None
+
+
+def test_listing_keeps_only_our_quotes_and_names_we_can_carry() -> None:
+    pairs = {
+        "XXBTZUSD": {"wsname": "XBT/USD"},
+        "XETHXXBT": {"wsname": "ETH/XBT"},
+        "ETH2.SETH": {"wsname": "ETH2.S/ETH"},
+        "XBTUSDT": {"wsname": "XBT/USDT", "status": "cancel_only"},
+        "XXBTZEUR": {"wsname": "XBT/EUR"},
+    }
+    markets = [m for k, v in pairs.items() if (m := market_from_pair(k, v)) is not None]
+    chosen = choose_markets(markets, ["usd", "USDT", "BTC", "ETH"])
+    assert [(m.symbol, m.status) for m in chosen] == [
+        ("BTCUSD", "online"), ("BTCUSDT", "cancel_only"), ("ETHBTC", "online")
+    ]  # fmt: skip

@@ -64,7 +64,7 @@ from cryptotracker.market.kraken_normalize import (
     top_of_book,
 )
 from cryptotracker.market.kraken_rest import KrakenRest, KrakenRestError
-from cryptotracker.market.kraken_symbols import KrakenMarket
+from cryptotracker.market.kraken_symbols import KrakenMarket, choose_markets
 from cryptotracker.market.link import PriceLink, QuoteDict
 from cryptotracker.market.normalize import MarketState
 from cryptotracker.metrics import (
@@ -298,8 +298,7 @@ class KrakenProvider:
         return market
 
     def _apply_listing(self, markets: Iterable[KrakenMarket]) -> None:
-        quotes = {q.upper() for q in self.settings.quote_assets}
-        chosen = sorted((m for m in markets if m.quote in quotes), key=lambda m: m.symbol)
+        chosen = choose_markets(markets, self.settings.quote_assets)
         self._markets = {m.symbol: m for m in chosen}
         self._ours = {m.ws: m.symbol for m in chosen}
         self._symbols = [

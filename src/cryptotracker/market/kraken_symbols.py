@@ -8,7 +8,10 @@ four-letter codes, and two assets keep old tickers: XBT is BTC, XDG is DOGE. Pur
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Final, NamedTuple
+
+from cryptotracker.protocol import SYMBOL_RE
 
 # Kraken's own tickers that differ from everyone else's.
 _ALIASES: Final = {"XBT": "BTC", "XDG": "DOGE"}
@@ -76,3 +79,13 @@ def market_from_pair(key: str, info: object) -> KrakenMarket | None:
     if not base or not quote:
         return None
     return KrakenMarket(base + quote, base, quote, key, ws_name(base, quote), status)
+
+
+def choose_markets(
+    markets: Iterable[KrakenMarket], quote_assets: Iterable[str]
+) -> list[KrakenMarket]:
+    """The markets quoted in `quote_assets` whose name we can carry, sorted by our symbol. Our
+    symbols are [A-Z0-9]{2,20}; Kraken also lists names such as ETH2.S or USD.HOLD."""
+    quotes = {q.upper() for q in quote_assets}
+    chosen = (m for m in markets if m.quote in quotes and SYMBOL_RE.match(m.symbol))
+    return sorted(chosen, key=lambda m: m.symbol)
