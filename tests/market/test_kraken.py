@@ -240,7 +240,8 @@ async def test_maintenance_gives_a_clear_state_then_recovers(
         assert "Kraken is in maintenance" in provider.state.message
         assert any("maintenance" in s.message and not s.connected for s in states)
         seen = time.monotonic() - start
-        await asyncio.sleep(0.3)  # a few reconnect attempts meet maintenance again
+        during = ksim.handshakes
+        await wait_for(lambda: ksim.handshakes >= during + 2, 5, "attempts meet maintenance")
         assert not provider.state.connected
         over = time.monotonic()
         await fault(ksim, kind="maintenance", on="0")
@@ -331,7 +332,7 @@ async def test_klines_and_quote_from_rest(ksim: KrakenSimulator, sink: Recording
             await http.get("/0/public/OHLC", params={"pair": "XBTUSDT", "interval": 240})
         ).json()
     assert [c["open"] for c in candles[:-1]] == [r[1] for r in rows["result"]["XBTUSDT"][-10:-1]]
-    await asyncio.sleep(0.1)  # some trades for Trades to list
+    await wait_for(lambda: bool(ksim.market.markets["BTCUSDT"].live), 5, "a BTC trade")
     quote = await provider.quote("BTCUSDT")
     assert quote["bid"] is not None and quote["ask"] is not None
     assert Decimal(quote["bid"]) < Decimal(quote["ask"])

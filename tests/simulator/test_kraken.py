@@ -18,6 +18,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from cryptotracker.market import kraken_frames as kf
 from cryptotracker.simulator.kraken import KrakenSimConfig, KrakenSimulator
+from tests.support import wait_for
 
 
 @contextlib.asynccontextmanager
@@ -62,7 +63,7 @@ async def test_asset_pairs_name_the_markets_as_kraken_does(sim: KrakenSimulator)
 
 async def test_rest_ticker_ohlc_depth_trades_and_errors(sim: KrakenSimulator) -> None:
     async with httpx.AsyncClient(base_url=sim.rest_url) as http:
-        await asyncio.sleep(0.1)  # let a few trades happen for Trades to list
+        await wait_for(lambda: bool(sim.market.markets["BTCUSDT"].live), 5, "a BTC trade")
         ticker = (await http.get("/0/public/Ticker", params={"pair": "XBTUSDT"})).json()
         ohlc = (await http.get("/0/public/OHLC", params={"pair": "XBTUSDT", "interval": 5})).json()
         depth = (await http.get("/0/public/Depth", params={"pair": "BTC/USDT", "count": 1})).json()
