@@ -8,6 +8,7 @@ import contextlib
 import itertools
 from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,6 +20,12 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from cryptotracker.market import kraken_frames as kf
 from cryptotracker.simulator.kraken import KrakenSimConfig, KrakenSimulator
 from tests.support import wait_for
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "kraken"
+
+
+def documented(name: str) -> Any:
+    return orjson.loads((FIXTURES / name).read_bytes())
 
 
 @contextlib.asynccontextmanager
@@ -217,3 +224,15 @@ async def test_trade_ids_run_per_market_and_gap_skips_them(sim: KrakenSimulator)
         await until(ws, lambda f: collect(f) and ids[-1] > before)
         jumps = [b - a for a, b in itertools.pairwise(ids) if b - a != 1]
         assert jumps == [6]
+
+
+async def test_rest_envelopes_match_the_documented_ones(sim: KrakenSimulator) -> None:
+    async with httpx.AsyncClient(base_url=sim.rest_url) as http:
+        sim.rest_errors.extend(["EGeneral:Too many requests", "EService:Unavailable"])
+        limited = (await http.get("/0/public/Ticker")).json()
+        unavailable = (await http.get("/0/public/Ticker")).json()
+        status = (await http.get("/0/public/SystemStatus")).json()
+    assert limited == documented("rest_error_too_many_requests.json")
+    assert unavailable == documented("rest_error_unavailable.json")
+    assert set(status["result"]) == set(documented("rest_system_status.json")["result"])
+    assert status["result"]["status"] == "online"
