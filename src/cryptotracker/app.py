@@ -37,9 +37,11 @@ from cryptotracker.gateway.server import Gateway
 from cryptotracker.gateway.subscriptions import CandleKey
 from cryptotracker.market.binance_rest import RestError
 from cryptotracker.market.coingecko_rates import CoinGeckoRates
+from cryptotracker.market.connect_budget import LocalConnectBudget
 from cryptotracker.metrics import INGEST_ACTIVE
 from cryptotracker.pipeline.aggregate import Aggregator, run_batches
 from cryptotracker.pipeline.bus import LocalBus, RedisBus
+from cryptotracker.pipeline.connect_budget import SharedConnectBudget
 from cryptotracker.pipeline.demand import DemandBoard
 from cryptotracker.pipeline.ingest import ExchangeSide, Ingest
 from cryptotracker.pipeline.lease import IngestLease
@@ -138,11 +140,16 @@ class Tracker:
                 settings.simulator_symbols, settings.simulator_rate, quotes=settings.quote_assets
             )
 
-        chain: ExchangeSide = SourceChain(
+        chain = SourceChain(
             settings, sink=self.aggregator, on_state=lambda *_: self.ingest.feed_changed(),
             start_simulator=start_simulator,
         )  # fmt: skip
-        return chain
+        if self.link is not None and chain.binance is not None:
+            # Every instance behind the address counts Binance's connection attempts together.
+            local = LocalConnectBudget(settings.binance_connects_per_5min)
+            chain.binance.connect_budget = SharedConnectBudget(self.link, self.id, local)
+        exchange: ExchangeSide = chain
+        return exchange
 
     @property
     def ingesting(self) -> bool:

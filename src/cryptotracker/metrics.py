@@ -31,6 +31,19 @@ EXCHANGE_RECONNECTS = Counter(
     ["source"],
     registry=REGISTRY,
 )
+EXCHANGE_SEQUENCE_GAPS = Counter(
+    "cryptotracker_exchange_sequence_gaps_total",
+    "Messages an exchange feed lost (a gap in its per-market sequence or trade ids), each "
+    "answered by re-reading that market from REST",
+    ["source"],
+    registry=REGISTRY,
+)
+EXCHANGE_FRAMES_STALE = Counter(
+    "cryptotracker_exchange_frames_stale_total",
+    "Exchange messages older than one already applied (out of order): skipped",
+    ["source"],
+    registry=REGISTRY,
+)
 BINANCE_WEIGHT_USED = Gauge(
     "cryptotracker_binance_request_weight_used",
     "Binance REST request weight used in the current minute, as far as this instance knows "
@@ -42,6 +55,19 @@ BINANCE_REST_HELD = Counter(
     "Binance REST calls not sent, to stay inside its limits: the minute's weight budget spent "
     "(budget), waiting out a 429's Retry-After (limited) or a 418 ban (banned)",
     ["reason"],
+    registry=REGISTRY,
+)
+BINANCE_REST_HOST_FAILOVERS = Counter(
+    "cryptotracker_binance_rest_host_failovers_total",
+    "Binance REST calls sent on to the next documented host: the one before could not be "
+    "reached, timed out or answered 5xx",
+    registry=REGISTRY,
+)
+BINANCE_CONNECTS_HELD = Counter(
+    "cryptotracker_binance_connects_held_total",
+    "Binance stream connection attempts held back: the address's budget of connection "
+    "attempts per 5 minutes (shared by every instance through Redis) was spent",
+    ["source"],
     registry=REGISTRY,
 )
 CIRCUIT_STATE = Gauge(

@@ -9,6 +9,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 BINANCE_WS_URL = "wss://data-stream.binance.vision"
 BINANCE_REST_URL = "https://data-api.binance.vision"
+BINANCE_API = "https://api.binance.com"
+BINANCE_API_GCP = "https://api-gcp.binance.com"
+BINANCE_API_1_TO_4 = tuple(f"https://api{n}.binance.com" for n in range(1, 5))
 COINGECKO_URL = "https://api.coingecko.com/api/v3"
 COINBASE_WS_URL = "wss://ws-feed.exchange.coinbase.com"
 COINBASE_REST_URL = "https://api.exchange.coinbase.com"
@@ -46,17 +49,33 @@ class Settings(BaseSettings):
 
     binance_ws_url: str = BINANCE_WS_URL
     # Binance's other documented stream hosts (its WebSocket Streams page), tried in turn when
-    # connecting to the one before fails (refused, timed out; not an HTTP refusal such as 429 or
-    # 451, which every host gives alike).
+    # connecting to the one before fails (refused, timed out, 5xx; not an HTTP refusal such as
+    # 429 or 451, which every host gives alike).
     binance_ws_fallback_urls: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["wss://stream.binance.com:9443", "wss://stream.binance.com:443"]
     )
     binance_rest_url: str = BINANCE_REST_URL
+    # Binance's other documented REST hosts (rest-api.md, "General API Information"), tried in
+    # turn when one cannot be reached, times out or answers 5xx (not on 429, 418 or 451: the
+    # limits and bans are the address's, on every host).
+    binance_rest_fallback_urls: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: [BINANCE_API, BINANCE_API_GCP, *BINANCE_API_1_TO_4]
+    )
+    # Stream connection attempts per 5 minutes for this address (Binance allows 300 per IP),
+    # shared by every instance through Redis when it is configured; spent, an instance waits.
+    binance_connects_per_5min: int = Field(default=270, ge=1, le=300)
     coingecko_url: str = COINGECKO_URL
     coinbase_ws_url: str = COINBASE_WS_URL
     coinbase_rest_url: str = COINBASE_REST_URL
+    # Coinbase's GET /products again this often: new markets, delistings, markets that stop.
+    coinbase_products_refresh_s: float = Field(default=600.0, gt=0.0)
     kraken_ws_url: str = KRAKEN_WS_URL
     kraken_rest_url: str = KRAKEN_REST_URL
+    # Kraken's public REST calls per second from this instance: Kraken limits public calls per
+    # address and says about one a second stays within it.
+    kraken_rest_calls_per_s: float = Field(default=1.0, gt=0.0)
+    # Kraken's AssetPairs again this often: listings, delistings and pair statuses.
+    kraken_asset_pairs_refresh_s: float = Field(default=600.0, gt=0.0)
     # REST request weight per minute this instance spends on Binance (Binance allows 6000 per
     # address; the rest is headroom for its counter's lag and for others on the address).
     binance_weight_per_min: int = Field(default=4800, ge=1, le=6000)
@@ -207,7 +226,8 @@ class Settings(BaseSettings):
 
     @field_validator(
         "cors_origins", "quote_assets", "limit_exempt_ips", "metrics_allow",
-        "redis_sentinels", "redis_cluster_nodes", "binance_ws_fallback_urls", mode="before",
+        "redis_sentinels", "redis_cluster_nodes", "binance_ws_fallback_urls",
+        "binance_rest_fallback_urls", mode="before",
     )  # fmt: skip
     @classmethod
     def _split_csv(cls, value: object) -> object:
