@@ -10,7 +10,8 @@ Decisions, pinned by tests/market/test_coinbase_normalize.py:
   `decimal.Decimal` (an estimate: the true figure would need every trade of the day).
 - Candle rows (`GET /products/{id}/candles`) are JSON *numbers* ``[time, low, high, open, close,
   volume]`` (their order is not documented; sorted here): they are read from the JSON text as
-  decimals (never float) and handed on oldest first. Coinbase has no 4 h granularity: 4 h candles are built from 1 h ones.
+  decimals (never float) and handed on oldest first. Coinbase has no 4 h granularity: 4 h
+  candles are built from 1 h ones.
 """
 
 from __future__ import annotations
