@@ -57,6 +57,20 @@ CIRCUIT_TRANSITIONS = Counter(
     registry=REGISTRY,
 )
 
+ASSET_METADATA_PROBLEMS = Counter(
+    "cryptotracker_asset_metadata_problems_total",
+    "Bad data from the coin metadata source (CoinGecko), by reason (unknown: null or missing, "
+    "bad_value, bad_row, not_a_list, http_429, http_error, logo_*) and field or endpoint",
+    ["reason", "field"],
+    registry=REGISTRY,
+)
+ASSET_METADATA_REFRESHES = Counter(
+    "cryptotracker_asset_metadata_refreshes_total",
+    "Coin metadata refreshes by this instance, by result (ok, failed)",
+    ["result"],
+    registry=REGISTRY,
+)
+
 # pipeline
 BATCHES = Counter("cryptotracker_batches_total", "Batches flushed", registry=REGISTRY)
 BATCH_SIZE = Histogram(
