@@ -84,6 +84,7 @@ class AssetMetadataSource:
         self._listed_at: float | None = None
         self._logo_failed: dict[str, float] = {}
         self.calls = 0
+        self.per_page = PER_PAGE
 
     async def collect(
         self, assets: Sequence[str], logos: LogoSink, have_previous: bool
@@ -132,7 +133,7 @@ class AssetMetadataSource:
         params: dict[str, Any] = {
             "vs_currency": "usd",
             "order": "market_cap_desc",
-            "per_page": PER_PAGE,
+            "per_page": self.per_page,
             "sparkline": "true",
             "price_change_percentage": ",".join(CHANGE_WINDOWS),
         }
@@ -140,7 +141,7 @@ class AssetMetadataSource:
             answer = await self._get(client, "/coins/markets", {**params, "page": page})
             rows = parse_markets(answer)
             markets.update((m.id, m) for m in rows)
-            if len(rows) < PER_PAGE:
+            if len(rows) < self.per_page:
                 break
         # Tracked coins below the pages: ask for them by id (their cap decides a shared ticker).
         wanted = {a.upper() for a in assets}
@@ -154,7 +155,10 @@ class AssetMetadataSource:
         calls = self.settings.asset_metadata_extra_calls
         for start in range(0, min(len(missing), calls * IDS_PER_CALL), IDS_PER_CALL):
             ids = ",".join(missing[start : start + IDS_PER_CALL])
-            rows = parse_markets(await self._get(client, "/coins/markets", {**params, "ids": ids}))
+            answer = await self._get(
+                client, "/coins/markets", {**params, "ids": ids, "per_page": IDS_PER_CALL}
+            )
+            rows = parse_markets(answer)
             markets.update((m.id, m) for m in rows)
 
     async def _build(

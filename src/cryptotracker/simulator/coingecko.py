@@ -66,9 +66,9 @@ class Coin(NamedTuple):
     cap_share: float  # of the asset's market cap (1 for the real coin)
 
 
-def _max_supply(index: int, asset: Asset) -> float | None:
+def _max_supply(index: int, asset: Asset) -> int | None:
     if asset.base == "BTC":
-        return 21_000_000.0
+        return 21_000_000
     return None if index % 3 == 0 else round(asset.supply * 2)  # uncapped: null, as ETH's
 
 

@@ -1,0 +1,111 @@
+"""GET /api/assets and /api/logos/{id} on two instances sharing a real Redis, against the
+simulated CoinGecko over a real socket: one instance fetches, the other serves what Redis
+holds, byte for byte, with the same strong ETag; logos come from our own origin."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+from PIL import Image
+
+from cryptotracker.simulator.server import Simulator
+from tests.harness import QuietExchange, serve
+from tests.support import wait_async
+
+MARKETS = ["BTCUSDT", "ETHUSDT", "PEPEUSDT", "ZZZZUSDT"]
+
+
+@contextlib.asynccontextmanager
+async def instance(
+    sim: Simulator, redis_url: str | None, logos: Path, ingest: str, **knobs: Any
+) -> AsyncIterator[httpx.AsyncClient]:
+    async with (
+        serve(
+            exchange=QuietExchange(MARKETS), redis_url=redis_url, ingest=ingest,
+            coingecko_url=sim.coingecko_url, logo_dir=str(logos), asset_follow_s=0.05, **knobs,
+        ) as (_, url),
+        httpx.AsyncClient(base_url=url, timeout=10) as http,
+    ):  # fmt: skip
+        yield http
+
+
+async def loaded(http: httpx.AsyncClient) -> httpx.Response:
+    reply: httpx.Response | None = None
+
+    async def ready() -> bool:
+        nonlocal reply
+        reply = await http.get("/api/assets")
+        return reply.json()["updatedAt"] is not None
+
+    await wait_async(ready, 15, "the coin metadata")
+    assert reply is not None
+    return reply
+
+
+async def test_one_instance_fetches_the_other_serves_it_from_redis(
+    simulator: Simulator, redis_url: str, tmp_path: Path
+) -> None:
+    async with (
+        instance(simulator, redis_url, tmp_path / "a", "always") as fetcher,
+        instance(simulator, redis_url, tmp_path / "b", "never") as follower,
+    ):
+        first = await loaded(fetcher)
+        second = await loaded(follower)
+        assert first.content == second.content
+        assert first.headers["etag"] == second.headers["etag"]
+        assert first.headers["etag"].startswith('"') and not first.headers["etag"].startswith("W/")
+        assert first.headers["cache-control"] == "public, max-age=60"
+        rows = {a["asset"]: a for a in first.json()["assets"]}
+        assert list(rows) == ["BTC", "ETH", "PEPE", "ZZZZ"]
+        assert rows["BTC"]["name"] == "Bitcoin" and rows["BTC"]["logo"] == "/api/logos/bitcoin"
+        assert rows["ETH"]["id"] == "ethereum"  # not its bridged copy
+        assert rows["ZZZZ"] == {"asset": "ZZZZ", "id": None, "name": None, "logo": None,
+                                "rank": None, "marketCap": None, "circulatingSupply": None,
+                                "maxSupply": None, "change1h": None, "change7d": None,
+                                "change30d": None, "sparkline7d": []}  # fmt: skip
+        # Only the fetcher asked CoinGecko: the list and one page.
+        assert simulator.rest.calls == {"coingecko/coins/list": 1, "coingecko/coins/markets": 1}
+
+        for http in (fetcher, follower):
+            again = await http.get("/api/assets", headers={"If-None-Match": first.headers["etag"]})
+            assert (again.status_code, again.content) == (304, b"")
+            assert again.headers["etag"] == first.headers["etag"]
+            weak = await http.get(
+                "/api/assets", headers={"If-None-Match": f'"x", W/{first.headers["etag"]}'}
+            )
+            assert weak.status_code == 304
+            stale = await http.get("/api/assets", headers={"If-None-Match": '"older"'})
+            assert stale.status_code == 200
+
+        # The follower has no logo on disk: it reads the fetcher's from Redis, then keeps it.
+        assert not (tmp_path / "b" / "bitcoin.png").exists()
+        logos = [await http.get("/api/logos/bitcoin") for http in (fetcher, follower)]
+        assert logos[0].content == logos[1].content
+        assert (tmp_path / "b" / "bitcoin.png").read_bytes() == logos[1].content
+        for logo in logos:
+            assert logo.headers["content-type"] == "image/png"
+            assert "img-src 'self'" in logo.headers["content-security-policy"]
+            assert logo.headers["x-content-type-options"] == "nosniff"
+            with Image.open(io.BytesIO(logo.content)) as image:
+                assert (image.format, image.size) == ("PNG", (64, 64))
+        cached = await follower.get(
+            "/api/logos/bitcoin", headers={"If-None-Match": logos[0].headers["etag"]}
+        )
+        assert cached.status_code == 304
+        assert (await follower.get("/api/logos/no-such-coin")).status_code == 404
+        assert (await follower.get("/api/logos/..%2Fsettings")).status_code in (404, 422)
+
+
+async def test_before_any_metadata_the_list_is_empty_not_an_error(
+    simulator: Simulator, tmp_path: Path
+) -> None:
+    async with instance(simulator, None, tmp_path, "always", asset_metadata=False) as http:
+        reply = await http.get("/api/assets")
+        assert reply.status_code == 200
+        assert reply.json() == {"assets": [], "updatedAt": None, "source": None}
+        assert reply.headers["etag"].startswith('"')
