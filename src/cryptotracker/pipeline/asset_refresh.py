@@ -103,4 +103,12 @@ class AssetRefresher:
 
     async def run(self) -> None:
         while True:
-            await asyncio.sleep(await self.step())
+            try:
+                delay = await self.step()
+            except Exception:  # a fault in the metadata must never stop the prices
+                self._failures += 1
+                delay = self._backoff.pause(self._failures)
+                self._retry_at = self._clock() + delay
+                ASSET_METADATA_REFRESHES.labels("failed").inc()
+                log.exception("asset_metadata_crashed", delay_s=round(delay, 1))
+            await asyncio.sleep(delay)

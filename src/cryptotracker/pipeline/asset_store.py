@@ -51,6 +51,9 @@ class AssetStore:
         self.ids: dict[str, str] = {}  # ticker -> coin id, for the CoinGecko price poller
         self._logos: set[str] = set()
         self._logos_scanned = False
+        # Logos the disk would not take (read-only, full): kept here instead.
+        self._in_memory: dict[str, bytes] = {}
+        self._disk_failed = False
 
     @property
     def loaded(self) -> bool:
@@ -111,10 +114,19 @@ class AssetStore:
         """A sanitised logo (from the source): on disk, then in Redis for the others."""
         if not valid_coin_id(coin_id):
             return
-        await asyncio.to_thread(self._write, coin_id, png)
-        self._logos.add(coin_id)
+        await self._keep(coin_id, png)
         if self._link is not None:
             await self._link.call("logo_put", lambda c: c.set(LOGO_KEY + coin_id, png))
+
+    async def _keep(self, coin_id: str, png: bytes) -> None:
+        self._logos.add(coin_id)
+        try:
+            await asyncio.to_thread(self._write, coin_id, png)
+        except OSError as exc:
+            if not self._disk_failed:
+                log.warning("logo_disk_unwritable", dir=str(self._dir), error=str(exc))
+                self._disk_failed = True
+            self._in_memory[coin_id] = png
 
     def _write(self, coin_id: str, png: bytes) -> None:
         self._dir.mkdir(parents=True, exist_ok=True)
@@ -126,9 +138,10 @@ class AssetStore:
         """The logo's PNG: from disk, else from Redis (kept on disk from then on)."""
         if not valid_coin_id(coin_id):
             return None
-        path = self._path(coin_id)
+        if coin_id in self._in_memory:
+            return self._in_memory[coin_id]
         try:
-            return await asyncio.to_thread(path.read_bytes)
+            return await asyncio.to_thread(self._path(coin_id).read_bytes)
         except OSError:
             pass
         if self._link is None:
@@ -140,6 +153,5 @@ class AssetStore:
         png = await self._link.call("logo_get", read)
         if png is None:
             return None
-        await asyncio.to_thread(self._write, coin_id, png)
-        self._logos.add(coin_id)
+        await self._keep(coin_id, png)
         return png

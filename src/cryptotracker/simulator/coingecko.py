@@ -151,6 +151,8 @@ class CoinGeckoSim:
             image=f"{self.base_url}{IMAGES_PREFIX}{coin.id}."
             + ("svg" if "svg" in self.data_faults else "png"),
             market_cap=round(supply * price),
+            market_cap_change_24h=round(supply * row["price_change_24h"], 2),
+            market_cap_change_percentage_24h=row["price_change_percentage_24h"],
             fully_diluted_valuation=round((max_supply or supply) * price),
             circulating_supply=supply,
             total_supply=max_supply or supply,
