@@ -10,6 +10,7 @@ only costs that coin its logo (the page shows a neutral placeholder).
 
 from __future__ import annotations
 
+import asyncio
 import io
 import warnings
 from typing import Final
@@ -99,4 +100,5 @@ async def fetch_logo(client: httpx.AsyncClient, url: str, max_bytes: int, size: 
             content_type = response.headers.get("Content-Type")
     except httpx.HTTPError as exc:
         raise LogoError("logo_fetch_failed", f"{type(exc).__name__}: {exc}") from exc
-    return sanitise(bytes(body), content_type, size)
+    # Decoding and encoding take milliseconds each: off the event loop.
+    return await asyncio.to_thread(sanitise, bytes(body), content_type, size)
