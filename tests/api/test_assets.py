@@ -1,6 +1,7 @@
 """GET /api/assets and /api/logos/{id} on two instances sharing a real Redis, against the
-simulated CoinGecko over a real socket: one instance fetches, the other serves what Redis
-holds, byte for byte, with the same strong ETag; logos come from our own origin."""
+simulated CoinGecko over a real socket: the holder of the ingest lease fetches, the other
+serves what Redis holds, byte for byte, with the same strong ETag; logos come from our own
+origin."""
 
 from __future__ import annotations
 
@@ -13,25 +14,27 @@ from typing import Any
 import httpx
 from PIL import Image
 
+from cryptotracker.app import Tracker
 from cryptotracker.simulator.server import Simulator
 from tests.harness import QuietExchange, serve
-from tests.support import wait_async
+from tests.support import wait_async, wait_for
 
 MARKETS = ["BTCUSDT", "ETHUSDT", "PEPEUSDT", "ZZZZUSDT"]
 
 
 @contextlib.asynccontextmanager
 async def instance(
-    sim: Simulator, redis_url: str | None, logos: Path, ingest: str, **knobs: Any
-) -> AsyncIterator[httpx.AsyncClient]:
+    sim: Simulator, redis_url: str | None, logos: Path, **knobs: Any
+) -> AsyncIterator[tuple[Tracker, httpx.AsyncClient]]:
+    knobs.setdefault("asset_metadata", True)
     async with (
         serve(
-            exchange=QuietExchange(MARKETS), redis_url=redis_url, ingest=ingest,
-            coingecko_url=sim.coingecko_url, logo_dir=str(logos), asset_follow_s=0.05, **knobs,
-        ) as (_, url),
+            exchange=QuietExchange(MARKETS), redis_url=redis_url, coingecko_url=sim.coingecko_url,
+            logo_dir=str(logos), asset_follow_s=0.05, **knobs,
+        ) as (tracker, url),
         httpx.AsyncClient(base_url=url, timeout=10) as http,
     ):  # fmt: skip
-        yield http
+        yield tracker, http
 
 
 async def loaded(http: httpx.AsyncClient) -> httpx.Response:
@@ -51,9 +54,12 @@ async def test_one_instance_fetches_the_other_serves_it_from_redis(
     simulator: Simulator, redis_url: str, tmp_path: Path
 ) -> None:
     async with (
-        instance(simulator, redis_url, tmp_path / "a", "always") as fetcher,
-        instance(simulator, redis_url, tmp_path / "b", "never") as follower,
+        instance(simulator, redis_url, tmp_path / "a") as (one, http_one),
+        instance(simulator, redis_url, tmp_path / "b") as (two, http_two),
     ):
+        await wait_for(lambda: one.ingesting != two.ingesting, 10, "one lease holder")
+        fetcher, follower = (http_one, http_two) if one.ingesting else (http_two, http_one)
+        follower_logos = tmp_path / ("b" if one.ingesting else "a")
         first = await loaded(fetcher)
         second = await loaded(follower)
         assert first.content == second.content
@@ -83,10 +89,10 @@ async def test_one_instance_fetches_the_other_serves_it_from_redis(
             assert stale.status_code == 200
 
         # The follower has no logo on disk: it reads the fetcher's from Redis, then keeps it.
-        assert not (tmp_path / "b" / "bitcoin.png").exists()
+        assert not (follower_logos / "bitcoin.png").exists()
         logos = [await http.get("/api/logos/bitcoin") for http in (fetcher, follower)]
         assert logos[0].content == logos[1].content
-        assert (tmp_path / "b" / "bitcoin.png").read_bytes() == logos[1].content
+        assert (follower_logos / "bitcoin.png").read_bytes() == logos[1].content
         for logo in logos:
             assert logo.headers["content-type"] == "image/png"
             assert "img-src 'self'" in logo.headers["content-security-policy"]
@@ -104,7 +110,7 @@ async def test_one_instance_fetches_the_other_serves_it_from_redis(
 async def test_before_any_metadata_the_list_is_empty_not_an_error(
     simulator: Simulator, tmp_path: Path
 ) -> None:
-    async with instance(simulator, None, tmp_path, "always", asset_metadata=False) as http:
+    async with instance(simulator, None, tmp_path, asset_metadata=False) as (_, http):
         reply = await http.get("/api/assets")
         assert reply.status_code == 200
         assert reply.json() == {"assets": [], "updatedAt": None, "source": None}
