@@ -77,6 +77,14 @@ async def test_one_instance_fetches_the_other_serves_it_from_redis(
         # Only the fetcher asked CoinGecko: the list and one page.
         assert simulator.rest.calls == {"coingecko/coins/list": 1, "coingecko/coins/markets": 1}
 
+        # Gzipped for clients that take it (httpx does), a tag of its own; plain for others.
+        assert first.headers["content-encoding"] == "gzip"
+        assert first.headers["etag"].endswith('-gz"') and "Accept-Encoding" in first.headers["vary"]
+        plain = await follower.get("/api/assets", headers={"Accept-Encoding": "identity"})
+        assert "content-encoding" not in plain.headers and plain.content == first.content
+        assert plain.headers["etag"] == first.headers["etag"].replace("-gz", "")
+        assert int(plain.headers["content-length"]) > 2 * int(first.headers["content-length"])
+
         for http in (fetcher, follower):
             again = await http.get("/api/assets", headers={"If-None-Match": first.headers["etag"]})
             assert (again.status_code, again.content) == (304, b"")

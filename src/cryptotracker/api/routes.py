@@ -128,7 +128,11 @@ async def assets(request: Request) -> Response:
     change, 7-day sparkline); unknown figures are null. Strong ETag: a matching If-None-Match
     gets 304."""
     store = _backend(request).asset_store
-    return _cached(request, store.body, store.etag, "application/json", ASSETS_CACHE)
+    if "gzip" not in request.headers.get("accept-encoding", ""):
+        return _cached(request, store.body, store.etag, "application/json", ASSETS_CACHE)
+    reply = _cached(request, store.gzipped, store.gzip_etag, "application/json", ASSETS_CACHE)
+    reply.headers["Content-Encoding"] = "gzip"
+    return reply
 
 
 @router.get("/api/logos/{coin_id}", tags=["market"], response_class=Response)
@@ -144,7 +148,7 @@ async def logo(request: Request, coin_id: CoinIdParam) -> Response:
 def _cached(
     request: Request, body: bytes, etag: str, media_type: str, cache_control: str
 ) -> Response:
-    headers = {"ETag": etag, "Cache-Control": cache_control}
+    headers = {"ETag": etag, "Cache-Control": cache_control, "Vary": "Accept-Encoding"}
     if _none_match(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
     return Response(body, media_type=media_type, headers=headers)

@@ -7,6 +7,7 @@ keep it on disk. Without Redis the store is this instance's alone."""
 from __future__ import annotations
 
 import asyncio
+import gzip
 import hashlib
 import re
 from pathlib import Path
@@ -45,8 +46,10 @@ class AssetStore:
     def __init__(self, link: RedisLink | None, logo_dir: Path) -> None:
         self._link = link
         self._dir = logo_dir
-        self.body = orjson.dumps(EMPTY.model_dump(mode="json", by_alias=True))
-        self.etag = etag_of(self.body)
+        self.body = b""
+        self.etag = ""
+        self.gzipped = b""  # the same list gzipped (a third of the bytes), for clients that take it
+        self._set_body(orjson.dumps(EMPTY.model_dump(mode="json", by_alias=True)))
         self.updated_at: int | None = None
         self.ids: dict[str, str] = {}  # ticker -> coin id, for the CoinGecko price poller
         self._logos: set[str] = set()
@@ -59,8 +62,18 @@ class AssetStore:
     def loaded(self) -> bool:
         return self.updated_at is not None
 
-    def _take(self, body: bytes, listing: AssetList) -> None:
+    def _set_body(self, body: bytes) -> None:
         self.body, self.etag = body, etag_of(body)
+        # mtime 0: the same list gives the same bytes on every instance.
+        self.gzipped = gzip.compress(body, 6, mtime=0)
+
+    @property
+    def gzip_etag(self) -> str:
+        """The gzipped list's own strong ETag (another representation, another tag)."""
+        return self.etag[:-1] + '-gz"'
+
+    def _take(self, body: bytes, listing: AssetList) -> None:
+        self._set_body(body)
         self.updated_at = listing.updated_at
         self.ids = {a.asset: a.id for a in listing.assets if a.id is not None}
 

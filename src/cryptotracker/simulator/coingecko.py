@@ -79,11 +79,17 @@ class CoinGeckoSim:
         self.data_faults: set[str] = set()
         self.coins: list[Coin] = []
         decoys: list[Coin] = []
+        taken: set[str] = set()
         for i, m in enumerate(market.markets.values()):
             a = m.asset
-            self.coins.append(Coin(a.coingecko_id, a.base.lower(), a.name, m.symbol, 1.0))
+            # Synthetic assets may share a name, so an id: CoinGecko's ids are unique.
+            cid = a.coingecko_id
+            while cid in taken:
+                cid += "-2"
+            taken.add(cid)
+            self.coins.append(Coin(cid, a.base.lower(), a.name, m.symbol, 1.0))
             if i % DECOY_EVERY == 1:
-                decoy = Coin(f"{a.coingecko_id}-bridged", a.base.lower(), f"Bridged {a.name}",
+                decoy = Coin(f"{cid}-bridged", a.base.lower(), f"Bridged {a.name}",
                              m.symbol, 0.001)  # fmt: skip
                 decoys.append(decoy)
         self.coins += decoys
