@@ -45,6 +45,7 @@ DEMO_KEY_HEADER: Final = "x-cg-demo-api-key"
 # A logo that failed is tried again after this long, not on every refresh.
 LOGO_RETRY_S: Final = 86_400.0
 LOGO_FETCHES_AT_ONCE: Final = 4
+TOKEN_POLL_S: Final = 0.25
 
 
 class LogoSink(Protocol):
@@ -114,7 +115,10 @@ class AssetMetadataSource:
         return await self._build(assets, markets, logos), None
 
     async def _get(self, client: httpx.AsyncClient, path: str, params: dict[str, Any]) -> Any:
-        await self._bucket.acquire(self._clock)
+        # Only a token that is free now: the fallback price poller reserves ahead (it may owe),
+        # so while it runs the prices go first and the metadata waits its turn.
+        while not self._bucket.take(self._clock()):
+            await asyncio.sleep(TOKEN_POLL_S)
         self.calls += 1
         try:
             return await get_json(client, path, params)
