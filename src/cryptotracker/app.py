@@ -32,6 +32,7 @@ from cryptotracker.gateway.http_server import Forwarded, HttpLimits, HttpServer
 from cryptotracker.gateway.limits import AddressBuckets
 from cryptotracker.gateway.server import Gateway
 from cryptotracker.gateway.subscriptions import CandleKey
+from cryptotracker.market.asset_source import AssetMetadataSource, shared_bucket
 from cryptotracker.market.binance_rest import RestError
 from cryptotracker.metrics import INGEST_ACTIVE
 from cryptotracker.pipeline.aggregate import Aggregator, run_batches
@@ -83,8 +84,6 @@ class Tracker:
         self.asset_store = AssetStore(self.link, Path(settings.logo_dir))
         self.asset_refresher: AssetRefresher | None = None
         self._chain: SourceChain | None = None
-        from cryptotracker.market.asset_source import AssetMetadataSource, shared_bucket
-
         # One CoinGecko budget for the instance: the fallback price poller and the metadata.
         self.coingecko_bucket = shared_bucket(settings)
         self.ingest = Ingest(

@@ -60,7 +60,8 @@ CIRCUIT_TRANSITIONS = Counter(
 ASSET_METADATA_PROBLEMS = Counter(
     "cryptotracker_asset_metadata_problems_total",
     "Bad data from the coin metadata source (CoinGecko), by reason (unknown: null or missing, "
-    "bad_value, bad_row, not_a_list, http_429, http_error, logo_*) and field or endpoint",
+    "bad_value, bad_row, not_a_list, http_429, http_error, logo_host, logo_too_large, ...) and "
+    "field or endpoint",
     ["reason", "field"],
     registry=REGISTRY,
 )

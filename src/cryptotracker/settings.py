@@ -127,6 +127,10 @@ class Settings(BaseSettings):
     logo_dir: str = ".cache/logos"
     logo_max_bytes: int = Field(default=256 * 1024, ge=1024, le=4 * 1024 * 1024)
     logo_size_px: int = Field(default=64, ge=16, le=256)
+    # Hosts logos are fetched from (besides the metadata source's own): CoinGecko's image hosts.
+    logo_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["coin-images.coingecko.com", "assets.coingecko.com"]
+    )
 
     # Which instance takes the exchange feed: "auto" = the holder of a Redis lease (every
     # instance while Redis is away; always without Redis), "always", or "never" (consume only).
@@ -210,7 +214,8 @@ class Settings(BaseSettings):
 
     @field_validator(
         "cors_origins", "quote_assets", "limit_exempt_ips", "metrics_allow",
-        "redis_sentinels", "redis_cluster_nodes", "binance_ws_fallback_urls", mode="before",
+        "redis_sentinels", "redis_cluster_nodes", "binance_ws_fallback_urls", "logo_hosts",
+        mode="before",
     )  # fmt: skip
     @classmethod
     def _split_csv(cls, value: object) -> object:

@@ -133,6 +133,21 @@ async def test_a_bad_logo_costs_only_the_logo(
     assert not any(store.has_logo(c) for c in ("bitcoin", "ethereum"))
 
 
+async def test_logos_are_fetched_only_from_known_hosts(
+    simulator: Simulator, tmp_path: Path
+) -> None:
+    """The source names the logo's URL; an address it names outside CoinGecko's image hosts
+    and its own (here: metadata from localhost, logos on 127.0.0.1) is not fetched."""
+    settings = Settings(coingecko_calls_per_min=6000, logo_hosts=[])
+    url = simulator.coingecko_url.replace("127.0.0.1", "localhost")
+    src = AssetMetadataSource(settings, base_url=lambda: url)
+    before = problems("logo_host", "image")
+    listing, retry = await src.collect(["BTC"], AssetStore(None, tmp_path), False)
+    assert retry is None and by_asset(listing)["BTC"].logo is None
+    assert problems("logo_host", "image") == before + 1
+    assert Settings(logo_hosts="a.example, b.example").logo_hosts == ["a.example", "b.example"]
+
+
 def test_the_demo_key_is_sent_only_when_set() -> None:
     assert coingecko_headers(Settings()) == {}
     keyed = Settings(coingecko_demo_key="CG-secret")

@@ -15,6 +15,7 @@ import asyncio
 import time
 from collections.abc import Callable, Sequence
 from typing import Any, Final, Protocol
+from urllib.parse import urlsplit
 
 import httpx
 import structlog
@@ -106,13 +107,15 @@ class AssetMetadataSource:
         ) as client:
             try:
                 await self._collect(client, assets, markets)
+                # Logos from CoinGecko's image hosts or the metadata's own host (the simulator).
+                hosts = {*settings.logo_hosts, *filter(None, [urlsplit(base).hostname])}
             except RestError as exc:
                 log.warning("asset_metadata_failed", error=str(exc), known=len(markets))
                 if have_previous:
                     return None, exc.retry_after or 0.0
-                built = await self._build(assets, markets, logos)
+                built = await self._build(assets, markets, logos, set())
                 return built, exc.retry_after or 0.0
-        return await self._build(assets, markets, logos), None
+        return await self._build(assets, markets, logos, hosts), None
 
     async def _get(self, client: httpx.AsyncClient, path: str, params: dict[str, Any]) -> Any:
         # Only a token that is free now: the fallback price poller reserves ahead (it may owe),
@@ -166,13 +169,19 @@ class AssetMetadataSource:
             markets.update((m.id, m) for m in rows)
 
     async def _build(
-        self, assets: Sequence[str], markets: dict[str, CoinMarket], logos: LogoSink
+        self,
+        assets: Sequence[str],
+        markets: dict[str, CoinMarket],
+        logos: LogoSink,
+        hosts: set[str],
     ) -> AssetList:
         listings = {listing.id: listing for listing in self._listings}
         # Before the markets are known: every coin the pages name.
         tracked = sorted({a.upper() for a in assets} or {m.symbol for m in markets.values()})
         ids = resolve(tracked, self._listings, markets)
-        await self._fetch_logos([markets[i] for i in ids.values() if i in markets], logos)
+        if hosts:  # logos only after a whole collection
+            found = [markets[i] for i in ids.values() if i in markets]
+            await self._fetch_logos(found, logos, hosts)
         points = self.settings.asset_sparkline_points
         rows = []
         for asset in tracked:
@@ -183,7 +192,9 @@ class AssetMetadataSource:
             rows.append(asset_info(asset, market, listing, has_logo, points))
         return AssetList(assets=rows, updated_at=now_ms(), source=Source.COINGECKO)
 
-    async def _fetch_logos(self, markets: list[CoinMarket], logos: LogoSink) -> None:
+    async def _fetch_logos(
+        self, markets: list[CoinMarket], logos: LogoSink, hosts: set[str]
+    ) -> None:
         now = self._clock()
         todo = [
             m
@@ -199,8 +210,7 @@ class AssetMetadataSource:
         async with httpx.AsyncClient(
             timeout=httpx.Timeout(settings.rest_timeout_s),
             proxy=settings.exchange_proxy,
-            follow_redirects=True,
-            max_redirects=3,
+            follow_redirects=False,
         ) as client:
 
             async def one(market: CoinMarket) -> None:
@@ -208,8 +218,9 @@ class AssetMetadataSource:
                 async with gate:
                     try:
                         png = await fetch_logo(
-                            client, market.image, settings.logo_max_bytes, settings.logo_size_px
-                        )
+                            client, market.image, settings.logo_max_bytes,
+                            settings.logo_size_px, hosts,
+                        )  # fmt: skip
                     except LogoError as exc:
                         problem(exc.reason, "image")
                         self._logo_failed[market.id] = self._clock()

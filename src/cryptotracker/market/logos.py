@@ -13,7 +13,9 @@ from __future__ import annotations
 import asyncio
 import io
 import warnings
+from collections.abc import Collection
 from typing import Final
+from urllib.parse import urlsplit
 
 import httpx
 from PIL import Image, UnidentifiedImageError
@@ -81,10 +83,15 @@ def sanitise(content: bytes, content_type: str | None, size: int) -> bytes:
     return out.getvalue()
 
 
-async def fetch_logo(client: httpx.AsyncClient, url: str, max_bytes: int, size: int) -> bytes:
-    """GET `url` (absolute, http or https), read at most `max_bytes`, sanitise."""
-    if not url.startswith(("https://", "http://")):
-        raise LogoError("logo_fetch_failed", "not an http(s) URL")
+async def fetch_logo(
+    client: httpx.AsyncClient, url: str, max_bytes: int, size: int, hosts: Collection[str]
+) -> bytes:
+    """GET `url` (http or https, on one of `hosts`: the source names the URL, and we must not
+    fetch whatever it names, an internal address included), read at most `max_bytes` (no
+    redirects), sanitise."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or parts.hostname not in hosts:
+        raise LogoError("logo_host", f"{parts.scheme}://{parts.hostname} is not a logo host")
     try:
         async with client.stream("GET", url) as response:
             if response.status_code != 200:
