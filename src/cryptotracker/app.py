@@ -49,6 +49,7 @@ from cryptotracker.protocol import (
     CandleDict,
     Health,
     Readiness,
+    Source,
     SymbolInfo,
 )
 from cryptotracker.settings import Settings
@@ -96,9 +97,11 @@ class Tracker:
         )
         self.exchange = self.ingest.exchange
         if settings.asset_metadata:
+            demo = settings.exchange == "simulator" and exchange is None
             source = AssetMetadataSource(
-                settings, self.coingecko_bucket, base_url=self._coingecko_url
-            )
+                settings, self.coingecko_bucket, base_url=self._coingecko_url,
+                label=Source.SIMULATOR if demo else Source.COINGECKO,
+            )  # fmt: skip
             self.asset_refresher = AssetRefresher(
                 settings, self.asset_store, source, self._tracked_assets,
                 lambda: self.ingest.ingesting,

@@ -76,9 +76,11 @@ class AssetMetadataSource:
         bucket: TokenBucket | None = None,
         *,
         base_url: Callable[[], str | None] | None = None,
+        label: Source = Source.COINGECKO,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.settings = settings
+        self.label = label  # the simulator in demo mode: never passed off as CoinGecko
         self._clock = clock
         self._bucket = bucket or shared_bucket(settings, clock)
         self._base_url = base_url or (lambda: settings.coingecko_url)
@@ -190,7 +192,7 @@ class AssetMetadataSource:
             listing = listings.get(cid) if cid else None
             has_logo = cid is not None and logos.has_logo(cid)
             rows.append(asset_info(asset, market, listing, has_logo, points))
-        return AssetList(assets=rows, updated_at=now_ms(), source=Source.COINGECKO)
+        return AssetList(assets=rows, updated_at=now_ms(), source=self.label)
 
     async def _fetch_logos(
         self, markets: list[CoinMarket], logos: LogoSink, hosts: set[str]
