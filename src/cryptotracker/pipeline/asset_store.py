@@ -52,6 +52,7 @@ class AssetStore:
         self._set_body(orjson.dumps(EMPTY.model_dump(mode="json", by_alias=True)))
         self.updated_at: int | None = None
         self.ids: dict[str, str] = {}  # ticker -> coin id, for the CoinGecko price poller
+        self._listed_logos: set[str] = set()  # ids whose row names a logo of ours
         self._logos: set[str] = set()
         self._logos_scanned = False
         # Logos the disk would not take (read-only, full): kept here instead.
@@ -76,6 +77,7 @@ class AssetStore:
         self._set_body(body)
         self.updated_at = listing.updated_at
         self.ids = {a.asset: a.id for a in listing.assets if a.id is not None}
+        self._listed_logos = {a.id for a in listing.assets if a.id is not None and a.logo}
 
     async def publish(self, listing: AssetList) -> None:
         """A fresh list from the source: served here at once, and to the others via Redis."""
@@ -148,8 +150,12 @@ class AssetStore:
         tmp.replace(self._path(coin_id))  # whole or not at all, for a reader at the same time
 
     async def logo(self, coin_id: str) -> bytes | None:
-        """The logo's PNG: from disk, else from Redis (kept on disk from then on)."""
-        if not valid_coin_id(coin_id):
+        """The logo's PNG: from disk, else from Redis (kept on disk from then on). Only for
+        coins the list names a logo for, or whose logo is here: any other id is a 404 without a
+        disk read or a Redis call."""
+        if not valid_coin_id(coin_id) or not (
+            coin_id in self._listed_logos or self.has_logo(coin_id)
+        ):
             return None
         if coin_id in self._in_memory:
             return self._in_memory[coin_id]
