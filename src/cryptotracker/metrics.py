@@ -65,6 +65,11 @@ ASSET_METADATA_PROBLEMS = Counter(
     ["reason", "field"],
     registry=REGISTRY,
 )
+ASSET_METADATA_UPDATED = Gauge(
+    "cryptotracker_asset_metadata_updated_timestamp_seconds",
+    "When the coin metadata this instance serves was fetched (Unix seconds; 0 before the first)",
+    registry=REGISTRY,
+)
 ASSET_METADATA_REFRESHES = Counter(
     "cryptotracker_asset_metadata_refreshes_total",
     "Coin metadata refreshes by this instance, by result (ok, failed)",

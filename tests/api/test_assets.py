@@ -74,6 +74,10 @@ async def test_one_instance_fetches_the_other_serves_it_from_redis(
                                 "rank": None, "marketCap": None, "circulatingSupply": None,
                                 "maxSupply": None, "change1h": None, "change7d": None,
                                 "change30d": None, "sparkline7d": []}  # fmt: skip
+        scraped = (await follower.get("/metrics")).text
+        gauge = "cryptotracker_asset_metadata_updated_timestamp_seconds "
+        [line] = [x for x in scraped.splitlines() if x.startswith(gauge)]
+        assert float(line.removeprefix(gauge)) * 1000 == first.json()["updatedAt"]
         # Only the fetcher asked CoinGecko: the list and one page.
         assert simulator.rest.calls == {"coingecko/coins/list": 1, "coingecko/coins/markets": 1}
 

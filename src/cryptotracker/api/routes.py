@@ -14,7 +14,7 @@ from cryptotracker.api.backend import Backend, CandleNotFoundError, CandleUnavai
 from cryptotracker.api.candle_cache import MAX_LIMIT
 from cryptotracker.api.guard import client_of, guard_of, rate_limited
 from cryptotracker.clock import now_ms
-from cryptotracker.metrics import NEWEST_PRICE, REGISTRY
+from cryptotracker.metrics import ASSET_METADATA_UPDATED, NEWEST_PRICE, REGISTRY
 from cryptotracker.pipeline.asset_store import COIN_ID_RE, etag_of
 from cryptotracker.protocol import (
     SYMBOL_PATTERN,
@@ -68,6 +68,8 @@ async def metrics(request: Request) -> Response:
     # a feed that stopped (a gauge set only on updates would freeze at the last good value).
     newest = _backend(request).store.newest_time()
     NEWEST_PRICE.set(0 if newest is None else newest / 1000)
+    updated = _backend(request).asset_store.updated_at
+    ASSET_METADATA_UPDATED.set(0 if updated is None else updated / 1000)
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
 
