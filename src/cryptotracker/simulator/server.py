@@ -1,7 +1,7 @@
 """The simulator's asyncio layer: one port serving Binance's WebSocket streams, Binance's and
-CoinGecko's REST endpoints, and `/sim/*` controls for faults. Market logic lives in `market.py`,
-wire shapes in `frames.py`, HTTP answers in `rest.py`; this module owns the sockets, the
-streams' schedule and the controls.
+CoinGecko's REST endpoints (and CoinGecko's logos), and `/sim/*` controls for faults. Market
+logic lives in `market.py`, wire shapes in `frames.py`, HTTP answers in `rest.py` and
+`coingecko.py`; this module owns the sockets, the streams' schedule and the controls.
 
     cryptotracker simulate --port 9443 --symbols 300 --rate 1000
 
