@@ -95,7 +95,7 @@ class CoinGeckoSim:
         self.coins += decoys
         self._by_id = {c.id: c for c in self.coins}
         self._index = {m.symbol: i for i, m in enumerate(market.markets.values())}
-        # Closed hours do not change: each market's computed once an hour, not on every call.
+        # Past hourly prices do not change: each market's, by the hour they end at.
         self._closes: dict[str, tuple[int, list[float]]] = {}
 
     def set_data_fault(self, mode: str) -> None:
@@ -177,8 +177,10 @@ class CoinGeckoSim:
             hourly = [float(f"{p * BRIDGED_PRICE:.8g}") for p in hourly]
         if sparkline:
             row["sparkline_in_7d"] = {"price": hourly}
-        for w in windows:
-            row[f"price_change_percentage_{w}_in_currency"] = self._change(coin.market, w, now_ms)
+        then = _prices_at(m, [now_ms - _WINDOW_MS[w] for w in windows])
+        for w, past in zip(windows, then, strict=True):
+            change = (price - past) * 100 / past if past else 0.0
+            row[f"price_change_percentage_{w}_in_currency"] = change
         if "nulls" in self.data_faults:
             changes = [f"price_change_percentage_{w}_in_currency" for w in windows]
             for key in (*NULLABLE, *changes):
@@ -188,22 +190,17 @@ class CoinGeckoSim:
         return row
 
     def _hourly(self, symbol: str, now_ms: int) -> list[float]:
-        """Hourly prices over 7 days, oldest first, the last one now (CoinGecko's sparkline)."""
+        """Hourly prices over 7 days, oldest first, the last one now (CoinGecko's sparkline).
+        The past hours are kept: each new hour adds its point and drops the oldest."""
         hour = now_ms // HOUR_MS
-        cached = self._closes.get(symbol)
-        if cached is None or cached[0] != hour:
+        first, past = self._closes.get(symbol, (hour - SPARKLINE_HOURS, []))
+        if first != hour:
             m = self.market.markets[symbol]
-            hours = range(SPARKLINE_HOURS - 2, -1, -1)
-            past = [float(f"{_price_at(m, (hour - k) * HOUR_MS):.8g}") for k in hours]
-            cached = (hour, past)
-            self._closes[symbol] = cached
-        return [*cached[1], self.market.markets[symbol].price / UNIT]
-
-    def _change(self, symbol: str, window: str, now_ms: int) -> float:
-        m = self.market.markets[symbol]
-        then = _price_at(m, now_ms - _WINDOW_MS[window])
-        now = m.price / UNIT
-        return (now - then) * 100 / then if then else 0.0
+            new = range(max(first, hour - SPARKLINE_HOURS + 1) + 1, hour + 1)
+            points = _prices_at(m, [h * HOUR_MS for h in new])
+            past = [*past, *(float(f"{p:.8g}") for p in points)][-(SPARKLINE_HOURS - 1) :]
+            self._closes[symbol] = (hour, past)
+        return [*past, self.market.markets[symbol].price / UNIT]
 
     def _exchange_rates(self, now_ms: int) -> dict[str, Any]:
         """BTC against other currencies: how many of each one bitcoin buys."""
@@ -243,14 +240,19 @@ class CoinGeckoSim:
         return Reply(200, png, [("Content-Type", "image/png")])
 
 
-def _price_at(m: Market, t_ms: int) -> float:
-    """The market's price at `t_ms`: its deterministic past before the simulator started, the
-    last live minute's close since."""
-    if t_ms < m.start_ms or not m.live:
-        return m.path.price(min(t_ms, m.start_ms)) / UNIT
-    starts = [b.start for b in m.live]
-    i = bisect.bisect_right(starts, t_ms)
-    return (m.live[i - 1].close if i else m.asset.price) / UNIT
+def _prices_at(m: Market, times: list[int]) -> list[float]:
+    """The market's prices at `times`: its deterministic past before the simulator started,
+    the live minute's close since (the minutes' starts listed once, not per point)."""
+    live = list(m.live)
+    starts = [b.start for b in live]
+    out = []
+    for t in times:
+        if t < m.start_ms or not live:
+            out.append(m.path.price(min(t, m.start_ms)) / UNIT)
+        else:
+            i = bisect.bisect_right(starts, t)
+            out.append((live[i - 1].close if i else m.asset.price) / UNIT)
+    return out
 
 
 def _iso(ms: int) -> str:
