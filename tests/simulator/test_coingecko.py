@@ -14,7 +14,8 @@ import httpx
 from PIL import Image
 
 from cryptotracker.simulator.assets import UNIT
-from cryptotracker.simulator.coingecko import FIAT, HUGE_IMAGE_BYTES
+from cryptotracker.simulator.coingecko import FIAT, HUGE_IMAGE_BYTES, CoinGeckoSim
+from cryptotracker.simulator.market import HOUR_MS, SimMarket
 from cryptotracker.simulator.server import Simulator
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "coingecko"
@@ -136,3 +137,16 @@ async def test_data_faults_on_demand(simulator: Simulator) -> None:
         assert (await http.get("/sim/fault?kind=clear")).status_code == 200
         [row] = (await get(simulator, f"{MARKETS}&ids=bitcoin")).json()
         assert row["name"] == "Bitcoin" and row["image"].endswith("/bitcoin.png")
+
+
+def test_a_new_hour_extends_the_kept_sparkline_as_a_fresh_one_would_be() -> None:
+    """Past hours are kept and each new hour adds one point: the same series as computing
+    all 168 afresh."""
+    start = 1_700_000_000_000
+    kept = CoinGeckoSim(SimMarket(5, 3, start))
+    kept._hourly("BTCUSDT", start)
+    for hours in (1, 2, 200):
+        later = start + hours * HOUR_MS
+        fresh = CoinGeckoSim(SimMarket(5, 3, start))
+        assert kept._hourly("BTCUSDT", later) == fresh._hourly("BTCUSDT", later)
+        assert len(kept._hourly("BTCUSDT", later)) == 168
