@@ -123,7 +123,7 @@ class AssetMetadataSource:
         # Only a token that is free now: the fallback price poller reserves ahead (it may owe),
         # so while it runs the prices go first and the metadata waits its turn.
         while not self._bucket.take(self._clock()):
-            await asyncio.sleep(TOKEN_POLL_S)
+            await asyncio.sleep(min(TOKEN_POLL_S, 1.0 / self._bucket.rate))
         self.calls += 1
         try:
             return await get_json(client, path, params)
