@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -127,3 +128,35 @@ async def test_before_any_metadata_the_list_is_empty_not_an_error(
         assert reply.status_code == 200
         assert reply.json() == {"assets": [], "updatedAt": None, "source": None}
         assert reply.headers["etag"].startswith('"')
+
+
+async def test_a_new_lease_holder_keeps_the_schedule_of_the_list_it_inherits(
+    simulator: Simulator, redis_url: str, tmp_path: Path
+) -> None:
+    """The fetcher stops; the other instance takes the lease and serves the list it followed,
+    fetching again only when that list is due (its fetch time + the refresh interval), not at
+    the takeover."""
+    refresh_s = 10.0
+    knobs = {"asset_metadata_refresh_s": refresh_s, "lease_ttl_s": 1.0}
+    async with contextlib.AsyncExitStack() as first:
+        one, http_one = await first.enter_async_context(
+            instance(simulator, redis_url, tmp_path / "a", **knobs)
+        )
+        await wait_for(lambda: one.ingesting, 10, "the first instance holding the lease")
+        async with instance(simulator, redis_url, tmp_path / "b", **knobs) as (two, http_two):
+            fetched = (await loaded(http_one)).json()["updatedAt"]
+            assert (await loaded(http_two)).json()["updatedAt"] == fetched
+            await first.aclose()  # the fetcher stops and releases the lease
+            await wait_for(lambda: two.ingesting, 10, "the takeover")
+            taken_over = time.time()
+            calls = simulator.rest.calls["coingecko/coins/markets"]
+            await wait_for(
+                lambda: simulator.rest.calls["coingecko/coins/markets"] > calls, 20, "the refetch"
+            )
+            refetched = time.time()
+            assert refetched - fetched / 1000 >= refresh_s - 0.5  # due by the list's own age
+            assert refetched - taken_over > 1.0  # not at the takeover
+            # The new fetcher read /coins/list itself (once): its own process, its own copy.
+            assert simulator.rest.calls["coingecko/coins/list"] == 2
+            await wait_for(lambda: two.asset_store.updated_at != fetched, 10, "the new list")
+            assert (await http_two.get("/api/assets")).json()["updatedAt"] > fetched
