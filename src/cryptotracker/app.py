@@ -119,6 +119,7 @@ class Tracker:
         )
         if self.link is not None:
             self.link.on_up(self.store.resync)
+            self.link.on_up(self.asset_store.resync)
         self._known: frozenset[str] = frozenset()
         self._known_from: list[SymbolInfo] | None = None
         self.candle_cache = CandleCache(

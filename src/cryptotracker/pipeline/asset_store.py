@@ -83,10 +83,43 @@ class AssetStore:
         """A fresh list from the source: served here at once, and to the others via Redis."""
         body = orjson.dumps(listing.model_dump(mode="json", by_alias=True))
         self._take(body, listing)
+        await self._share_list()
+        await self._share_logos()
+
+    async def _share_list(self) -> None:
         if self._link is not None:
             # One HSET: body and ETag change together.
-            items: list[bytes | str] = ["body", body, "etag", self.etag]
+            items: list[bytes | str] = ["body", self.body, "etag", self.etag]
             await self._link.call("assets_publish", lambda c: c.hset(LIST_KEY, items=items))
+
+    async def resync(self) -> None:
+        """Redis is (back) up: if it lost the list (a restart without persistence), give it
+        ours, so instances that start now serve it at once rather than after the next fetch."""
+        if self._link is None or not self.loaded:
+            return
+        held = await self._link.call("assets_check", lambda c: c.exists(LIST_KEY))
+        if held == 0:
+            await self._share_list()
+
+    async def _share_logos(self) -> None:
+        """Every logo the list names is in Redis, for the other instances: Redis may have lost
+        some since they were fetched (this instance, holding them on disk, would not fetch them
+        again)."""
+        if self._link is None:
+            return
+        ids = sorted(self._listed_logos)
+
+        async def missing(client: Client) -> list[str]:
+            return [cid for cid in ids if not await client.exists(LOGO_KEY + cid)]
+
+        for cid in await self._link.call("logos_check", missing) or []:
+            png = await self.logo(cid)
+            if png is not None:
+                await self._put_in_redis(cid, png)
+
+    async def _put_in_redis(self, coin_id: str, png: bytes) -> None:
+        if self._link is not None:
+            await self._link.call("logo_put", lambda c: c.set(LOGO_KEY + coin_id, png))
 
     async def follow(self) -> bool:
         """Take Redis's list when it is not the one we serve; True when it changed."""
@@ -130,8 +163,7 @@ class AssetStore:
         if not valid_coin_id(coin_id):
             return
         await self._keep(coin_id, png)
-        if self._link is not None:
-            await self._link.call("logo_put", lambda c: c.set(LOGO_KEY + coin_id, png))
+        await self._put_in_redis(coin_id, png)
 
     async def _keep(self, coin_id: str, png: bytes) -> None:
         self._logos.add(coin_id)
