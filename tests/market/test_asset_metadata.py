@@ -69,6 +69,15 @@ def test_without_a_logo_of_ours_the_row_names_none() -> None:
     assert asset_info("BTC", market, None, has_logo=False, points=84).logo is None
 
 
+def test_coingeckos_no_logo_picture_is_no_logo() -> None:
+    row = fixture("coins_markets.json")[0]
+    row["image"] = "https://assets.coingecko.com/coins/images/9999/large/missing_large.png?1"
+    before = problems("unknown", "image")
+    market = parse_market_row(row)
+    assert market is not None and market.image is None
+    assert problems("unknown", "image") == before + 1
+
+
 def test_the_documented_list_gives_upper_case_tickers() -> None:
     assert parse_list(fixture("coins_list.json")) == [
         Listing("0chain", "ZCN", "Zus"),

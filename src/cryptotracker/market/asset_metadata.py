@@ -17,6 +17,7 @@ Decisions:
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -29,6 +30,8 @@ from cryptotracker.protocol import AssetInfo
 # The `price_change_percentage` windows asked for, and the row fields they come back in.
 CHANGE_WINDOWS: Final = ("1h", "7d", "30d")
 LOGO_PATH: Final = "/api/logos/"
+# CoinGecko names a coin without a logo by a generic picture, e.g. .../missing_large.png.
+_PLACEHOLDER_IMAGE: Final = re.compile(r"/missing_(thumb|small|large)\.png(\?|$)")
 
 
 def problem(reason: str, field_name: str = "") -> None:
@@ -145,6 +148,8 @@ def parse_market_row(row: object) -> CoinMarket | None:
     if name is None:
         problem("unknown", "name")
     image = _text(row.get("image"))
+    if image is not None and _PLACEHOLDER_IMAGE.search(image):
+        image = None  # CoinGecko's own "no logo" picture: ours is the page's placeholder
     if image is None:
         problem("unknown", "image")
     changes = [
