@@ -132,6 +132,16 @@ def test_rows_without_id_or_symbol_and_non_lists_are_skipped_and_counted() -> No
     assert problems("not_a_list", "coins/list") == before + 1
 
 
+def test_a_zero_market_cap_or_supply_is_unknown_not_zero() -> None:
+    row = fixture("coins_markets.json")[0]
+    row["market_cap"], row["circulating_supply"] = 0, 0.0
+    before = problems("unknown", "market_cap")
+    market = parse_market_row(row)
+    assert market is not None
+    assert (market.market_cap, market.circulating_supply) == (None, None)
+    assert problems("unknown", "market_cap") == before + 1
+
+
 def test_uncapped_supply_is_not_a_gap() -> None:
     row = fixture("coins_markets.json")[0]
     row["max_supply"] = None

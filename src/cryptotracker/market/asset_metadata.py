@@ -6,9 +6,10 @@ Decisions:
   impostors) goes to the coin with the highest market cap; a coin whose cap is unknown ranks
   below every known one; equal caps go to the smaller id. The same inputs always give the same
   answer, whatever order CoinGecko lists them in.
-- Every value is checked on its own: a null, missing or malformed field leaves that figure
-  unknown (None) and is counted (`cryptotracker_asset_metadata_problems_total`, by reason and
-  field); the rest of the row still shows. A row without an id or symbol is skipped (counted).
+- Every value is checked on its own: a null, missing or malformed field (or a zero market cap
+  or supply, CoinGecko's way of saying it does not know) leaves that figure unknown (None) and
+  is counted (`cryptotracker_asset_metadata_problems_total`, by reason and field); the rest of
+  the row still shows. A row without an id or symbol is skipped (counted).
 - Money-like figures (market cap, supplies, changes) become decimal strings from CoinGecko's
   JSON numbers; the sparkline stays floats (it is only drawn), thinned to at most `points`
   evenly spaced prices, the newest always kept.
@@ -93,9 +94,12 @@ def parse_list(payload: object) -> list[Listing]:
     return out
 
 
-def _figure(row: Mapping[str, Any], key: str, percent: bool = False) -> str | None:
+def _figure(
+    row: Mapping[str, Any], key: str, percent: bool = False, zero_unknown: bool = False
+) -> str | None:
     value = row.get(key)
-    if value is None:
+    # CoinGecko writes 0 for a market cap or supply it does not know.
+    if value is None or (zero_unknown and value == 0 and not isinstance(value, bool)):
         problem("unknown", key)
         return None
     try:
@@ -162,8 +166,8 @@ def parse_market_row(row: object) -> CoinMarket | None:
         name=name,
         image=image,
         rank=_rank(row),
-        market_cap=_figure(row, "market_cap"),
-        circulating_supply=_figure(row, "circulating_supply"),
+        market_cap=_figure(row, "market_cap", zero_unknown=True),
+        circulating_supply=_figure(row, "circulating_supply", zero_unknown=True),
         max_supply=_max_supply(row),
         change1h=changes[0],
         change7d=changes[1],
