@@ -5,6 +5,7 @@ what it touches, counted."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import pytest
 
 from cryptotracker.market.asset_source import (
     DEMO_KEY_HEADER,
+    LOGO_RETRY_S,
     AssetMetadataSource,
     coingecko_headers,
 )
@@ -153,3 +155,24 @@ def test_the_demo_key_is_sent_only_when_set() -> None:
     keyed = Settings(coingecko_demo_key="CG-secret")
     assert coingecko_headers(keyed) == {DEMO_KEY_HEADER: "CG-secret"}
     assert "CG-secret" not in repr(keyed)
+
+
+async def test_a_refused_logo_is_tried_again_a_day_later_not_every_refresh(
+    simulator: Simulator, tmp_path: Path
+) -> None:
+    offset = [0.0]
+    settings = Settings(coingecko_calls_per_min=6000)
+    src = AssetMetadataSource(
+        settings, base_url=lambda: simulator.coingecko_url,
+        clock=lambda: time.monotonic() + offset[0],
+    )  # fmt: skip
+    store = AssetStore(None, tmp_path)
+    simulator.rest.coingecko.set_data_fault("not_image")
+    listing, _ = await src.collect(["BTC"], store, False)
+    assert by_asset(listing)["BTC"].logo is None
+    simulator.rest.coingecko.set_data_fault("none")
+    listing, _ = await src.collect(["BTC"], store, True)
+    assert by_asset(listing)["BTC"].logo is None  # not asked again ten minutes later
+    offset[0] += LOGO_RETRY_S
+    listing, _ = await src.collect(["BTC"], store, True)
+    assert by_asset(listing)["BTC"].logo == "/api/logos/bitcoin"

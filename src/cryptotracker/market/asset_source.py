@@ -43,7 +43,8 @@ PER_PAGE: Final = 250
 # Ids per `/coins/markets?ids=` call: the URL stays a few kilobytes long.
 IDS_PER_CALL: Final = 100
 DEMO_KEY_HEADER: Final = "x-cg-demo-api-key"
-# A logo that failed is tried again after this long, not on every refresh.
+# A logo refused for what it is (too big, not an image) is tried again after this long, not on
+# every refresh; one that could not be fetched, at the next refresh.
 LOGO_RETRY_S: Final = 86_400.0
 LOGO_FETCHES_AT_ONCE: Final = 4
 TOKEN_POLL_S: Final = 0.25
@@ -225,7 +226,8 @@ class AssetMetadataSource:
                         )  # fmt: skip
                     except LogoError as exc:
                         problem(exc.reason, "image")
-                        self._logo_failed[market.id] = self._clock()
+                        if exc.reason != "logo_fetch_failed":  # a bad image, not a bad moment
+                            self._logo_failed[market.id] = self._clock()
                         log.info("logo_refused", id=market.id, error=str(exc))
                         return
                 await logos.put_logo(market.id, png)
