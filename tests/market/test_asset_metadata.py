@@ -142,6 +142,15 @@ def test_a_zero_market_cap_or_supply_is_unknown_not_zero() -> None:
     assert problems("unknown", "market_cap") == before + 1
 
 
+def test_an_overlong_name_is_dropped_not_served() -> None:
+    row = fixture("coins_markets.json")[0]
+    row["name"] = "B" * 100_000
+    before = problems("bad_value", "text")
+    market = parse_market_row(row)
+    assert market is not None and market.name is None and market.id == "bitcoin"
+    assert problems("bad_value", "text") == before + 1
+
+
 def test_uncapped_supply_is_not_a_gap() -> None:
     row = fixture("coins_markets.json")[0]
     row["max_supply"] = None

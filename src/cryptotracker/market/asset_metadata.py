@@ -31,6 +31,7 @@ from cryptotracker.protocol import AssetInfo
 # The `price_change_percentage` windows asked for, and the row fields they come back in.
 CHANGE_WINDOWS: Final = ("1h", "7d", "30d")
 LOGO_PATH: Final = "/api/logos/"
+MAX_TEXT: Final = 2048
 # CoinGecko names a coin without a logo by a generic picture, e.g. .../missing_large.png.
 _PLACEHOLDER_IMAGE: Final = re.compile(r"/missing_(thumb|small|large)\.png(\?|$)")
 
@@ -73,7 +74,14 @@ class CoinMarket:
 
 
 def _text(value: object) -> str | None:
-    return value.strip() if isinstance(value, str) and value.strip() else None
+    """A non-empty string of at most `MAX_TEXT` characters (an id, a ticker, a name, a URL);
+    a longer one is bad data, not something to send every browser."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    if len(value) > MAX_TEXT:
+        problem("bad_value", "text")
+        return None
+    return value.strip()
 
 
 def parse_list(payload: object) -> list[Listing]:
