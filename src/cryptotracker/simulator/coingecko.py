@@ -66,6 +66,17 @@ class Coin(NamedTuple):
     cap_share: float  # of the asset's market cap (1 for the real coin)
 
 
+def _usd_markets(market: SimMarket) -> list[Market]:
+    """One market per coin, in listing order: its USDT market (CoinGecko prices in USD, the
+    simulator's USDT taken as USD), else the first one quoting it."""
+    chosen: dict[str, Market] = {}
+    for m in market.markets.values():
+        base, usdt = m.asset.base, f"{m.asset.base}USDT"
+        if base not in chosen or (m.symbol == usdt and chosen[base].symbol != usdt):
+            chosen[base] = m
+    return list(chosen.values())
+
+
 def _max_supply(index: int, asset: Asset) -> int | None:
     if asset.base == "BTC":
         return 21_000_000
@@ -80,7 +91,7 @@ class CoinGeckoSim:
         self.coins: list[Coin] = []
         decoys: list[Coin] = []
         taken: set[str] = set()
-        for i, m in enumerate(market.markets.values()):
+        for i, m in enumerate(_usd_markets(market)):
             a = m.asset
             # Synthetic assets may share a name, so an id: CoinGecko's ids are unique.
             cid = a.coingecko_id
@@ -94,7 +105,7 @@ class CoinGeckoSim:
                 decoys.append(decoy)
         self.coins += decoys
         self._by_id = {c.id: c for c in self.coins}
-        self._index = {m.symbol: i for i, m in enumerate(market.markets.values())}
+        self._index = {m.symbol: i for i, m in enumerate(_usd_markets(market))}
         # Past hourly prices do not change: each market's, by the hour they end at.
         self._closes: dict[str, tuple[int, list[float]]] = {}
 
