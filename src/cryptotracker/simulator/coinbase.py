@@ -52,7 +52,7 @@ from cryptotracker.simulator.faults import (
 )
 from cryptotracker.simulator.frames import dec
 from cryptotracker.simulator.market import SimMarket, Trade
-from cryptotracker.simulator.rest import Reply
+from cryptotracker.simulator.reply import Reply
 
 log = structlog.get_logger(__name__)
 
