@@ -14,6 +14,7 @@ import uuid
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import structlog
 from fastapi import FastAPI
@@ -35,11 +36,14 @@ from cryptotracker.gateway.http_server import Forwarded, HttpLimits, HttpServer
 from cryptotracker.gateway.limits import AddressBuckets
 from cryptotracker.gateway.server import Gateway
 from cryptotracker.gateway.subscriptions import CandleKey
+from cryptotracker.market.asset_source import AssetMetadataSource, shared_bucket
 from cryptotracker.market.binance_rest import RestError
 from cryptotracker.market.coingecko_rates import CoinGeckoRates
 from cryptotracker.market.connect_budget import LocalConnectBudget
 from cryptotracker.metrics import INGEST_ACTIVE
 from cryptotracker.pipeline.aggregate import Aggregator, run_batches
+from cryptotracker.pipeline.asset_refresh import AssetRefresher
+from cryptotracker.pipeline.asset_store import AssetStore
 from cryptotracker.pipeline.bus import LocalBus, RedisBus
 from cryptotracker.pipeline.connect_budget import SharedConnectBudget
 from cryptotracker.pipeline.demand import DemandBoard
@@ -53,10 +57,14 @@ from cryptotracker.protocol import (
     FxRates,
     Health,
     Readiness,
+    Source,
     SymbolInfo,
 )
 from cryptotracker.settings import BINANCE_FIAT_QUOTES, Settings
 from cryptotracker.token_bucket import TokenBucket
+
+if TYPE_CHECKING:
+    from cryptotracker.market.sources import SourceChain
 
 log = structlog.get_logger(__name__)
 
@@ -85,6 +93,11 @@ class Tracker:
         self.board = DemandBoard(self.link, self.id)
         self.lease = IngestLease(self.link, self.id, settings.lease_ttl_s) if self.link else None
         self.gateway = Gateway(settings, self.store, self._known_symbols, self._on_demand)
+        self.asset_store = AssetStore(self.link, Path(settings.logo_dir))
+        self.asset_refresher: AssetRefresher | None = None
+        self._chain: SourceChain | None = None
+        # One CoinGecko budget for the instance: the fallback price poller and the metadata.
+        self.coingecko_bucket = shared_bucket(settings)
         self.ingest = Ingest(
             settings,
             self.id,
@@ -94,6 +107,16 @@ class Tracker:
             self.gateway.set_status,
         )
         self.exchange = self.ingest.exchange
+        if settings.asset_metadata:
+            demo = settings.exchange == "simulator" and exchange is None
+            source = AssetMetadataSource(
+                settings, self.coingecko_bucket, base_url=self._coingecko_url,
+                label=Source.SIMULATOR if demo else Source.COINGECKO,
+            )  # fmt: skip
+            self.asset_refresher = AssetRefresher(
+                settings, self.asset_store, source, self._tracked_assets,
+                lambda: self.ingest.ingesting,
+            )  # fmt: skip
         # The store admits each batch (what is news, in memory); then the feed's status, then
         # the clients.
         self.bus.admit_with(self.store.admit)
@@ -107,6 +130,7 @@ class Tracker:
         )
         if self.link is not None:
             self.link.on_up(self.store.resync)
+            self.link.on_up(self.asset_store.resync)
         self._known: frozenset[str] = frozenset()
         self._known_from: list[SymbolInfo] | None = None
         self.candle_cache = CandleCache(
@@ -117,7 +141,9 @@ class Tracker:
                 settings.candle_upstream_per_s, settings.candle_upstream_burst, time.monotonic()
             ),
         )
-        self.fx = CoinGeckoRates(settings, self._on_fx_reading)
+        self.fx = CoinGeckoRates(
+            settings, self._on_fx_reading, url=self._coingecko_url, bucket=self.coingecko_bucket
+        )
         self._fx_reading: Reading | None = None
         self.report = HealthReport(
             self.id,
@@ -142,14 +168,25 @@ class Tracker:
 
         chain = SourceChain(
             settings, sink=self.aggregator, on_state=lambda *_: self.ingest.feed_changed(),
-            start_simulator=start_simulator,
+            start_simulator=start_simulator, coingecko_ids=lambda: self.asset_store.ids,
+            coingecko_bucket=self.coingecko_bucket,
         )  # fmt: skip
         if self.link is not None and chain.binance is not None:
             # Every instance behind the address counts Binance's connection attempts together.
             local = LocalConnectBudget(settings.binance_connects_per_5min)
             chain.binance.connect_budget = SharedConnectBudget(self.link, self.id, local)
+        self._chain = chain
         exchange: ExchangeSide = chain
         return exchange
+
+    def _coingecko_url(self) -> str | None:
+        # The source chain knows when it is the simulator that serves CoinGecko (demo mode).
+        chain = self._chain
+        return chain.coingecko_url() if chain is not None else self.settings.coingecko_url
+
+    def _tracked_assets(self) -> list[str]:
+        # Coins only: EUR of EURUSDT is a currency (/api/rates), not a coin to look up.
+        return sorted({s.base_asset for s in self.exchange.symbols()} - set(FX_CURRENCIES))
 
     @property
     def ingesting(self) -> bool:
@@ -233,6 +270,8 @@ class Tracker:
             tasks.create_task(ingest.tell_status(), name="status")
             tasks.create_task(self.fx.run(), name="fx-rates")
             tasks.create_task(self.board.refresh(), name="demand-refresh")
+            if self.asset_refresher is not None:
+                tasks.create_task(self.asset_refresher.run(), name="assets")
             tasks.create_task(self.board.listen(), name="demand-listen")
             if self.lease is not None and self.settings.ingest == "auto":
                 tasks.create_task(self.lease.run(ingest.decide), name="lease")

@@ -83,6 +83,26 @@ CIRCUIT_TRANSITIONS = Counter(
     registry=REGISTRY,
 )
 
+ASSET_METADATA_PROBLEMS = Counter(
+    "cryptotracker_asset_metadata_problems_total",
+    "Bad data from the coin metadata source (CoinGecko), by reason (unknown: null or missing, "
+    "bad_value, bad_row, not_a_list, http_429, http_error, logo_host, logo_too_large, ...) and "
+    "field or endpoint",
+    ["reason", "field"],
+    registry=REGISTRY,
+)
+ASSET_METADATA_UPDATED = Gauge(
+    "cryptotracker_asset_metadata_updated_timestamp_seconds",
+    "When the coin metadata this instance serves was fetched (Unix seconds; 0 before the first)",
+    registry=REGISTRY,
+)
+ASSET_METADATA_REFRESHES = Counter(
+    "cryptotracker_asset_metadata_refreshes_total",
+    "Coin metadata refreshes by this instance, by result (ok, failed)",
+    ["result"],
+    registry=REGISTRY,
+)
+
 # pipeline
 BATCHES = Counter("cryptotracker_batches_total", "Batches flushed", registry=REGISTRY)
 BATCH_SIZE = Histogram(

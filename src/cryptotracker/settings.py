@@ -141,6 +141,31 @@ class Settings(BaseSettings):
     # Consecutive CoinGecko failures before the simulator (if enabled) takes over.
     coingecko_failure_threshold: int = Field(default=3, ge=1)
 
+    # Coin metadata (names, logos, market caps, sparklines: GET /api/assets) from CoinGecko,
+    # fetched by the ingesting instance and shared through Redis. Off: /api/assets is empty.
+    asset_metadata: bool = True
+    # A CoinGecko demo API key (sent as x-cg-demo-api-key); unset: the keyless public API.
+    coingecko_demo_key: SecretStr | None = None
+    asset_metadata_refresh_s: float = Field(default=600.0, ge=10.0)
+    # /coins/list (the ticker -> id candidates, a large answer CoinGecko updates every 30 min).
+    asset_list_refresh_s: float = Field(default=86_400.0, ge=60.0)
+    # Pages of 250 coins by market cap read each refresh; tracked coins below them are asked
+    # for by id, in at most `asset_metadata_extra_calls` calls of 100 ids.
+    asset_metadata_pages: int = Field(default=2, ge=1, le=20)
+    asset_metadata_extra_calls: int = Field(default=2, ge=0, le=20)
+    # Instances that do not fetch look for a newer list in Redis this often.
+    asset_follow_s: float = Field(default=5.0, gt=0.0)
+    # Prices per 7-day sparkline (CoinGecko sends 168 hourly ones).
+    asset_sparkline_points: int = Field(default=84, ge=2, le=168)
+    # Logos: the disk cache, the largest image fetched, the served size (PNG, square).
+    logo_dir: str = ".cache/logos"
+    logo_max_bytes: int = Field(default=256 * 1024, ge=1024, le=4 * 1024 * 1024)
+    logo_size_px: int = Field(default=64, ge=16, le=256)
+    # Hosts logos are fetched from (besides the metadata source's own): CoinGecko's image hosts.
+    logo_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["coin-images.coingecko.com", "assets.coingecko.com"]
+    )
+
     # Which instance takes the exchange feed: "auto" = the holder of a Redis lease (every
     # instance while Redis is away; always without Redis), "always", or "never" (consume only).
     ingest: Literal["auto", "always", "never"] = "auto"
@@ -227,7 +252,7 @@ class Settings(BaseSettings):
     @field_validator(
         "cors_origins", "quote_assets", "limit_exempt_ips", "metrics_allow",
         "redis_sentinels", "redis_cluster_nodes", "binance_ws_fallback_urls",
-        "binance_rest_fallback_urls", mode="before",
+        "binance_rest_fallback_urls", "logo_hosts", mode="before",
     )  # fmt: skip
     @classmethod
     def _split_csv(cls, value: object) -> object:

@@ -109,8 +109,10 @@ def test_a_stale_market_gives_way_to_a_newer_reading_and_is_served_without_one()
 def test_a_currency_nothing_covers_is_left_out_and_usdt_is_the_base_not_a_rate() -> None:
     rates = _rates([_price("BTCUSDT", "95000")], ("USDT", "CHF", "EUR"))
     assert rates == {}
-    # A reading without BTCUSDT (none held when it arrived) gives no CoinGecko rates.
-    assert _rates([], ("EUR",), Reading({"EUR": Decimal("88000")}, None, NOW)) == {}
+    # A reading that came before any BTCUSDT price takes BTCUSDT now, once there is one.
+    early = Reading({"EUR": Decimal("88000")}, None, NOW)
+    assert _rates([], ("EUR",), early) == {}
+    assert _rates([_price("BTCUSDT", "96000")], ("EUR",), early)["EUR"].rate == "0.916666666667"
 
 
 def test_a_market_with_an_unusable_price_is_skipped() -> None:
@@ -153,7 +155,8 @@ async def test_rates_come_from_the_simulated_exchanges_fiat_markets(
     simulator_factory: SimulatorFactory,
 ) -> None:
     """Over real sockets: the simulator lists EURUSDT and USDTTRY, the tracker reads them like
-    Binance, and /api/rates inverts the one and passes the other on."""
+    Binance, and /api/rates inverts the one and passes the other on; the currencies it does not
+    trade come from its CoinGecko /exchange_rates."""
     import httpx
 
     from tests.harness import serve
@@ -184,6 +187,13 @@ async def test_rates_come_from_the_simulated_exchanges_fiat_markets(
         )
         assert rates["TRY"]["source"] == "binance:USDTTRY"
         assert Decimal(rates["TRY"]["rate"]) == pytest.approx(Decimal("34.2"), rel=Decimal("0.03"))
+        # USD and GBP no market covers: from (the simulator's) CoinGecko /exchange_rates.
+        await wait_for(lambda: tracker._fx_reading is not None, 20, "a CoinGecko reading")
+        rates = {r["currency"]: r for r in (await http.get("/api/rates")).json()["rates"]}
+        assert rates["USD"]["source"] == rates["GBP"]["source"] == "coingecko"
+        assert Decimal(rates["USD"]["rate"]) == pytest.approx(1, rel=Decimal("0.01"))
+        assert Decimal(rates["GBP"]["rate"]) == pytest.approx(Decimal("0.79"), rel=Decimal("0.01"))
+        assert rates["EUR"]["source"] == "binance:EURUSDT"  # the live market still wins
 
 
 def test_the_demo_simulators_imitation_of_coingecko_is_labelled_simulator() -> None:

@@ -94,3 +94,22 @@ def test_a_quote_coin_left_out_by_the_count_is_added_for_its_markets() -> None:
     m = SimMarket(5, seed=1, now_ms=NOW, quotes=("USDT", "USDC", "FDUSD"))
     assert {"USDCUSDT", "FDUSDUSDT", "BTCUSDC", "BTCFDUSD"} <= set(m.markets)
     assert len(m.coins()) == 7
+
+
+def test_coingecko_lists_coins_only_and_its_rates_agree_with_the_fiat_markets(
+    market: SimMarket,
+) -> None:
+    import orjson
+
+    from cryptotracker.simulator.coingecko import CoinGeckoSim
+
+    sim = CoinGeckoSim(market)
+    ids = {c.symbol for c in sim.coins}
+    assert "eur" not in ids and "usdt" not in ids  # EURUSDT and USDTTRY are no coins
+    assert len([c for c in sim.coins if c.cap_share == 1.0]) == 300
+    rates = orjson.loads(sim.api("exchange_rates", {}, NOW).body)["rates"]
+    btc = _price(market, "BTCUSDT")
+    assert rates["eur"]["value"] / btc == pytest.approx(1 / _price(market, "EURUSDT"), rel=1e-4)
+    assert rates["try"]["value"] / btc == pytest.approx(_price(market, "USDTTRY"), rel=1e-4)
+    assert rates["try"]["type"] == rates["usd"]["type"] == "fiat"
+    assert rates["gbp"]["value"] / btc == pytest.approx(0.79)  # not traded: the fixed rate

@@ -10,7 +10,8 @@ else from CoinGecko's BTC-based rates. Pure: prices and a reading in, `FxRates` 
   USDT), source ``"binance:BTCJPY/BTCUSDT"``, as_of the older of the two.
 - CoinGecko covers the rest. Its values are units per BTC from one snapshot, so units per USDT
   is value(C) / value(USDT) when it lists USDT, else value(C) / BTCUSDT, the live BTCUSDT price
-  when the reading arrived (the two figures as close in time as we have them). Source
+  when the reading arrived (the two figures as close in time as we have them; BTCUSDT now for a
+  reading that came before any BTCUSDT price, at start-up). Source
   "coingecko" (the demo's simulator: "simulator"), as_of the reading's arrival.
 - A market rate older than `max_age_ms` gives way to a newer CoinGecko figure; without one it is
   served, its as_of telling how old it is (a halted or thinly traded market): the client shows
@@ -102,10 +103,13 @@ def btc_cross_rate(currency: str, price_of: Callable[[str], PriceDict | None]) -
     )
 
 
-def coingecko_rate(currency: str, reading: Reading) -> FxRate | None:
-    """The rate from CoinGecko's BTC-based values, or None."""
+def coingecko_rate(
+    currency: str, reading: Reading, btc_now: Decimal | None = None
+) -> FxRate | None:
+    """The rate from CoinGecko's BTC-based values, or None. `btc_now`, BTCUSDT now, stands in
+    for a reading that arrived before any BTCUSDT price (at start-up)."""
     value = reading.per_btc.get(currency)
-    usdt_per_btc = reading.per_btc.get(BASE) or reading.usdt_per_btc
+    usdt_per_btc = reading.per_btc.get(BASE) or reading.usdt_per_btc or btc_now
     if value is None or usdt_per_btc is None:
         return None
     return FxRate(
@@ -126,10 +130,12 @@ def derive_rates(
     """The rate of every currency of `currencies` and of the reading that either covers."""
     codes = set(currencies) | (set(reading.per_btc) if reading is not None else set())
     codes.discard(BASE)
+    btc = price_of("BTC" + BASE)
+    btc_now = decimal_of(btc["price"]) if btc is not None else None
     rates = []
     for code in sorted(codes):
         market = market_rate(code, price_of)
-        fallback = coingecko_rate(code, reading) if reading is not None else None
+        fallback = coingecko_rate(code, reading, btc_now) if reading is not None else None
         rate = market
         if market is None or (
             now_ms - market.as_of > max_age_ms

@@ -58,7 +58,7 @@ from cryptotracker.simulator.faults import (
 )
 from cryptotracker.simulator.frames import dec
 from cryptotracker.simulator.market import INTERVAL_MS, SimMarket, Trade
-from cryptotracker.simulator.rest import Reply
+from cryptotracker.simulator.reply import Reply
 
 log = structlog.get_logger(__name__)
 

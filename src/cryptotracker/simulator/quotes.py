@@ -17,9 +17,12 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Sequence
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from cryptotracker.simulator.assets import QUOTE, UNIT, Asset, step_for, tick_for, to_units
+
+if TYPE_CHECKING:  # market.py builds its markets with this module
+    from cryptotracker.simulator.market import SimMarket
 
 # Fiat currency -> (units per USDT, daily sigma, written as base against USDT).
 FIAT: Final[dict[str, tuple[str, float, bool]]] = {
@@ -139,3 +142,17 @@ def _cross(coin: Asset, quote: str, usdt_per_quote: float, rng: random.Random) -
         coin=False,
         usdt_per_quote=usdt_per_quote,
     )
+
+
+def market_fiat(market: SimMarket) -> list[str]:
+    """The fiat currencies `market` trades against USDT (it has their anchors)."""
+    return [code for code in FIAT if per_usdt(market, code) is not None]
+
+
+def per_usdt(market: SimMarket, code: str) -> float | None:
+    """Units of fiat `code` one USDT buys now, from its anchor market; None without one."""
+    if (m := market.markets.get(QUOTE + code)) is not None:
+        return m.price / UNIT
+    if (m := market.markets.get(code + QUOTE)) is not None:
+        return UNIT / m.price
+    return None
