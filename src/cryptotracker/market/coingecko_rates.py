@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import time
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 
@@ -27,6 +28,7 @@ from cryptotracker.token_bucket import TokenBucket
 log = structlog.get_logger(__name__)
 
 _CODE = re.compile(r"^[a-z]{3,5}$")
+TOKEN_POLL_S = 0.25
 
 
 class RatesFormatError(ValueError):
@@ -104,8 +106,10 @@ class CoinGeckoRates:
                 await asyncio.sleep(wait)
 
     async def refresh(self, client: httpx.AsyncClient, base_url: str) -> None:
-        if self._bucket is not None:
-            await self._bucket.acquire()
+        # Only a free token, as the coin metadata takes them: the fallback price poller, which
+        # may owe tokens, goes first.
+        while self._bucket is not None and not self._bucket.take(time.monotonic()):
+            await asyncio.sleep(TOKEN_POLL_S)
         response = await client.get(base_url.rstrip("/") + "/exchange_rates")
         response.raise_for_status()
         per_btc = parse_exchange_rates(response.content)
