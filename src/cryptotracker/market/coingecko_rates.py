@@ -29,14 +29,12 @@ log = structlog.get_logger(__name__)
 
 _CODE = re.compile(r"^[a-z]{3,5}$")
 TOKEN_POLL_S = 0.25
+# Asked again this often while the app knows no CoinGecko address (demo mode, starting).
+NO_URL_WAIT_S = 1.0
 
 
 class RatesFormatError(ValueError):
     """The body is not CoinGecko's exchange_rates shape."""
-
-
-class RatesUnavailableError(RuntimeError):
-    """Nowhere to read the rates from yet (demo mode before its simulator runs)."""
 
 
 def parse_exchange_rates(body: bytes | str) -> dict[str, Decimal]:
@@ -69,7 +67,7 @@ class CoinGeckoRates:
     """`run()` reads the rates every `fx_refresh_s` until cancelled and hands each reading to
     `on_reading`; a failure is logged and retried with the shared backoff policy (capped at the
     refresh interval), and the last good reading stays where it went. `url` says where
-    CoinGecko's API is now (None: nowhere yet, asked again shortly); each call spends from
+    CoinGecko's API is now (None: nowhere yet, asked again each second); each call spends from
     `bucket`, the instance's CoinGecko budget, when given."""
 
     def __init__(
@@ -91,13 +89,14 @@ class CoinGeckoRates:
         async with httpx.AsyncClient(timeout=timeout, proxy=self.settings.exchange_proxy) as client:
             while True:
                 url = self._url()
+                if url is None:  # the demo's simulator is starting: nothing failed
+                    await asyncio.sleep(NO_URL_WAIT_S)
+                    continue
                 try:
-                    if url is None:
-                        raise RatesUnavailableError("no CoinGecko address yet")
                     await self.refresh(client, url)
                     failures = 0
                     wait = self.settings.fx_refresh_s
-                except (httpx.HTTPError, RatesFormatError, RatesUnavailableError) as exc:
+                except (httpx.HTTPError, RatesFormatError) as exc:
                     failures += 1
                     wait = min(backoff.delay(failures) or backoff.max_s, self.settings.fx_refresh_s)
                     log.warning(
