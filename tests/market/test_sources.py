@@ -1,19 +1,24 @@
-"""The source chain Binance -> CoinGecko -> simulator: each link a real simulator over a real
-socket (one plays Binance and CoinGecko, the chain starts its own for the last link), faults
-set on the exchange decide who serves."""
+"""The source chain Binance -> Coinbase -> Kraken -> CoinGecko -> simulator: each link a real
+simulator over a real socket (one plays Binance and CoinGecko, others stand in for the other
+exchanges' links, the chain starts its own for the last link), faults set on the exchanges
+decide who serves. Recovery times are printed as RESULT lines, bounded generously."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import json
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 import pytest
 
+from cryptotracker.market.binance import BinanceProvider
 from cryptotracker.market.breaker import CircuitState
-from cryptotracker.market.feed import FeedState
-from cryptotracker.market.sources import SourceChain
+from cryptotracker.market.feed import FeedSink, FeedState, FeedStateListener
+from cryptotracker.market.link import PriceLink
+from cryptotracker.market.sources import LinkFactory, SourceChain
 from cryptotracker.protocol import ConnectionStatus, Source
 from cryptotracker.settings import Settings
 from cryptotracker.simulator.faults import HttpFault
@@ -64,12 +69,36 @@ class SimulatorStarter:
                 self.current = None
 
 
+def stand_in(sim: Simulator) -> LinkFactory:
+    """A link to `sim` (Binance's protocol) stamped with whatever source the chain asks for."""
+
+    def build(
+        settings: Settings,
+        sink: FeedSink,
+        *,
+        source: Source,
+        on_state: FeedStateListener | None,
+        clock: Callable[[], float],
+    ) -> PriceLink:
+        return BinanceProvider(
+            settings, sink, source=source, ws_url=sim.ws_url, rest_url=sim.rest_url,
+            on_state=on_state, clock=clock,
+        )  # fmt: skip
+
+    return build
+
+
 @contextlib.asynccontextmanager
 async def chain_running(
-    settings: Settings, sink: RecordingSink, starter: SimulatorStarter | None = None
+    settings: Settings,
+    sink: RecordingSink,
+    starter: SimulatorStarter | None = None,
+    links: Mapping[Source, LinkFactory] | None = None,
 ) -> AsyncIterator[tuple[SourceChain, list[FeedState]]]:
     states: list[FeedState] = []
-    chain = SourceChain(settings, sink, on_state=states.append, start_simulator=starter)
+    chain = SourceChain(
+        settings, sink, on_state=states.append, start_simulator=starter, links=links
+    )
     task = asyncio.create_task(chain.run())
     try:
         yield chain, states
@@ -86,12 +115,13 @@ async def binance(simulator_factory: SimulatorFactory) -> Simulator:
 
 
 def settings_for(binance: Simulator, **knobs: Any) -> Settings:
+    """Binance and CoinGecko on `binance`; the other exchanges only where a test says."""
     return Settings(
         binance_ws_url=binance.ws_url,
         binance_ws_fallback_urls=[],  # the simulator is the only host
         binance_rest_url=binance.rest_url,
         coingecko_url=binance.coingecko_url,
-        **{**FAST, **knobs},
+        **{**FAST, "source_order": ["binance", "coingecko", "simulator"], **knobs},
     )
 
 
@@ -126,8 +156,9 @@ async def test_coingecko_takes_over_while_the_breaker_is_open_and_binance_resume
         chain,
         states,
     ):
+        # A 451 is no outage that passes: CoinGecko at once, not after the breaker opens.
         await wait_for(lambda: chain.source is Source.COINGECKO, 5, "coingecko serving")
-        assert chain.circuit() == "open"
+        await wait_for(lambda: chain.circuit() == "open", 5, "breaker open")
         status = chain.status()
         assert (status["status"], status["source"], status["live"]) == (
             "degraded",
@@ -229,3 +260,186 @@ async def test_demo_mode_runs_only_the_simulator_labelled_as_such(sink: Recordin
         assert sink.sources() == {"simulator"}
         assert starter.current is not None
         assert [s.symbol for s in chain.symbols()] == sorted(starter.current.symbols)
+
+
+# ---- several live exchanges --------------------------------------------------------------------
+
+ALL = ["binance", "coinbase", "kraken", "coingecko", "simulator"]
+DEMAND = (frozenset({"BTCUSDT", "ETHUSDT"}), frozenset({("BTCUSDT", "1m")}))
+
+
+@pytest.fixture
+async def coinbase(simulator_factory: SimulatorFactory) -> Simulator:
+    return await simulator_factory(**FAST_MARKET)
+
+
+@pytest.fixture
+async def kraken(simulator_factory: SimulatorFactory) -> Simulator:
+    return await simulator_factory(**FAST_MARKET)
+
+
+def exchanges(coinbase: Simulator, kraken: Simulator) -> dict[Source, LinkFactory]:
+    return {
+        Source.BINANCE: BinanceProvider,
+        Source.COINBASE: stand_in(coinbase),
+        Source.KRAKEN: stand_in(kraken),
+    }
+
+
+def streams(sim: Simulator) -> set[str]:
+    return {stream for streams in sim.subscriptions().values() for stream in streams}
+
+
+def priced_by(sink: RecordingSink, since: int, symbol: str, source: str) -> bool:
+    return any(p["symbol"] == symbol and p["source"] == source for p in sink.prices[since:])
+
+
+def switches(sink: RecordingSink, symbol: str) -> list[str]:
+    """The sources of `symbol`'s prices in the order they reached the sink, runs collapsed."""
+    runs: list[str] = []
+    for p in sink.prices:
+        if p["symbol"] == symbol and (not runs or runs[-1] != p["source"]):
+            runs.append(p["source"])
+    return runs
+
+
+def result(fault: str, **seconds: float) -> None:
+    print("RESULT " + json.dumps({"fault": fault, **{k: round(v, 3) for k, v in seconds.items()}}))
+
+
+async def test_binance_refusing_our_location_moves_its_markets_to_coinbase_at_once(
+    binance: Simulator, coinbase: Simulator, kraken: Simulator, sink: RecordingSink
+) -> None:
+    settings = settings_for(binance, source_order=ALL, simulator_fallback=False)
+    async with chain_running(settings, sink, links=exchanges(coinbase, kraken)) as (chain, _):
+        await chain.set_demand(*DEMAND)
+        await wait_for(lambda: "btcusdt@aggTrade" in streams(binance), 5, "binance streaming")
+        await wait_for(lambda: chain.source is Source.BINANCE, 5, "binance serving")
+        assert streams(coinbase) == set() and streams(kraken) == set()  # not even connected
+
+        refused_at, mark = time.monotonic(), len(sink.prices)
+        binance.faults.http["ws"] = HttpFault(451)
+        binance.faults.http["rest"] = HttpFault(451)
+        await binance.drop()
+        await wait_for(lambda: priced_by(sink, mark, "BTCUSDT", "coinbase"), 5, "Coinbase prices")
+        moved = time.monotonic() - refused_at
+        await wait_for(lambda: chain.source is Source.COINBASE, 5, "told: Coinbase")
+        status = chain.status()
+        assert status["message"] == "Binance refuses this location (451); live prices from Coinbase"
+        assert (status["source"], status["live"], status["restricted"]) == ("coinbase", True, True)
+        ConnectionStatus.model_validate(status)
+        assert {"btcusdt@aggTrade", "btcusdt@kline_1m"} <= streams(coinbase)
+        await wait_for(
+            lambda: any(c["source"] == "coinbase" for c in sink.candles), 5, "Coinbase candles"
+        )
+        assert (await chain.klines("BTCUSDT", "1m", 1))[0]["source"] == "coinbase"
+        assert streams(kraken) == set()  # Coinbase serves everything: Kraken stays out
+        assert chain.coingecko is None
+
+        cleared_at, mark = time.monotonic(), len(sink.prices)
+        binance.faults.clear()
+        await wait_for(lambda: priced_by(sink, mark, "BTCUSDT", "binance"), 10, "Binance again")
+        back = time.monotonic() - cleared_at
+        assert chain.source is Source.BINANCE
+        assert chain.status()["restricted"] is False
+        await wait_for(lambda: streams(coinbase) == set(), 5, "the Coinbase link closed")
+        # One row never mixes exchanges: Binance, Coinbase while refused, Binance again.
+        assert switches(sink, "BTCUSDT") == ["binance", "coinbase", "binance"]
+    result("binance answers 451", coinbase_prices_s=moved, binance_again_after_clear_s=back)
+    assert moved < 5
+
+
+async def test_binance_down_moves_its_markets_to_coinbase_once_its_breaker_opens(
+    binance: Simulator, coinbase: Simulator, kraken: Simulator, sink: RecordingSink
+) -> None:
+    settings = settings_for(binance, source_order=ALL, simulator_fallback=False)
+    async with chain_running(settings, sink, links=exchanges(coinbase, kraken)) as (chain, _):
+        await chain.set_demand(*DEMAND)
+        await wait_for(lambda: chain.source is Source.BINANCE, 5, "binance serving")
+        down_at, mark = time.monotonic(), len(sink.prices)
+        binance.faults.http["ws"] = HttpFault(503)
+        await binance.drop()
+        await wait_for(lambda: priced_by(sink, mark, "ETHUSDT", "coinbase"), 5, "Coinbase prices")
+        moved = time.monotonic() - down_at
+        assert chain.circuit() == "open"
+        await wait_for(lambda: chain.source is Source.COINBASE, 5, "told: Coinbase")
+        status = chain.status()
+        assert (status["status"], status["source"], status["live"]) == (
+            "degraded",
+            "coinbase",
+            True,
+        )
+        assert status["restricted"] is False
+        assert status["message"].startswith("Binance unavailable (")
+        assert status["message"].endswith("; live prices from Coinbase")
+
+        cleared_at, mark = time.monotonic(), len(sink.prices)
+        binance.faults.clear()
+        await wait_for(lambda: priced_by(sink, mark, "ETHUSDT", "binance"), 10, "Binance again")
+        back = time.monotonic() - cleared_at
+        assert switches(sink, "ETHUSDT") == ["binance", "coinbase", "binance"]
+    result("binance down (503)", coinbase_prices_s=moved, binance_again_after_clear_s=back)
+
+
+async def test_a_market_binance_stops_listing_comes_from_coinbase_the_rest_from_binance(
+    binance: Simulator, coinbase: Simulator, kraken: Simulator, sink: RecordingSink
+) -> None:
+    settings = settings_for(
+        binance, source_order=ALL, simulator_fallback=False, binance_exchange_info_refresh_s=0.2
+    )
+    async with chain_running(settings, sink, links=exchanges(coinbase, kraken)) as (chain, _):
+        await chain.set_demand(*DEMAND)
+        await wait_for(lambda: chain.source is Source.BINANCE, 5, "binance serving")
+        mark = len(sink.prices)
+        binance.set_status("ETHUSDT", None)  # delisted on Binance, still listed on Coinbase
+        await wait_for(lambda: priced_by(sink, mark, "ETHUSDT", "coinbase"), 5, "ETH from Coinbase")
+        await wait_for(lambda: "ethusdt@aggTrade" in streams(coinbase), 5, "Coinbase streams")
+        assert "btcusdt@aggTrade" not in streams(coinbase)  # demanded only what it serves
+        assert chain.serving("ETHUSDT") is Source.COINBASE
+        assert chain.serving("BTCUSDT") is Source.BINANCE
+        mark = len(sink.prices)
+        await wait_for(lambda: priced_by(sink, mark, "BTCUSDT", "binance"), 5, "BTC from Binance")
+        assert not priced_by(sink, mark, "BTCUSDT", "coinbase")
+        assert chain.status()["source"] == "binance"  # the main source is still Binance
+        assert "ETHUSDT" in sink.delisted  # Binance's word on its own market
+        assert "ETHUSDT" in {s.symbol for s in chain.symbols()}  # Coinbase lists it
+
+
+async def test_all_live_exchanges_down_coingecko_then_the_simulator_then_binance_again(
+    binance: Simulator, coinbase: Simulator, kraken: Simulator, sink: RecordingSink
+) -> None:
+    starter = SimulatorStarter()
+    settings = settings_for(binance, source_order=ALL)
+    async with chain_running(settings, sink, starter, exchanges(coinbase, kraken)) as (chain, _):
+        await chain.set_demand(*DEMAND)
+        await wait_for(lambda: chain.source is Source.BINANCE, 5, "binance serving")
+        down_at, mark = time.monotonic(), len(sink.prices)
+        for sim in (binance, coinbase, kraken):
+            sim.faults.http["ws"] = HttpFault(503)
+        await binance.drop()
+        await wait_for(lambda: priced_by(sink, mark, "BTCUSDT", "coingecko"), 10, "CoinGecko")
+        coingecko_s = time.monotonic() - down_at
+        status = chain.status()
+        assert (status["source"], status["live"]) == ("coingecko", False)
+        assert "not live" in status["message"]
+
+        failing_at, mark = time.monotonic(), len(sink.prices)
+        binance.faults.http["coingecko"] = HttpFault(503)
+        await wait_for(lambda: priced_by(sink, mark, "BTCUSDT", "simulator"), 10, "simulator")
+        simulator_s = time.monotonic() - failing_at
+        await wait_for(lambda: chain.source is Source.SIMULATOR, 5, "told: simulator")
+
+        cleared_at, mark = time.monotonic(), len(sink.prices)
+        for sim in (binance, coinbase, kraken):
+            sim.faults.clear()
+        await wait_for(lambda: priced_by(sink, mark, "BTCUSDT", "binance"), 10, "Binance again")
+        back = time.monotonic() - cleared_at
+        await wait_for(lambda: not starter.running and chain.coingecko is None, 5, "fallbacks off")
+        await wait_for(lambda: not streams(coinbase) and not streams(kraken), 5, "links closed")
+        assert chain.status()["source"] == "binance"
+    result(
+        "binance, coinbase and kraken down (503)",
+        coingecko_prices_s=coingecko_s,
+        simulator_prices_after_coingecko_fails_s=simulator_s,
+        binance_again_after_clear_s=back,
+    )

@@ -68,6 +68,7 @@ from cryptotracker.market.binance_frames import (
     request,
     request_batches,
 )
+from cryptotracker.market.binance_quote import fetch_quote
 from cryptotracker.market.binance_requests import LIST, Pending, RequestLedger
 from cryptotracker.market.binance_rest import BinanceRest, RestError
 from cryptotracker.market.breaker import CircuitBreaker, CircuitState
@@ -79,6 +80,7 @@ from cryptotracker.market.kline_gaps import (
     may_have_missed,
     missed,
 )
+from cryptotracker.market.link import QuoteDict
 from cryptotracker.market.listings import TRADING, Listing, listing_changes
 from cryptotracker.market.normalize import MarketState, kline_to_candle
 from cryptotracker.market.request_weight import RequestWeight
@@ -251,6 +253,14 @@ class BinanceProvider:
         async with self._client() as client:
             rest = BinanceRest(client, self.source, self.weight, self.server_time.now_ms)
             return await rest.klines(symbol, interval, limit)
+
+    async def quote(self, symbol: str) -> QuoteDict:
+        """Top of book and last trade from REST, within the weight budget (raises
+        `RestError`, a RuntimeError)."""
+        if self._http is not None:
+            return await fetch_quote(self._http, self.source, self.weight, symbol)
+        async with self._client() as client:
+            return await fetch_quote(client, self.source, self.weight, symbol)
 
     async def set_demand(
         self, symbols: frozenset[str], candles: frozenset[tuple[str, str]]
