@@ -169,6 +169,12 @@ class Settings(BaseSettings):
     # entry is served, else 503.
     candle_upstream_per_s: float = Field(default=5.0, gt=0.0)
     candle_upstream_burst: int = Field(default=20, ge=1)
+    # GET /api/compare/{symbol}: each exchange's answer is awaited this long, the comparison
+    # kept this long, and new comparisons (one REST call or two per exchange) paced like this.
+    compare_timeout_s: float = Field(default=3.0, gt=0.0)
+    compare_cache_s: float = Field(default=5.0, ge=0.0)
+    compare_upstream_per_s: float = Field(default=2.0, gt=0.0)
+    compare_upstream_burst: int = Field(default=10, ge=1)
     # Candle streams per connection; the per-address limit (max_symbols_per_ip) counts symbols
     # and candle streams together.
     max_candles_per_client: int = Field(default=20, ge=0)
