@@ -120,6 +120,9 @@ def tracker_env(sim: Sim, redis_url: str | None, port: int, **extra: str) -> dic
         "CRYPTOTRACKER_BINANCE_REST_URL": f"http://127.0.0.1:{sim.port}",
         "CRYPTOTRACKER_COINGECKO_URL": f"http://127.0.0.1:{sim.port}/coingecko/api/v3",
         "CRYPTOTRACKER_SIMULATOR_FALLBACK": "false",
+        # Binance and its fallbacks only: the other exchanges are unreachable here, unless a
+        # test points them at their simulators and names them.
+        "CRYPTOTRACKER_SOURCE_ORDER": "binance,coingecko,simulator",
         "CRYPTOTRACKER_WEB_DIST": str(ROOT / "web" / "dist"),
         **FAST_FEED,
         **extra,
