@@ -47,7 +47,7 @@ describe("ExchangeTable", () => {
       ["coinbase", "true"],
     ]);
     expect(within(refused).getByTestId("exchange-error").textContent).toContain("HTTP 451");
-    expect(within(serving).getByTestId("spread").textContent).toBe("0.20 (0.000206%)");
+    expect(within(serving).getByTestId("spread").textContent).toBe("0.2 (0.000206%)");
     expect(within(serving).getByTestId("trade-age").textContent).toBe("2.5 s ago");
     expect(within(serving).getByTestId("serving").textContent).toBe("prices shown");
   });
