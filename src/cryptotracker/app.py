@@ -35,9 +35,11 @@ from cryptotracker.gateway.limits import AddressBuckets
 from cryptotracker.gateway.server import Gateway
 from cryptotracker.gateway.subscriptions import CandleKey
 from cryptotracker.market.binance_rest import RestError
+from cryptotracker.market.connect_budget import LocalConnectBudget
 from cryptotracker.metrics import INGEST_ACTIVE
 from cryptotracker.pipeline.aggregate import Aggregator, run_batches
 from cryptotracker.pipeline.bus import LocalBus, RedisBus
+from cryptotracker.pipeline.connect_budget import SharedConnectBudget
 from cryptotracker.pipeline.demand import DemandBoard
 from cryptotracker.pipeline.ingest import ExchangeSide, Ingest
 from cryptotracker.pipeline.lease import IngestLease
@@ -128,6 +130,7 @@ class Tracker:
         )
 
     def _build_exchange(self) -> ExchangeSide:
+        from cryptotracker.market.binance import BinanceProvider
         from cryptotracker.market.sources import SourceChain
         from cryptotracker.simulator.launch import simulator_process
 
@@ -136,11 +139,16 @@ class Tracker:
         def start_simulator() -> contextlib.AbstractAsyncContextManager[tuple[str, str]]:
             return simulator_process(settings.simulator_symbols, settings.simulator_rate)
 
-        chain: ExchangeSide = SourceChain(
+        chain = SourceChain(
             settings, sink=self.aggregator, on_state=lambda *_: self.ingest.feed_changed(),
             start_simulator=start_simulator,
         )  # fmt: skip
-        return chain
+        if self.link is not None and isinstance(chain.binance, BinanceProvider):
+            # Every instance behind the address counts Binance's connection attempts together.
+            local = LocalConnectBudget(settings.binance_connects_per_5min)
+            chain.binance.connect_budget = SharedConnectBudget(self.link, self.id, local)
+        exchange: ExchangeSide = chain
+        return exchange
 
     @property
     def ingesting(self) -> bool:

@@ -44,6 +44,19 @@ BINANCE_REST_HELD = Counter(
     ["reason"],
     registry=REGISTRY,
 )
+BINANCE_REST_HOST_FAILOVERS = Counter(
+    "cryptotracker_binance_rest_host_failovers_total",
+    "Binance REST calls sent on to the next documented host: the one before could not be "
+    "reached, timed out or answered 5xx",
+    registry=REGISTRY,
+)
+BINANCE_CONNECTS_HELD = Counter(
+    "cryptotracker_binance_connects_held_total",
+    "Binance stream connection attempts held back: the address's budget of connection "
+    "attempts per 5 minutes (shared by every instance through Redis) was spent",
+    ["source"],
+    registry=REGISTRY,
+)
 CIRCUIT_STATE = Gauge(
     "cryptotracker_circuit_state",
     "Circuit breaker state (0 closed, 1 half-open, 2 open)",

@@ -9,6 +9,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 BINANCE_WS_URL = "wss://data-stream.binance.vision"
 BINANCE_REST_URL = "https://data-api.binance.vision"
+BINANCE_API = "https://api.binance.com"
+BINANCE_API_GCP = "https://api-gcp.binance.com"
+BINANCE_API_1_TO_4 = tuple(f"https://api{n}.binance.com" for n in range(1, 5))
 COINGECKO_URL = "https://api.coingecko.com/api/v3"
 COINBASE_WS_URL = "wss://ws-feed.exchange.coinbase.com"
 COINBASE_REST_URL = "https://api.exchange.coinbase.com"
@@ -44,12 +47,21 @@ class Settings(BaseSettings):
 
     binance_ws_url: str = BINANCE_WS_URL
     # Binance's other documented stream hosts (its WebSocket Streams page), tried in turn when
-    # connecting to the one before fails (refused, timed out; not an HTTP refusal such as 429 or
-    # 451, which every host gives alike).
+    # connecting to the one before fails (refused, timed out, 5xx; not an HTTP refusal such as
+    # 429 or 451, which every host gives alike).
     binance_ws_fallback_urls: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["wss://stream.binance.com:9443", "wss://stream.binance.com:443"]
     )
     binance_rest_url: str = BINANCE_REST_URL
+    # Binance's other documented REST hosts (rest-api.md, "General API Information"), tried in
+    # turn when one cannot be reached, times out or answers 5xx (not on 429, 418 or 451: the
+    # limits and bans are the address's, on every host).
+    binance_rest_fallback_urls: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: [BINANCE_API, BINANCE_API_GCP, *BINANCE_API_1_TO_4]
+    )
+    # Stream connection attempts per 5 minutes for this address (Binance allows 300 per IP),
+    # shared by every instance through Redis when it is configured; spent, an instance waits.
+    binance_connects_per_5min: int = Field(default=270, ge=1, le=300)
     coingecko_url: str = COINGECKO_URL
     coinbase_ws_url: str = COINBASE_WS_URL
     coinbase_rest_url: str = COINBASE_REST_URL
@@ -205,8 +217,8 @@ class Settings(BaseSettings):
 
     @field_validator(
         "cors_origins", "quote_assets", "limit_exempt_ips", "metrics_allow",
-        "redis_sentinels", "redis_cluster_nodes", "binance_ws_fallback_urls", "source_order",
-        mode="before",
+        "redis_sentinels", "redis_cluster_nodes", "binance_ws_fallback_urls",
+        "binance_rest_fallback_urls", "source_order", mode="before",
     )  # fmt: skip
     @classmethod
     def _split_csv(cls, value: object) -> object:

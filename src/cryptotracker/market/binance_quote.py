@@ -1,30 +1,20 @@
 """One market's top of book and last trade from Binance's REST: `ticker/bookTicker` and the
-newest of `aggTrades` (weights 2 and 4, from the feed's one budget), as a `QuoteDict`. The
-parser is a pure function of the two answers."""
+newest of `aggTrades` (weights 2 and 4, from the feed's one budget, through its hosts), as a
+`QuoteDict`. The parser is a pure function of the two answers."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import httpx
-
-from cryptotracker.market.binance_rest import RestError, get_json
+from cryptotracker.market.binance_rest import BinanceRest, RestError
 from cryptotracker.market.link import QuoteDict
-from cryptotracker.market.request_weight import WEIGHTS, RequestWeight
 from cryptotracker.protocol import DECIMAL_RE, Source
 
 
-async def fetch_quote(
-    client: httpx.AsyncClient, source: Source, budget: RequestWeight, symbol: str
-) -> QuoteDict:
-    """Both calls within `budget` (raises `RestError`)."""
-    book = await get_json(
-        client, "/api/v3/ticker/bookTicker", {"symbol": symbol}, budget,
-        WEIGHTS["ticker/bookTicker"],
-    )  # fmt: skip
-    trades = await get_json(
-        client, "/api/v3/aggTrades", {"symbol": symbol, "limit": 1}, budget, WEIGHTS["aggTrades"]
-    )
+async def fetch_quote(rest: BinanceRest, source: Source, symbol: str) -> QuoteDict:
+    """Both calls (raises `RestError`)."""
+    book = await rest.book_ticker(symbol)
+    trades = await rest.agg_trades(symbol, 1)
     return parse_quote(book, trades, symbol, source)
 
 
