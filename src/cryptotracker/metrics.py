@@ -31,6 +31,19 @@ EXCHANGE_RECONNECTS = Counter(
     ["source"],
     registry=REGISTRY,
 )
+EXCHANGE_SEQUENCE_GAPS = Counter(
+    "cryptotracker_exchange_sequence_gaps_total",
+    "Messages an exchange feed lost (a gap in its per-market sequence or trade ids), each "
+    "answered by re-reading that market from REST",
+    ["source"],
+    registry=REGISTRY,
+)
+EXCHANGE_FRAMES_STALE = Counter(
+    "cryptotracker_exchange_frames_stale_total",
+    "Exchange messages older than one already applied (out of order): skipped",
+    ["source"],
+    registry=REGISTRY,
+)
 BINANCE_WEIGHT_USED = Gauge(
     "cryptotracker_binance_request_weight_used",
     "Binance REST request weight used in the current minute, as far as this instance knows "

@@ -65,6 +65,8 @@ class Settings(BaseSettings):
     coingecko_url: str = COINGECKO_URL
     coinbase_ws_url: str = COINBASE_WS_URL
     coinbase_rest_url: str = COINBASE_REST_URL
+    # Coinbase's GET /products again this often: new markets, delistings, markets that stop.
+    coinbase_products_refresh_s: float = Field(default=600.0, gt=0.0)
     kraken_ws_url: str = KRAKEN_WS_URL
     kraken_rest_url: str = KRAKEN_REST_URL
     # REST request weight per minute this instance spends on Binance (Binance allows 6000 per
