@@ -16,14 +16,17 @@ import pytest
 
 from cryptotracker.market.binance import BinanceProvider
 from cryptotracker.market.breaker import CircuitState
+from cryptotracker.market.coinbase import CoinbaseProvider
 from cryptotracker.market.feed import FeedSink, FeedState, FeedStateListener
 from cryptotracker.market.link import PriceLink
 from cryptotracker.market.sources import LinkFactory, SourceChain
 from cryptotracker.protocol import ConnectionStatus, Source
 from cryptotracker.settings import Settings
+from cryptotracker.simulator.coinbase import CoinbaseSimulator
 from cryptotracker.simulator.faults import HttpFault
 from cryptotracker.simulator.server import Simulator
 from tests.market.helpers import FAST_MARKET, RecordingSink
+from tests.simulator.coinbase_sim import coinbase_sim
 from tests.simulator.fixtures import SimulatorFactory, sim_config
 from tests.support import wait_for
 
@@ -330,44 +333,95 @@ def result(fault: str, **seconds: float) -> None:
     print("RESULT " + json.dumps({"fault": fault, **{k: round(v, 3) for k, v in seconds.items()}}))
 
 
+def coinbase_link(sim: CoinbaseSimulator) -> LinkFactory:
+    """The real Coinbase provider, pointed at the Coinbase simulator."""
+
+    def build(
+        settings: Settings,
+        sink: FeedSink,
+        *,
+        source: Source,
+        on_state: FeedStateListener | None,
+        clock: Callable[[], float],
+    ) -> PriceLink:
+        return CoinbaseProvider(
+            settings, sink, source=source, ws_url=sim.ws_url, rest_url=sim.rest_url,
+            on_state=on_state, clock=clock,
+        )  # fmt: skip
+
+    return build
+
+
+def channels(sim: CoinbaseSimulator) -> dict[str, set[str]]:
+    """What the Coinbase simulator's connections carry, by channel."""
+    out: dict[str, set[str]] = {}
+    for subscribed in sim.subscriptions().values():
+        for channel, products in subscribed.items():
+            out.setdefault(channel, set()).update(products)
+    return out
+
+
 async def test_binance_refusing_our_location_moves_its_markets_to_coinbase_at_once(
-    binance: Simulator, coinbase: Simulator, kraken: Simulator, sink: RecordingSink
+    binance: Simulator, kraken: Simulator, sink: RecordingSink
 ) -> None:
-    settings = settings_for(binance, source_order=ALL, simulator_fallback=False)
-    async with chain_running(settings, sink, links=exchanges(coinbase, kraken)) as (chain, _):
-        await chain.set_demand(*DEMAND)
-        await wait_for(lambda: "btcusdt@aggTrade" in streams(binance), 5, "binance streaming")
-        await wait_for(lambda: chain.source is Source.BINANCE, 5, "binance serving")
-        assert streams(coinbase) == set() and streams(kraken) == set()  # not even connected
+    """Issue 15's fault test: the real Coinbase provider against the Coinbase simulator."""
+    settings = settings_for(
+        binance, source_order=ALL, simulator_fallback=False, ws_reply_timeout_s=1.0
+    )
+    async with coinbase_sim() as coinbase:
+        links = {
+            Source.BINANCE: BinanceProvider,
+            Source.COINBASE: coinbase_link(coinbase),
+            Source.KRAKEN: stand_in(kraken),
+        }
+        async with chain_running(settings, sink, links=links) as (chain, _):
+            await chain.set_demand(*DEMAND)
+            await wait_for(lambda: "btcusdt@aggTrade" in streams(binance), 5, "binance streaming")
+            await wait_for(lambda: chain.source is Source.BINANCE, 5, "binance serving")
+            assert coinbase.subscriptions() == {} and streams(kraken) == set()  # not connected
 
-        refused_at, mark = time.monotonic(), len(sink.prices)
-        binance.faults.http["ws"] = HttpFault(451)
-        binance.faults.http["rest"] = HttpFault(451)
-        await binance.drop()
-        await wait_for(lambda: priced_by(sink, mark, "BTCUSDT", "coinbase"), 5, "Coinbase prices")
-        moved = time.monotonic() - refused_at
-        await wait_for(lambda: chain.source is Source.COINBASE, 5, "told: Coinbase")
-        status = chain.status()
-        assert status["message"] == "Binance refuses this location (451); live prices from Coinbase"
-        assert (status["source"], status["live"], status["restricted"]) == ("coinbase", True, True)
-        ConnectionStatus.model_validate(status)
-        assert {"btcusdt@aggTrade", "btcusdt@kline_1m"} <= streams(coinbase)
-        await wait_for(
-            lambda: any(c["source"] == "coinbase" for c in sink.candles), 5, "Coinbase candles"
-        )
-        assert (await chain.klines("BTCUSDT", "1m", 1))[0]["source"] == "coinbase"
-        assert streams(kraken) == set()  # Coinbase serves everything: Kraken stays out
-        assert chain.coingecko is None
+            refused_at, mark = time.monotonic(), len(sink.prices)
+            binance.faults.http["ws"] = HttpFault(451)
+            binance.faults.http["rest"] = HttpFault(451)
+            await binance.drop()
+            await wait_for(
+                lambda: priced_by(sink, mark, "BTCUSDT", "coinbase"), 5, "Coinbase prices"
+            )
+            moved = time.monotonic() - refused_at
+            await wait_for(lambda: chain.source is Source.COINBASE, 5, "told: Coinbase")
+            status = chain.status()
+            assert (
+                status["message"]
+                == "Binance refuses this location (451); live prices from Coinbase"
+            )
+            assert (status["source"], status["live"], status["restricted"]) == (
+                "coinbase",
+                True,
+                True,
+            )
+            ConnectionStatus.model_validate(status)
+            await wait_for(
+                lambda: {"BTC-USDT", "ETH-USDT"} <= channels(coinbase).get("matches", set()),
+                5,
+                "Coinbase streams the demanded markets' trades",
+            )
+            await wait_for(
+                lambda: any(c["source"] == "coinbase" for c in sink.candles), 5, "Coinbase candles"
+            )
+            assert (await chain.klines("BTCUSDT", "1m", 1))[0]["source"] == "coinbase"
+            assert (await chain.quote("BTCUSDT"))["source"] == "coinbase"
+            assert streams(kraken) == set()  # Coinbase serves everything: Kraken stays out
+            assert chain.coingecko is None
 
-        cleared_at, mark = time.monotonic(), len(sink.prices)
-        binance.faults.clear()
-        await wait_for(lambda: priced_by(sink, mark, "BTCUSDT", "binance"), 10, "Binance again")
-        back = time.monotonic() - cleared_at
-        assert chain.source is Source.BINANCE
-        assert chain.status()["restricted"] is False
-        await wait_for(lambda: streams(coinbase) == set(), 5, "the Coinbase link closed")
-        # One row never mixes exchanges: Binance, Coinbase while refused, Binance again.
-        assert switches(sink, "BTCUSDT") == ["binance", "coinbase", "binance"]
+            cleared_at, mark = time.monotonic(), len(sink.prices)
+            binance.faults.clear()
+            await wait_for(lambda: priced_by(sink, mark, "BTCUSDT", "binance"), 10, "Binance again")
+            back = time.monotonic() - cleared_at
+            assert chain.source is Source.BINANCE
+            assert chain.status()["restricted"] is False
+            await wait_for(lambda: coinbase.subscriptions() == {}, 5, "the Coinbase link closed")
+            # One row never mixes exchanges: Binance, Coinbase while refused, Binance again.
+            assert switches(sink, "BTCUSDT") == ["binance", "coinbase", "binance"]
     result("binance answers 451", coinbase_prices_s=moved, binance_again_after_clear_s=back)
     assert moved < 5
 

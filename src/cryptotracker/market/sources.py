@@ -34,6 +34,7 @@ from cryptotracker.backoff import Backoff
 from cryptotracker.clock import now_ms
 from cryptotracker.market.binance import BinanceProvider
 from cryptotracker.market.breaker import CircuitState
+from cryptotracker.market.coinbase import CoinbaseProvider
 from cryptotracker.market.coingecko import QUOTE, CoinGeckoProvider
 from cryptotracker.market.feed import (
     FeedSink,
@@ -96,7 +97,7 @@ class LinkFactory(Protocol):
 
 def default_links() -> dict[Source, LinkFactory]:
     """The providers of the live exchanges."""
-    return {Source.BINANCE: BinanceProvider}
+    return {Source.BINANCE: BinanceProvider, Source.COINBASE: CoinbaseProvider}
 
 
 @dataclass(eq=False)
