@@ -11,6 +11,7 @@ import itertools
 import json
 import re
 import shutil
+import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -93,6 +94,25 @@ def simulator(symbols: int = 30, rate: float = 150.0) -> Iterator[Sim]:
                "--seed", "11")  # fmt: skip
     with running(args, port, name="simulator") as proc:
         yield Sim(proc, port)
+
+
+@contextlib.contextmanager
+def coinbase_simulator(symbols: int = 30, rate: float = 150.0) -> Iterator[Sim]:
+    """The Coinbase simulator as a process (its /sim/fault controls as the Binance one's)."""
+    port = free_port()
+    args = [sys.executable, "-m", "cryptotracker.simulator.coinbase", "--port", str(port),
+            "--symbols", str(symbols), "--rate", str(rate), "--seed", "11"]  # fmt: skip
+    with running(args, port, name="coinbase-simulator") as proc:
+        yield Sim(proc, port)
+
+
+def coinbase_env(coinbase: Sim) -> dict[str, str]:
+    """Tracker settings naming Coinbase (its simulator) second in the source order."""
+    return {
+        "CRYPTOTRACKER_SOURCE_ORDER": "binance,coinbase,coingecko",
+        "CRYPTOTRACKER_COINBASE_WS_URL": f"ws://127.0.0.1:{coinbase.port}",
+        "CRYPTOTRACKER_COINBASE_REST_URL": f"http://127.0.0.1:{coinbase.port}",
+    }
 
 
 # Shortened policy so a test sees the whole backoff -> breaker -> fallback -> recovery cycle in

@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, NamedTuple, Protocol, runtime_checkable
 
+import structlog
 from fastapi import APIRouter, Depends, HTTPException, Path, Request
 
 from cryptotracker.api.backend import Backend, CandleNotFoundError, CandleUnavailableError
@@ -30,6 +31,8 @@ from cryptotracker.protocol import (
     SymbolInfo,
 )
 from cryptotracker.token_bucket import TokenBucket
+
+log = structlog.get_logger(__name__)
 
 # Comparisons kept (one per market asked about); the least recently used goes first.
 MAX_ENTRIES = 256
@@ -80,9 +83,25 @@ async def ask_all(links: Sequence[Quoter], symbol: str, timeout_s: float) -> lis
         except TimeoutError:
             return Answer(link.source, None, f"no answer within {timeout_s:g} s")
         except (OSError, RuntimeError, ValueError) as exc:
-            return Answer(link.source, None, str(exc) or type(exc).__name__)
+            log.info("compare_quote_failed", source=link.source.value, error=str(exc))
+            return Answer(link.source, None, _why(exc))
 
     return list(await asyncio.gather(*(ask(link) for link in links)))
+
+
+def _why(exc: Exception) -> str:
+    """What a user is told of an exchange's failure (the details, addresses included, are
+    logged, not shown)."""
+    status = getattr(exc, "status", None)
+    if status in (403, 451):
+        return f"refuses this server's location (HTTP {status})"
+    if status in (418, 429):
+        return f"rate limited (HTTP {status})"
+    if isinstance(status, int):
+        return f"unavailable (HTTP {status})"
+    if getattr(exc, "retry_after", None) is not None:
+        return "not asked: our request budget for it is spent"
+    return "unreachable or gave no usable answer"
 
 
 def comparison(symbol: str, asked: Round, serving: Source | None, now: int) -> ExchangeComparison:
