@@ -69,6 +69,11 @@ class Settings(BaseSettings):
     coinbase_products_refresh_s: float = Field(default=600.0, gt=0.0)
     kraken_ws_url: str = KRAKEN_WS_URL
     kraken_rest_url: str = KRAKEN_REST_URL
+    # Kraken's public REST calls per second from this instance: Kraken limits public calls per
+    # address and says about one a second stays within it.
+    kraken_rest_calls_per_s: float = Field(default=1.0, gt=0.0)
+    # Kraken's AssetPairs again this often: listings, delistings and pair statuses.
+    kraken_asset_pairs_refresh_s: float = Field(default=600.0, gt=0.0)
     # REST request weight per minute this instance spends on Binance (Binance allows 6000 per
     # address; the rest is headroom for its counter's lag and for others on the address).
     binance_weight_per_min: int = Field(default=4800, ge=1, le=6000)
