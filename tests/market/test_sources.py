@@ -18,12 +18,14 @@ from cryptotracker.market.binance import BinanceProvider
 from cryptotracker.market.breaker import CircuitState
 from cryptotracker.market.coinbase import CoinbaseProvider
 from cryptotracker.market.feed import FeedSink, FeedState, FeedStateListener
+from cryptotracker.market.kraken import KrakenProvider
 from cryptotracker.market.link import PriceLink
 from cryptotracker.market.sources import LinkFactory, SourceChain
 from cryptotracker.protocol import ConnectionStatus, Source
 from cryptotracker.settings import Settings
 from cryptotracker.simulator.coinbase import CoinbaseSimulator
 from cryptotracker.simulator.faults import HttpFault
+from cryptotracker.simulator.kraken import KrakenSimConfig, KrakenSimulator
 from cryptotracker.simulator.server import Simulator
 from tests.market.helpers import FAST_MARKET, RecordingSink
 from tests.simulator.coinbase_sim import coinbase_sim
@@ -70,25 +72,6 @@ class SimulatorStarter:
                 yield sim.ws_url, sim.rest_url
             finally:
                 self.current = None
-
-
-def stand_in(sim: Simulator) -> LinkFactory:
-    """A link to `sim` (Binance's protocol) stamped with whatever source the chain asks for."""
-
-    def build(
-        settings: Settings,
-        sink: FeedSink,
-        *,
-        source: Source,
-        on_state: FeedStateListener | None,
-        clock: Callable[[], float],
-    ) -> PriceLink:
-        return BinanceProvider(
-            settings, sink, source=source, ws_url=sim.ws_url, rest_url=sim.rest_url,
-            on_state=on_state, clock=clock,
-        )  # fmt: skip
-
-    return build
 
 
 @contextlib.asynccontextmanager
@@ -295,25 +278,59 @@ DEMAND = (frozenset({"BTCUSDT", "ETHUSDT"}), frozenset({("BTCUSDT", "1m")}))
 
 
 @pytest.fixture
-async def coinbase(simulator_factory: SimulatorFactory) -> Simulator:
-    return await simulator_factory(**FAST_MARKET)
+async def coinbase() -> AsyncIterator[CoinbaseSimulator]:
+    async with coinbase_sim() as sim:
+        yield sim
 
 
 @pytest.fixture
-async def kraken(simulator_factory: SimulatorFactory) -> Simulator:
-    return await simulator_factory(**FAST_MARKET)
+async def kraken() -> AsyncIterator[KrakenSimulator]:
+    config = KrakenSimConfig(symbols=30, rate=300.0, seed=7, heartbeat_s=0.1)
+    async with KrakenSimulator(config).running() as sim:
+        yield sim
 
 
-def exchanges(coinbase: Simulator, kraken: Simulator) -> dict[Source, LinkFactory]:
+def link_to(
+    provider: Callable[..., PriceLink], sim: CoinbaseSimulator | KrakenSimulator
+) -> LinkFactory:
+    """The exchange's provider, pointed at its simulator."""
+
+    def build(
+        settings: Settings,
+        sink: FeedSink,
+        *,
+        source: Source,
+        on_state: FeedStateListener | None,
+        clock: Callable[[], float],
+    ) -> PriceLink:
+        return provider(
+            settings, sink, source=source, ws_url=sim.ws_url, rest_url=sim.rest_url,
+            on_state=on_state, clock=clock,
+        )  # fmt: skip
+
+    return build
+
+
+def exchanges(coinbase: CoinbaseSimulator, kraken: KrakenSimulator) -> dict[Source, LinkFactory]:
     return {
         Source.BINANCE: BinanceProvider,
-        Source.COINBASE: stand_in(coinbase),
-        Source.KRAKEN: stand_in(kraken),
+        Source.COINBASE: link_to(CoinbaseProvider, coinbase),
+        Source.KRAKEN: link_to(KrakenProvider, kraken),
     }
+
+
+def live_settings(binance: Simulator, **knobs: Any) -> Settings:
+    """Every exchange of the default order; the Coinbase and Kraken simulators' pace."""
+    knobs = {"ws_reply_timeout_s": 1.0, "kraken_rest_calls_per_s": 50.0, **knobs}
+    return settings_for(binance, source_order=ALL, **knobs)
 
 
 def streams(sim: Simulator) -> set[str]:
     return {stream for streams in sim.subscriptions().values() for stream in streams}
+
+
+def connected(sim: CoinbaseSimulator | KrakenSimulator) -> bool:
+    return bool(sim.subscriptions())
 
 
 def priced_by(sink: RecordingSink, since: int, symbol: str, source: str) -> bool:
@@ -333,25 +350,6 @@ def result(fault: str, **seconds: float) -> None:
     print("RESULT " + json.dumps({"fault": fault, **{k: round(v, 3) for k, v in seconds.items()}}))
 
 
-def coinbase_link(sim: CoinbaseSimulator) -> LinkFactory:
-    """The real Coinbase provider, pointed at the Coinbase simulator."""
-
-    def build(
-        settings: Settings,
-        sink: FeedSink,
-        *,
-        source: Source,
-        on_state: FeedStateListener | None,
-        clock: Callable[[], float],
-    ) -> PriceLink:
-        return CoinbaseProvider(
-            settings, sink, source=source, ws_url=sim.ws_url, rest_url=sim.rest_url,
-            on_state=on_state, clock=clock,
-        )  # fmt: skip
-
-    return build
-
-
 def channels(sim: CoinbaseSimulator) -> dict[str, set[str]]:
     """What the Coinbase simulator's connections carry, by channel."""
     out: dict[str, set[str]] = {}
@@ -362,74 +360,67 @@ def channels(sim: CoinbaseSimulator) -> dict[str, set[str]]:
 
 
 async def test_binance_refusing_our_location_moves_its_markets_to_coinbase_at_once(
-    binance: Simulator, kraken: Simulator, sink: RecordingSink
+    binance: Simulator,
+    coinbase: CoinbaseSimulator,
+    kraken: KrakenSimulator,
+    sink: RecordingSink,
 ) -> None:
-    """Issue 15's fault test: the real Coinbase provider against the Coinbase simulator."""
-    settings = settings_for(
-        binance, source_order=ALL, simulator_fallback=False, ws_reply_timeout_s=1.0
-    )
-    async with coinbase_sim() as coinbase:
-        links = {
-            Source.BINANCE: BinanceProvider,
-            Source.COINBASE: coinbase_link(coinbase),
-            Source.KRAKEN: stand_in(kraken),
-        }
-        async with chain_running(settings, sink, links=links) as (chain, _):
-            await chain.set_demand(*DEMAND)
-            await wait_for(lambda: "btcusdt@aggTrade" in streams(binance), 5, "binance streaming")
-            await wait_for(lambda: chain.source is Source.BINANCE, 5, "binance serving")
-            assert coinbase.subscriptions() == {} and streams(kraken) == set()  # not connected
+    """Issue 15's fault test, each exchange's provider against its simulator."""
+    settings = live_settings(binance, simulator_fallback=False)
+    async with chain_running(settings, sink, links=exchanges(coinbase, kraken)) as (chain, _):
+        await chain.set_demand(*DEMAND)
+        await wait_for(lambda: "btcusdt@aggTrade" in streams(binance), 5, "binance streaming")
+        await wait_for(lambda: chain.source is Source.BINANCE, 5, "binance serving")
+        assert not connected(coinbase) and not connected(kraken)
 
-            refused_at, mark = time.monotonic(), len(sink.prices)
-            binance.faults.http["ws"] = HttpFault(451)
-            binance.faults.http["rest"] = HttpFault(451)
-            await binance.drop()
-            await wait_for(
-                lambda: priced_by(sink, mark, "BTCUSDT", "coinbase"), 5, "Coinbase prices"
-            )
-            moved = time.monotonic() - refused_at
-            await wait_for(lambda: chain.source is Source.COINBASE, 5, "told: Coinbase")
-            status = chain.status()
-            assert (
-                status["message"]
-                == "Binance refuses this location (451); live prices from Coinbase"
-            )
-            assert (status["source"], status["live"], status["restricted"]) == (
-                "coinbase",
-                True,
-                True,
-            )
-            ConnectionStatus.model_validate(status)
-            await wait_for(
-                lambda: {"BTC-USDT", "ETH-USDT"} <= channels(coinbase).get("matches", set()),
-                5,
-                "Coinbase streams the demanded markets' trades",
-            )
-            await wait_for(
-                lambda: any(c["source"] == "coinbase" for c in sink.candles), 5, "Coinbase candles"
-            )
-            assert (await chain.klines("BTCUSDT", "1m", 1))[0]["source"] == "coinbase"
-            assert (await chain.quote("BTCUSDT"))["source"] == "coinbase"
-            assert streams(kraken) == set()  # Coinbase serves everything: Kraken stays out
-            assert chain.coingecko is None
+        refused_at, mark = time.monotonic(), len(sink.prices)
+        binance.faults.http["ws"] = HttpFault(451)
+        binance.faults.http["rest"] = HttpFault(451)
+        await binance.drop()
+        await wait_for(lambda: priced_by(sink, mark, "BTCUSDT", "coinbase"), 5, "Coinbase prices")
+        moved = time.monotonic() - refused_at
+        await wait_for(lambda: chain.source is Source.COINBASE, 5, "told: Coinbase")
+        status = chain.status()
+        assert status["message"] == "Binance refuses this location (451); live prices from Coinbase"
+        assert (status["source"], status["live"], status["restricted"]) == (
+            "coinbase",
+            True,
+            True,
+        )
+        ConnectionStatus.model_validate(status)
+        await wait_for(
+            lambda: {"BTC-USDT", "ETH-USDT"} <= channels(coinbase).get("matches", set()),
+            5,
+            "Coinbase streams the demanded markets' trades",
+        )
+        await wait_for(
+            lambda: any(c["source"] == "coinbase" for c in sink.candles), 5, "Coinbase candles"
+        )
+        assert (await chain.klines("BTCUSDT", "1m", 1))[0]["source"] == "coinbase"
+        assert (await chain.quote("BTCUSDT"))["source"] == "coinbase"
+        assert not connected(kraken)  # Coinbase serves everything: Kraken stays out
+        assert chain.coingecko is None
 
-            cleared_at, mark = time.monotonic(), len(sink.prices)
-            binance.faults.clear()
-            await wait_for(lambda: priced_by(sink, mark, "BTCUSDT", "binance"), 10, "Binance again")
-            back = time.monotonic() - cleared_at
-            assert chain.source is Source.BINANCE
-            assert chain.status()["restricted"] is False
-            await wait_for(lambda: coinbase.subscriptions() == {}, 5, "the Coinbase link closed")
-            # One row never mixes exchanges: Binance, Coinbase while refused, Binance again.
-            assert switches(sink, "BTCUSDT") == ["binance", "coinbase", "binance"]
+        cleared_at, mark = time.monotonic(), len(sink.prices)
+        binance.faults.clear()
+        await wait_for(lambda: priced_by(sink, mark, "BTCUSDT", "binance"), 10, "Binance again")
+        back = time.monotonic() - cleared_at
+        assert chain.source is Source.BINANCE
+        assert chain.status()["restricted"] is False
+        await wait_for(lambda: not connected(coinbase), 5, "the Coinbase link closed")
+        # One row never mixes exchanges: Binance, Coinbase while refused, Binance again.
+        assert switches(sink, "BTCUSDT") == ["binance", "coinbase", "binance"]
     result("binance answers 451", coinbase_prices_s=moved, binance_again_after_clear_s=back)
     assert moved < 5
 
 
 async def test_binance_down_moves_its_markets_to_coinbase_once_its_breaker_opens(
-    binance: Simulator, coinbase: Simulator, kraken: Simulator, sink: RecordingSink
+    binance: Simulator,
+    coinbase: CoinbaseSimulator,
+    kraken: KrakenSimulator,
+    sink: RecordingSink,
 ) -> None:
-    settings = settings_for(binance, source_order=ALL, simulator_fallback=False)
+    settings = live_settings(binance, simulator_fallback=False)
     async with chain_running(settings, sink, links=exchanges(coinbase, kraken)) as (chain, _):
         await chain.set_demand(*DEMAND)
         await wait_for(lambda: chain.source is Source.BINANCE, 5, "binance serving")
@@ -459,19 +450,22 @@ async def test_binance_down_moves_its_markets_to_coinbase_once_its_breaker_opens
 
 
 async def test_a_market_binance_stops_listing_comes_from_coinbase_the_rest_from_binance(
-    binance: Simulator, coinbase: Simulator, kraken: Simulator, sink: RecordingSink
+    binance: Simulator,
+    coinbase: CoinbaseSimulator,
+    kraken: KrakenSimulator,
+    sink: RecordingSink,
 ) -> None:
-    settings = settings_for(
-        binance, source_order=ALL, simulator_fallback=False, binance_exchange_info_refresh_s=0.2
-    )
+    settings = live_settings(binance, simulator_fallback=False, binance_exchange_info_refresh_s=0.2)
     async with chain_running(settings, sink, links=exchanges(coinbase, kraken)) as (chain, _):
         await chain.set_demand(*DEMAND)
         await wait_for(lambda: chain.source is Source.BINANCE, 5, "binance serving")
         mark = len(sink.prices)
         binance.set_status("ETHUSDT", None)  # delisted on Binance, still listed on Coinbase
         await wait_for(lambda: priced_by(sink, mark, "ETHUSDT", "coinbase"), 5, "ETH from Coinbase")
-        await wait_for(lambda: "ethusdt@aggTrade" in streams(coinbase), 5, "Coinbase streams")
-        assert "btcusdt@aggTrade" not in streams(coinbase)  # demanded only what it serves
+        await wait_for(
+            lambda: "ETH-USDT" in channels(coinbase).get("matches", set()), 5, "Coinbase streams"
+        )
+        assert "BTC-USDT" not in channels(coinbase)["matches"]  # demanded only what it serves
         assert chain.serving("ETHUSDT") is Source.COINBASE
         assert chain.serving("BTCUSDT") is Source.BINANCE
         mark = len(sink.prices)
@@ -483,19 +477,24 @@ async def test_a_market_binance_stops_listing_comes_from_coinbase_the_rest_from_
 
 
 async def test_all_live_exchanges_down_coingecko_then_the_simulator_then_binance_again(
-    binance: Simulator, coinbase: Simulator, kraken: Simulator, sink: RecordingSink
+    binance: Simulator,
+    coinbase: CoinbaseSimulator,
+    kraken: KrakenSimulator,
+    sink: RecordingSink,
 ) -> None:
     starter = SimulatorStarter()
-    settings = settings_for(binance, source_order=ALL)
+    settings = live_settings(binance)
     async with chain_running(settings, sink, starter, exchanges(coinbase, kraken)) as (chain, _):
         await chain.set_demand(*DEMAND)
         await wait_for(lambda: chain.source is Source.BINANCE, 5, "binance serving")
         down_at, mark = time.monotonic(), len(sink.prices)
-        for sim in (binance, coinbase, kraken):
-            sim.faults.http["ws"] = HttpFault(503)
+        for faults in (binance.faults, coinbase.faults, kraken.faults):
+            faults.http["ws"] = HttpFault(503)
         await binance.drop()
         await wait_for(lambda: priced_by(sink, mark, "BTCUSDT", "coingecko"), 10, "CoinGecko")
         coingecko_s = time.monotonic() - down_at
+        # Down the order: each live exchange tried before the last resorts.
+        assert coinbase.handshakes > 0 and kraken.handshakes > 0
         status = chain.status()
         assert (status["source"], status["live"]) == ("coingecko", False)
         assert "not live" in status["message"]
@@ -507,12 +506,12 @@ async def test_all_live_exchanges_down_coingecko_then_the_simulator_then_binance
         await wait_for(lambda: chain.source is Source.SIMULATOR, 5, "told: simulator")
 
         cleared_at, mark = time.monotonic(), len(sink.prices)
-        for sim in (binance, coinbase, kraken):
-            sim.faults.clear()
+        for faults in (binance.faults, coinbase.faults, kraken.faults):
+            faults.clear()
         await wait_for(lambda: priced_by(sink, mark, "BTCUSDT", "binance"), 10, "Binance again")
         back = time.monotonic() - cleared_at
         await wait_for(lambda: not starter.running and chain.coingecko is None, 5, "fallbacks off")
-        await wait_for(lambda: not streams(coinbase) and not streams(kraken), 5, "links closed")
+        await wait_for(lambda: not connected(coinbase) and not connected(kraken), 5, "links closed")
         assert chain.status()["source"] == "binance"
     result(
         "binance, coinbase and kraken down (503)",

@@ -43,6 +43,7 @@ from cryptotracker.market.feed import (
     MarketUnavailableError,
 )
 from cryptotracker.market.gate import SourceGate
+from cryptotracker.market.kraken import KrakenProvider
 from cryptotracker.market.link import PriceLink, QuoteDict
 from cryptotracker.market.routing import (
     Demand,
@@ -97,7 +98,11 @@ class LinkFactory(Protocol):
 
 def default_links() -> dict[Source, LinkFactory]:
     """The providers of the live exchanges."""
-    return {Source.BINANCE: BinanceProvider, Source.COINBASE: CoinbaseProvider}
+    return {
+        Source.BINANCE: BinanceProvider,
+        Source.COINBASE: CoinbaseProvider,
+        Source.KRAKEN: KrakenProvider,
+    }
 
 
 @dataclass(eq=False)
