@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import time
 from decimal import Decimal
+from pathlib import Path
 
 import httpx
+import orjson
 import pytest
 
 from cryptotracker.market.breaker import CircuitState
-from cryptotracker.market.coinbase import RESTRICTED, CoinbaseProvider
+from cryptotracker.market.coinbase import RESTRICTED, CoinbaseProvider, market_status
 from cryptotracker.metrics import REGISTRY
 from cryptotracker.protocol import CandleData, PriceUpdate, Source
 from cryptotracker.settings import Settings
@@ -22,6 +24,8 @@ from tests.market.coinbase_helpers import coinbase_running, ordered_by_sequence
 from tests.market.helpers import RecordingSink
 from tests.simulator.coinbase_sim import coinbase_sim
 from tests.support import wait_for
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "coinbase"
 
 
 def metric(name: str, source: str = "simulator") -> float:
@@ -277,3 +281,14 @@ async def test_more_candles_than_one_answer_holds_are_read_in_pages() -> None:
     opens = [c["openTime"] for c in candles]
     assert len(opens) == 500 and opens == list(range(opens[0], opens[0] + 500 * 60_000, 60_000))
     assert {c["source"] for c in candles} == {"coinbase"}
+
+
+def test_product_status_reads_the_documented_products_row() -> None:
+    (row,) = orjson.loads((FIXTURES / "rest_products.json").read_bytes())
+    assert "trading_disabled" not in row  # optional: absent means trading is not disabled
+    assert market_status(row) == "AUCTION"  # the documented example is in auction mode
+    trading = {**row, "auction_mode": False}
+    assert market_status(trading) == "TRADING"
+    assert market_status({**trading, "cancel_only": True}) == "CANCEL_ONLY"
+    assert market_status({**row, "trading_disabled": True}) == "HALT"
+    assert market_status({**trading, "status": "delisted"}) == "DELISTED"

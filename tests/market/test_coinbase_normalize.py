@@ -49,9 +49,14 @@ def test_rest_stats_and_ticker_make_one_snapshot_row() -> None:
     stats = orjson.loads(fixture("rest_stats.json"))
     ticker = orjson.loads(fixture("rest_ticker.json"))
     row = rest_snapshot_row("BTCUSD", stats, ticker)
+    # The documented stats write eight decimals ("5414.18000000"): kept as written.
     assert (row.close, row.open, row.high, row.low, row.volume) == (
-        "6268.48", "5414.18", "6441.37", "5261.69", "53687.76764233"
+        "6268.48", "5414.18000000", "6441.37000000", "5261.69000000", "53687.76764233"
     )  # fmt: skip
+    # From the stats' base volume, not the ticker's (53602.03940154): 5368776764233 x 626848.
+    assert row.quote_volume == "336540697.7105927584"
+    (update,) = MarketState(Source.COINBASE).apply_mini_tickers([row])
+    assert update["priceChangePercent"] == "15.78"  # (6268.48 - 5414.18) / 5414.18
     assert row.event_time == 1584663777833
     with pytest.raises(NormalizeError):
         rest_snapshot_row("BTCUSD", {**stats, "open": 5414.18}, ticker)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -27,6 +28,12 @@ from cryptotracker.market.coinbase_normalize import parse_candle_rows
 from cryptotracker.simulator.faults import HttpFault
 from tests.simulator.coinbase_sim import coinbase_sim
 from tests.support import wait_for
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "coinbase"
+
+
+def documented(name: str) -> Any:
+    return orjson.loads((FIXTURES / name).read_bytes())
 
 
 async def events(ws: ClientConnection, count: int, timeout: float = 5.0) -> list[Event]:
@@ -117,12 +124,21 @@ async def test_rest_bodies_have_coinbase_shapes() -> None:
         assert (btc["base_currency"], btc["quote_currency"], btc["status"]) == (
             "BTC", "USDT", "online"
         )  # fmt: skip
+        # Every field of the documented examples (tests/fixtures/coinbase/), but the RFQ and
+        # conversion volumes, which the schema marks optional.
+        optional = {"rfq_volume", "conversions_volume", "rfq_volume_24hour", "rfq_volume_30day",
+                    "conversions_volume_24hour", "conversions_volume_30day"}  # fmt: skip
+        assert set(btc) >= set(documented("rest_products.json")[0])
         stats = (await http.get("/products/BTC-USDT/stats")).json()
-        assert set(stats) >= {"open", "high", "low", "volume", "last", "volume_30day"}
+        assert set(stats) >= set(documented("rest_stats.json")) - optional
         ticker = (await http.get("/products/BTC-USDT/ticker")).json()
-        assert set(ticker) >= {"ask", "bid", "volume", "trade_id", "price", "size", "time"}
+        assert set(ticker) >= set(documented("rest_ticker.json")) - optional
+        assert type(ticker["trade_id"]) is int
         book = (await http.get("/products/BTC-USDT/book", params={"level": 1})).json()
+        assert set(book) >= set(documented("rest_book_level1.json"))
         assert len(book["bids"]) == 1 and book["bids"][0][0] < book["asks"][0][0]
+        # Levels as documented: [price, size, num-orders], decimals as strings.
+        assert [type(v) for v in book["bids"][0]] == [str, str, int]
         params: dict[str, Any] = {"granularity": 3600}
         body = (await http.get("/products/PEPE-USDT/candles", params=params)).content
         raw_rows = orjson.loads(body)

@@ -3,9 +3,9 @@
 Life cycle (`run()`, until cancelled; every task owned by its TaskGroup):
 
 1. REST `GET /products`: the markets of `settings.quote_assets` (BTC-USD is our BTCUSD);
-   a market that is not `online`, or has `trading_disabled`, is reported in
-   `FeedState.market_status`. Read again every `coinbase_products_refresh_s`: new markets are
-   streamed, delisted ones handed to the sink's `on_delisted`.
+   a market that is not `online`, has `trading_disabled`, or is in an auction (`auction_mode`),
+   is reported in `FeedState.market_status`. Read again every `coinbase_products_refresh_s`:
+   new markets are streamed, delisted ones handed to the sink's `on_delisted`.
 2. One WebSocket connection to the feed, subscribed at once (Coinbase disconnects a client that
    has not subscribed within 5 s): `ticker` and `heartbeat` for every listed market, `matches`
    for the demanded ones. `set_demand` sends the difference as `subscribe`/`unsubscribe`; the
@@ -117,6 +117,10 @@ def market_status(row: dict[str, Any]) -> str:
     if row.get("trading_disabled") is True:
         return "HALT"
     status = row.get("status")
+    # An online book in auction mode collects orders without matching them (the docs' own
+    # example product is one): no trades until the auction completes.
+    if status == "online" and row.get("auction_mode") is True:
+        return "AUCTION"
     if status == "online" and row.get("cancel_only") is not True:
         return TRADING
     return "CANCEL_ONLY" if status == "online" else str(status).upper()

@@ -9,8 +9,9 @@ Decisions, pinned by tests/market/test_coinbase_normalize.py:
   ``volume_24h``, stats ``volume``), so it is base volume x last price, computed with
   `decimal.Decimal` (an estimate: the true figure would need every trade of the day).
 - Candle rows (`GET /products/{id}/candles`) are JSON *numbers* ``[time, low, high, open, close,
-  volume]``, newest first: they are read from the JSON text as decimals (never float) and
-  handed on oldest first. Coinbase has no 4 h granularity: 4 h candles are built from 1 h ones.
+  volume]`` (their order is not documented; sorted here): they are read from the JSON text as
+  decimals (never float) and handed on oldest first. Coinbase has no 4 h granularity: 4 h
+  candles are built from 1 h ones.
 """
 
 from __future__ import annotations

@@ -331,7 +331,7 @@ class CoinbaseSimulator:
             body = wire.rest_ticker(m, product.trade_id, last)
             return Reply(200, orjson.dumps(body), [])
         if endpoint == "book":
-            return Reply(200, orjson.dumps(wire.book_top(m, product.sequence)), [])
+            return Reply(200, orjson.dumps(wire.book_top(m, product.sequence, now)), [])
         if endpoint == "candles":
             return self._candles(product, query, now)
         return Reply(404, b'{"message":"NotFound"}', [])

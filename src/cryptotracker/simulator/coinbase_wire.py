@@ -185,14 +185,16 @@ def rest_ticker(m: Market, trade_id: int, time_ms: int) -> dict[str, Any]:
     }
 
 
-def book_top(m: Market, sequence: int) -> dict[str, Any]:
+def book_top(m: Market, sequence: int, time_ms: int) -> dict[str, Any]:
+    """`GET /book?level=1`: levels `[price, size, num-orders]`; `time` is required by the
+    documented schema, `auction` (an object) only while `auction_mode` is true."""
     tick, qty = m.asset.tick, max(m.last_qty, m.asset.step)
     return {
         "bids": [[dec(m.price - tick), dec(qty), 1]],
         "asks": [[dec(m.price + tick), dec(qty), 1]],
         "sequence": sequence,
         "auction_mode": False,
-        "auction": None,
+        "time": rfc3339(time_ms),
     }
 
 
