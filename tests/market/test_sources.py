@@ -519,3 +519,26 @@ async def test_all_live_exchanges_down_coingecko_then_the_simulator_then_binance
         simulator_prices_after_coingecko_fails_s=simulator_s,
         binance_again_after_clear_s=back,
     )
+
+
+async def test_refused_from_the_first_request_coinbase_serves_and_lists_the_markets(
+    binance: Simulator,
+    coinbase: CoinbaseSimulator,
+    kraken: KrakenSimulator,
+    sink: RecordingSink,
+) -> None:
+    """A server in a region Binance refuses: Binance never lists a market, Coinbase's listing is
+    the markets, its prices the live ones; CoinGecko is never polled."""
+    binance.faults.http["ws"] = HttpFault(451)
+    binance.faults.http["rest"] = HttpFault(451)
+    settings = live_settings(binance, simulator_fallback=False)
+    async with chain_running(settings, sink, links=exchanges(coinbase, kraken)) as (chain, _):
+        await wait_for(lambda: chain.source is Source.COINBASE, 5, "Coinbase serving")
+        assert chain.binance is not None and chain.binance.symbols() == []
+        assert {s.symbol for s in chain.symbols()} == set(coinbase.market.markets)
+        await chain.set_demand(*DEMAND)
+        await wait_for(lambda: priced_by(sink, 0, "BTCUSDT", "coinbase"), 5, "Coinbase prices")
+        assert sink.sources() == {"coinbase"}
+        status = chain.status()
+        assert (status["restricted"], status["live"]) == (True, True)
+        assert chain.coingecko is None and not connected(kraken)
