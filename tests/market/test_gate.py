@@ -96,9 +96,12 @@ def test_last_resorts_serve_only_what_no_live_link_can() -> None:
     assert (gate.serving("BTCUSDT"), gate.serving("ETHUSDT")) == (B, S)
 
 
-def test_a_delisting_counts_only_for_the_markets_the_link_serves() -> None:
+def test_a_delisting_counts_only_for_the_markets_the_link_serves_and_no_other_lists() -> None:
     sink = RecordingSink()
-    gate = SourceGate(sink, ORDER)
-    gate.routes = Routes({"BTCUSDT": B, "SOLUSD": C}, None)
+    gate = SourceGate(sink, ORDER, lambda source, symbol: symbol == "ETHUSDT" and source is B)
+    gate.routes = Routes({"BTCUSDT": B, "SOLUSD": C, "ETHUSDT": B}, None)
     gate.sink_for(C).on_delisted(["BTCUSDT", "SOLUSD"])
     assert sink.delisted == ["SOLUSD"]
+    # Coinbase lists ETHUSDT: it moves there, the clients keep their row.
+    gate.sink_for(B).on_delisted(["BTCUSDT", "ETHUSDT"])
+    assert sink.delisted == ["SOLUSD", "BTCUSDT"]

@@ -472,7 +472,8 @@ async def test_a_market_binance_stops_listing_comes_from_coinbase_the_rest_from_
         await wait_for(lambda: priced_by(sink, mark, "BTCUSDT", "binance"), 5, "BTC from Binance")
         assert not priced_by(sink, mark, "BTCUSDT", "coinbase")
         assert chain.status()["source"] == "binance"  # the main source is still Binance
-        assert "ETHUSDT" in sink.delisted  # Binance's word on its own market
+        # Coinbase's listing was not known when Binance dropped it: Binance's word stood.
+        assert "ETHUSDT" in sink.delisted
         assert "ETHUSDT" in {s.symbol for s in chain.symbols()}  # Coinbase lists it
 
 
@@ -542,3 +543,27 @@ async def test_refused_from_the_first_request_coinbase_serves_and_lists_the_mark
         status = chain.status()
         assert (status["restricted"], status["live"]) == (True, True)
         assert chain.coingecko is None and not connected(kraken)
+
+
+async def test_a_market_binance_delists_that_coinbase_lists_moves_there_without_a_delisting(
+    binance: Simulator,
+    coinbase: CoinbaseSimulator,
+    kraken: KrakenSimulator,
+    sink: RecordingSink,
+) -> None:
+    binance.faults.http["ws"] = HttpFault(451)
+    binance.faults.http["rest"] = HttpFault(451)
+    settings = live_settings(binance, simulator_fallback=False, binance_exchange_info_refresh_s=0.2)
+    async with chain_running(settings, sink, links=exchanges(coinbase, kraken)) as (chain, _):
+        await chain.set_demand(*DEMAND)
+        await wait_for(lambda: chain.source is Source.COINBASE, 5, "Coinbase serving")
+        binance.faults.clear()  # Coinbase's listing is known now; Binance serves again
+        mark = len(sink.prices)
+        await wait_for(lambda: priced_by(sink, mark, "ETHUSDT", "binance"), 10, "Binance again")
+
+        mark = len(sink.prices)
+        binance.set_status("ETHUSDT", None)
+        await wait_for(lambda: priced_by(sink, mark, "ETHUSDT", "coinbase"), 5, "ETH on Coinbase")
+        assert "ETHUSDT" not in sink.delisted  # the clients keep the market: Coinbase has it
+        assert chain.serving("ETHUSDT") is Source.COINBASE
+        assert chain.serving("BTCUSDT") is Source.BINANCE

@@ -9,7 +9,7 @@ from a link higher than that one's, waits for a newer one.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from cryptotracker.market.feed import FeedSink
 from cryptotracker.market.routing import Routes
@@ -17,8 +17,17 @@ from cryptotracker.protocol import CandleDict, PriceDict, Source
 
 
 class SourceGate:
-    def __init__(self, sink: FeedSink, order: Sequence[Source]) -> None:
+    """`listed_elsewhere(source, symbol)`: another link's known listing has the market (a
+    delisting by `source` is then no delisting for the clients)."""
+
+    def __init__(
+        self,
+        sink: FeedSink,
+        order: Sequence[Source],
+        listed_elsewhere: Callable[[Source, str], bool] = lambda _source, _symbol: False,
+    ) -> None:
         self._sink = sink
+        self._listed_elsewhere = listed_elsewhere
         self._rank = {source: index for index, source in enumerate(order)}
         self.routes = Routes({}, None)
         # Who serves the markets no live link can (CoinGecko, the simulator), best first: a
@@ -57,8 +66,11 @@ class SourceGate:
             self._sink.on_candle(candle)
 
     def delisted(self, source: Source, symbols: list[str]) -> None:
-        """A link's delisting counts only for the markets it serves (another may list them)."""
-        mine = [s for s in symbols if self.admits(source, s)]
+        """A link's delisting counts only for the markets it serves and no other link lists
+        (those move to the other link instead)."""
+        mine = [
+            s for s in symbols if self.admits(source, s) and not self._listed_elsewhere(source, s)
+        ]
         for symbol in mine:
             self._shown.pop(symbol, None)
         if mine:

@@ -147,7 +147,7 @@ class SourceChain:
             raise ValueError("demo mode needs a start_simulator")
         order = [Source(name) for name in settings.source_order]
         factories = default_links() if links is None else links
-        self._gate = SourceGate(sink, [*order, Source.SIMULATOR])
+        self._gate = SourceGate(sink, [*order, Source.SIMULATOR], self._listed_elsewhere)
         self.links: dict[Source, _Link] = {}
         for source in [] if self.demo else [s for s in order if s in LIVE_SOURCES]:
             factory = factories.get(source)
@@ -344,6 +344,15 @@ class SourceChain:
         if self.simulator is not None:
             return self.simulator.breaker.state
         return CircuitState.CLOSED
+
+    def _listed_elsewhere(self, source: Source, symbol: str) -> bool:
+        """Another live link's known listing has the market (one not read yet does not count:
+        it may never be)."""
+        for other, link in self.links.items():
+            listed = link.view().listed
+            if other is not source and listed is not None and symbol in listed:
+                return True
+        return False
 
     def _views(self) -> list[LinkView]:
         return [link.view() for link in self.links.values()]
