@@ -6,7 +6,14 @@ from typing import Protocol
 
 from cryptotracker.pipeline.asset_store import AssetStore
 from cryptotracker.pipeline.store import PriceStore
-from cryptotracker.protocol import CandleDict, FxRates, Health, Readiness, SymbolInfo
+from cryptotracker.protocol import (
+    CandleDict,
+    ExchangeComparison,
+    FxRates,
+    Health,
+    Readiness,
+    SymbolInfo,
+)
 
 
 class CandleNotFoundError(LookupError):
@@ -39,3 +46,7 @@ class Backend(Protocol):
         """What one USDT buys in each currency (api/rates.py)."""
 
     async def candles(self, symbol: str, interval: str, limit: int) -> list[CandleDict]: ...
+
+    async def compare(self, symbol: str) -> ExchangeComparison:
+        """The market on each live exchange (raises CandleNotFoundError for an unknown one,
+        CandleUnavailableError while comparisons are paced)."""

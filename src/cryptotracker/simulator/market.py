@@ -159,6 +159,7 @@ class Market:
     trade_count: int = 0
     legs: Legs | None = None  # a cross market's; None for a market against USDT
     basis: float = 0.0
+    last_trade: Trade | None = None
 
     @property
     def symbol(self) -> str:
@@ -268,6 +269,7 @@ class SimMarket:
             m.window.append(current)
         current.add(t.price, t.qty, t.agg_id)
         m.price = t.price
+        m.last_trade = t
         m.last_qty = t.qty
         m.volume += t.qty
         m.quote_volume += t.price * t.qty // UNIT

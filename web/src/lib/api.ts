@@ -1,5 +1,11 @@
 /** The backend's HTTP API (same origin). */
-import type { CandleInterval, CandleList, PriceList, SymbolList } from "../protocol";
+import type {
+  CandleInterval,
+  CandleList,
+  ExchangeComparison,
+  PriceList,
+  SymbolList,
+} from "../protocol";
 import { backoffDelay } from "./backoff";
 
 export class HttpError extends Error {
@@ -61,6 +67,8 @@ export async function retryUnavailable<T>(
 export const api = {
   symbols: (signal?: AbortSignal) => getJson<SymbolList>("/api/symbols", signal),
   prices: (signal?: AbortSignal) => getJson<PriceList>("/api/prices", signal),
+  compare: (symbol: string, signal?: AbortSignal) =>
+    getJson<ExchangeComparison>(`/api/compare/${encodeURIComponent(symbol)}`, signal),
   candles: (symbol: string, interval: CandleInterval, limit = 500, signal?: AbortSignal) =>
     retryUnavailable(
       () =>
