@@ -13,7 +13,7 @@ FIXTURES = Path(__file__).parents[1] / "fixtures" / "coingecko"
 
 
 def test_fiat_rows_are_read_as_the_decimals_coingecko_wrote() -> None:
-    rates = parse_exchange_rates((FIXTURES / "exchange_rates_fiat.json").read_bytes())
+    rates = parse_exchange_rates((FIXTURES / "ours_exchange_rates_fiat.json").read_bytes())
     assert rates == {
         "USD": Decimal("95012.5"),
         "EUR": Decimal("87962.33"),
@@ -62,7 +62,7 @@ async def test_the_poller_reads_over_http_and_retries_a_failure() -> None:
     from cryptotracker.settings import Settings
     from tests.support import wait_for
 
-    body = (FIXTURES / "exchange_rates_fiat.json").read_bytes()
+    body = (FIXTURES / "ours_exchange_rates_fiat.json").read_bytes()
     paths: list[str] = []
 
     async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
