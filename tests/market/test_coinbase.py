@@ -92,6 +92,8 @@ async def test_drop_reconnects_and_resubscribes() -> None:
         await provider.set_demand(frozenset({"BTCUSDT"}), frozenset())
         await wait_for(lambda: channels(sim).get("matches") == {"BTC-USDT"}, 5, "subscribed")
         await wait_for(lambda: sim.rest_calls.get("ticker", 0) >= 1, 5, "seeded from REST")
+        # Data flowed before the outage (a drop before the first frame loses nothing to re-read).
+        await wait_for(lambda: provider.state.connected, 5, "streaming")
         reads = sim.rest_calls["ticker"]
         started = time.monotonic()
         await sim.drop()
