@@ -12,6 +12,7 @@ import { useAlertsEngine } from "../hooks/useAlertsEngine";
 import { useClockDriver } from "../hooks/useClock";
 import { useLastPrices } from "../hooks/useLastPrices";
 import { useMarketConnection } from "../hooks/useMarketConnection";
+import { useMarketMeta } from "../hooks/useMarketMeta";
 import { useThemeDriver } from "../hooks/useTheme";
 import { retryableLazy } from "../lib/chunks";
 import { markInteractive } from "../lib/telemetry";
@@ -47,6 +48,7 @@ export function App() {
 
 function Shell() {
   useMarketConnection();
+  useMarketMeta();
   useLastPrices();
   useClockDriver(250);
   useThemeDriver();
