@@ -256,6 +256,7 @@ export const MarketRow = memo(function MarketRow(props: Props) {
             key={key}
             role="cell"
             data-testid="market-cap"
+            data-value={asset?.marketCap ?? ""}
             className="tabular truncate text-right"
             title={asset?.marketCap ? `${formatAmount(asset.marketCap)} USD` : "unknown"}
           >

@@ -250,9 +250,19 @@ describe("MarketsTable with coin metadata and rates", () => {
         .getAllByTestId("market-row")
         .find((r) => r.dataset.symbol === symbol)
         ?.querySelector<HTMLElement>("[data-testid=price]");
+    act(() =>
+      useCryptoStore
+        .getState()
+        .setSymbols([...symbols, { symbol: "C007EUR", baseAsset: "C007", quoteAsset: "EUR" }]),
+    );
+    act(() => useCryptoStore.getState().applyUpdates([price("C007EUR", 500)], Date.now()));
+    fireEvent.change(screen.getByTestId("search"), { target: { value: "C007" } });
+    // USDT chosen: every market in its own currency, none converted.
     expect(priceOf("C007USDT")?.textContent).toBe("993.00");
+    expect(priceOf("C007EUR")?.textContent).toBe("500.00");
     act(() => useCurrencyStore.getState().setCurrency("EUR"));
     expect(priceOf("C007USDT")?.textContent).toBe("≈ €496.50");
+    expect(priceOf("C007EUR")?.textContent).toBe("500.00");
     expect(priceOf("C007USDT")?.dataset.currency).toBe("EUR");
     // A currency without a rate: the market's own number, unmarked.
     act(() => useCurrencyStore.getState().setCurrency("GBP"));

@@ -12,7 +12,9 @@ import {
   visibleColumns,
   type SortKey,
 } from "../lib/marketColumns";
-import { bestPerCoin, volumeInUsdt } from "../lib/bestMarket";
+import { bestPerCoin, quoteInUsdt, volumeInUsdt } from "../lib/bestMarket";
+import { BASE_CURRENCY, canConvert } from "../lib/fx";
+import { useCurrencyStore } from "../store/currencyStore";
 import { useCryptoStore, type PriceEntry } from "../store/cryptoStore";
 import { useMarketMetaStore } from "../store/marketMetaStore";
 import { useTablePrefsStore } from "../store/tablePrefsStore";
@@ -32,6 +34,8 @@ function sortValue(
   p: PriceEntry | undefined,
   a: Asset | undefined,
   volumeUsdt: number,
+  /** Prices × this compare across quotes as shown (1: as the market states them). */
+  priceFactor: number,
 ): number {
   switch (key) {
     case "rank":
@@ -51,13 +55,13 @@ function sortValue(
   if (!p) return Number.NaN;
   switch (key) {
     case "price":
-      return Number(p.price);
+      return Number(p.price) * priceFactor;
     case "change":
       return Number(p.priceChangePercent);
     case "high":
-      return Number(p.high24h);
+      return Number(p.high24h) * priceFactor;
     case "low":
-      return Number(p.low24h);
+      return Number(p.low24h) * priceFactor;
     default:
       return Number.NaN;
   }
@@ -126,6 +130,7 @@ export function MarketsTable({ owner, only, empty }: Props) {
   const [best, setBest] = useState(false);
   const assets = useMarketMetaStore((s) => s.assets.byAsset);
   const rates = useMarketMetaStore((s) => s.rates.byCurrency);
+  const currency = useCurrencyStore((s) => s.currency);
   // Tailwind's `sm` breakpoint: a phone gets a fixed, narrow set of columns.
   const wide = useMediaQuery("(min-width: 640px)");
   const chosen = useTablePrefsStore((s) => s.columns);
@@ -165,6 +170,11 @@ export function MarketsTable({ owner, only, empty }: Props) {
         (quote === "ALL" || s.quoteAsset === quote) && matchesMarket(q, s, assets.get(s.baseAsset)),
     );
     const volume = (s: SymbolInfo) => volumeInUsdt(s, sortPrices, rates);
+    // Prices shown converted (a currency chosen) sort as shown: in USDT terms.
+    const priceFactor = (s: SymbolInfo) =>
+      currency !== BASE_CURRENCY && canConvert(s.quoteAsset, currency, rates)
+        ? quoteInUsdt(s.quoteAsset, {}, rates)
+        : 1;
     if (best && quote === "ALL") filtered = bestPerCoin(filtered, volume);
     const dir = sort.dir === "asc" ? 1 : -1;
     if (sort.key === "symbol") {
@@ -179,7 +189,8 @@ export function MarketsTable({ owner, only, empty }: Props) {
     }
     const keyed = filtered.map((s) => {
       const vol = volume(s);
-      return { s, vol, v: sortValue(sort.key, sortPrices[s.symbol], assets.get(s.baseAsset), vol) };
+      const a = assets.get(s.baseAsset);
+      return { s, vol, v: sortValue(sort.key, sortPrices[s.symbol], a, vol, priceFactor(s)) };
     });
     // Ties (a coin's markets share its rank) and unknowns go by volume, the busiest first.
     const byVolume = (a: { vol: number }, b: { vol: number }) =>
@@ -194,7 +205,7 @@ export function MarketsTable({ owner, only, empty }: Props) {
       return dir * (a.v - b.v) || byVolume(a, b) || a.s.symbol.localeCompare(b.s.symbol);
     });
     return keyed.map((k) => k.s);
-  }, [base, query, quote, sort, sortPrices, assets, rates, best]);
+  }, [base, query, quote, sort, sortPrices, assets, rates, best, currency]);
 
   // eslint-disable-next-line react-hooks/incompatible-library -- rows are memoised by props, not by the compiler
   const virtualizer = useVirtualizer({
@@ -293,7 +304,7 @@ export function MarketsTable({ owner, only, empty }: Props) {
   return (
     <section className="flex min-h-0 flex-1 flex-col overflow-hidden rounded-lg border border-line bg-panel">
       <div className="flex flex-wrap items-center gap-2 border-b border-line px-2 py-2 sm:px-4">
-        <div className="relative w-full sm:w-auto sm:min-w-0 sm:max-w-xs sm:flex-1">
+        <div className="relative w-full sm:w-auto sm:min-w-48 sm:max-w-xs sm:flex-1">
           <svg
             viewBox="0 0 24 24"
             className="pointer-events-none absolute left-2.5 top-2.5 h-4 w-4 text-muted"

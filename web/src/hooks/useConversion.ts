@@ -4,22 +4,17 @@ import { useCurrencyStore } from "../store/currencyStore";
 import { useMarketMetaStore } from "../store/marketMetaStore";
 
 /** How to show an amount in `from` in the user's currency: null when it is shown as it is (the
- * same currency, or no rate for either). Re-renders the caller only when a rate string changes. */
+ * same currency, no rate for either, or USDT chosen: the markets' own currencies, unconverted).
+ * Re-renders the caller only when a rate string changes. */
 export function useConversion(from: string): Conversion | null {
   const to = useCurrencyStore((s) => s.currency);
   const toRate = useMarketMetaStore((s) => rateOf(to, s.rates.byCurrency));
   const fromRate = useMarketMetaStore((s) => rateOf(from, s.rates.byCurrency));
   return useMemo(
-    () => (from && from !== to && toRate && fromRate ? { from, to, toRate, fromRate } : null),
+    () =>
+      from && from !== to && to !== BASE_CURRENCY && toRate && fromRate
+        ? { from, to, toRate, fromRate }
+        : null,
     [from, to, toRate, fromRate],
   );
-}
-
-/** The user's currency, and whether values in USDT can be shown in it now. */
-export function useDisplayCurrency(): { currency: string; available: boolean } {
-  const currency = useCurrencyStore((s) => s.currency);
-  const available = useMarketMetaStore(
-    (s) => currency === BASE_CURRENCY || s.rates.byCurrency.has(currency),
-  );
-  return { currency, available };
 }

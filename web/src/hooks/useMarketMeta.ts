@@ -6,6 +6,8 @@ import { useMarketMetaStore } from "../store/marketMetaStore";
 
 /** Coin metadata changes slowly (the server refreshes it every few minutes). */
 export const ASSETS_REFRESH_MS = 5 * 60_000;
+/** A server just started has no metadata yet: ask again soon (a 304 while it has none). */
+export const ASSETS_EMPTY_RETRY_MS = 10_000;
 /** Rates follow live markets: a minute keeps the shown age small without polling hard. */
 export const RATES_REFRESH_MS = 60_000;
 
@@ -20,10 +22,10 @@ export function useMarketMeta(): void {
     queryFn: async ({ signal }) => {
       const assets = readAssets(await api.assets(signal));
       useMarketMetaStore.getState().setAssets(assets);
-      return assets.updatedAt ?? 0;
+      return assets.byAsset.size;
     },
     staleTime: ASSETS_REFRESH_MS,
-    refetchInterval: ASSETS_REFRESH_MS,
+    refetchInterval: (query) => (query.state.data ? ASSETS_REFRESH_MS : ASSETS_EMPTY_RETRY_MS),
     refetchIntervalInBackground: false,
     retry: 2,
   });

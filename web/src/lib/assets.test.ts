@@ -86,6 +86,15 @@ describe("matchesMarket", () => {
     expect(matches("BTC/USDT")).toBe(true);
     expect(matches("btc usdt")).toBe(true);
     expect(matches("ethereum")).toBe(false);
+    expect(matches("coin")).toBe(false);
+    const wrapped = readAsset({ asset: "WBTC", name: "Wrapped Bitcoin" }) ?? undefined;
+    expect(
+      matchesMarket(marketQuery("bitcoin"), { symbol: "WBTCUSDT", baseAsset: "WBTC" }, wrapped),
+    ).toBe(true);
+    const tether = readAsset({ asset: "USDT", name: "Tether" }) ?? undefined;
+    expect(
+      matchesMarket(marketQuery("eth"), { symbol: "USDTTRY", baseAsset: "USDT" }, tether),
+    ).toBe(false);
   });
 
   it("finds an unknown coin by its symbol only", () => {

@@ -101,8 +101,9 @@ export function marketQuery(input: string): MarketQuery {
   return { compact: t.toUpperCase().replace(/[/\s-]/g, ""), words: t.toLowerCase() };
 }
 
-/** Whether a market matches: its pair (BTCUSDT, btc/usdt), its coin's ticker, or its coin's
- * name or id ("bitcoin", "bit"). */
+/** Whether a market matches: its pair (BTCUSDT, btc/usdt), its coin's ticker, or a word of its
+ * coin's name or its id starting with the query ("bitcoin" finds Bitcoin and Wrapped Bitcoin;
+ * "eth" finds Ethereum but not Tether). */
 export function matchesMarket(
   q: MarketQuery,
   market: { symbol: string; baseAsset: string },
@@ -112,8 +113,10 @@ export function matchesMarket(
   if (market.symbol.includes(q.compact)) return true;
   if (market.baseAsset.toUpperCase().startsWith(q.compact)) return true;
   if (!asset || q.words.length < 2) return false;
+  const name = asset.name?.toLowerCase() ?? "";
   return (
-    (asset.name?.toLowerCase().includes(q.words) ?? false) ||
+    name.startsWith(q.words) ||
+    name.split(/[^a-z0-9]+/).some((w) => w.startsWith(q.words)) ||
     (asset.id?.toLowerCase().startsWith(q.words) ?? false)
   );
 }
