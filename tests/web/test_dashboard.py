@@ -337,8 +337,9 @@ def test_row_click_and_keyboard_open_pairs(page: Page, demo: DemoServer, shot: S
 
     page.go_back()
     expect(page.locator(ROWS).first).to_be_visible()
-    # Tab reaches the rows (after the search and quote tabs and the sort headers); Enter opens.
-    page.get_by_test_id("sort-volume").focus()
+    # Tab reaches the rows (after the search and quote tabs and the sort headers, the last one
+    # market cap's); Enter opens.
+    page.get_by_test_id("sort-marketCap").focus()
     page.keyboard.press("Tab")
     focused = page.locator(f"{ROWS}:focus")
     expect(focused).to_have_count(1)
