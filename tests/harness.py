@@ -66,7 +66,8 @@ async def serve(
 ) -> AsyncIterator[tuple[Tracker, str]]:
     """Start a tracker; yields it and its base URL. Stops it on exit."""
     port = free_port()
-    settings = settings or Settings(port=port, **overrides)
+    # No coin metadata unless a test asks: it would call CoinGecko, which tests never reach.
+    settings = settings or Settings(port=port, **{"asset_metadata": False, **overrides})
     tracker = Tracker(settings, exchange=exchange)
     server = Server(settings, tracker)
     async with asyncio.timeout(15):

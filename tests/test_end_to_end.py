@@ -19,6 +19,7 @@ def settings_for(sim: Any, **overrides: Any) -> Settings:
         "port": free_port(),
         "binance_ws_url": sim.ws_url,
         "binance_ws_fallback_urls": [],
+        "binance_rest_fallback_urls": [],
         "binance_rest_url": sim.rest_url,
         "coingecko_url": sim.coingecko_url,
         "simulator_fallback": False,
@@ -163,6 +164,42 @@ async def test_redis_restart_keeps_clients_served_then_resyncs(
             await wait_for(lambda: tracker.link.up, 20, "redis back")  # type: ignore[union-attr]
             health = (await http.get("/health")).json()
             assert health["redis"]["status"] == "ok"
+        await client.close()
+
+
+async def test_a_market_delisted_before_anyone_subscribed_is_refused_as_delisted(
+    simulator: Any,
+) -> None:
+    """A page listed the market before it went (its row is on screen); it subscribes after the
+    delisting: a `delisted` error, on which the page drops the row, not an ack and an empty row
+    for ever. Listed again, it is subscribed as any other."""
+    settings = settings_for(simulator, redis_url=None, binance_exchange_info_refresh_s=0.3)
+    async with (
+        serve(settings) as (tracker, url),
+        httpx.AsyncClient(base_url=simulator.rest_url, timeout=5) as sim_http,
+    ):
+        await wait_for(lambda: tracker.store.get("ETHUSDT") is not None, 20, "ETHUSDT priced")
+        knob = await sim_http.get("/sim/fault", params={"kind": "delist", "symbol": "ETHUSDT"})
+        assert knob.status_code == 200, knob.text
+        await wait_for(lambda: tracker.store.get("ETHUSDT") is None, 20, "ETHUSDT forgotten")
+
+        client = Recorder()
+        await client.connect(url)
+        ack = await client.call("subscribe", {"symbols": ["BTCUSDT", "ETHUSDT"]})
+        assert ack["added"] == ["BTCUSDT"]
+        [error] = await client.wait("error")
+        assert (error["data"]["code"], error["data"]["details"]) == ("delisted", ["ETHUSDT"])
+
+        knob = await sim_http.get(
+            "/sim/fault", params={"kind": "status", "symbol": "ETHUSDT", "status": "TRADING"}
+        )
+        assert knob.status_code == 200, knob.text
+        await wait_for(
+            lambda: "ETHUSDT" in {s.symbol for s in tracker.symbols()}, 20, "ETHUSDT listed again"
+        )
+        ack = await client.call("subscribe", {"symbols": ["ETHUSDT"]})
+        assert ack["added"] == ["ETHUSDT"]
+        assert len(client.of("error")) == 1
         await client.close()
 
 

@@ -13,6 +13,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import structlog
 from fastapi import FastAPI
@@ -31,10 +32,15 @@ from cryptotracker.gateway.http_server import Forwarded, HttpLimits, HttpServer
 from cryptotracker.gateway.limits import AddressBuckets
 from cryptotracker.gateway.server import Gateway
 from cryptotracker.gateway.subscriptions import CandleKey
+from cryptotracker.market.asset_source import AssetMetadataSource, shared_bucket
 from cryptotracker.market.binance_rest import RestError
+from cryptotracker.market.connect_budget import LocalConnectBudget
 from cryptotracker.metrics import INGEST_ACTIVE
 from cryptotracker.pipeline.aggregate import Aggregator, run_batches
+from cryptotracker.pipeline.asset_refresh import AssetRefresher
+from cryptotracker.pipeline.asset_store import AssetStore
 from cryptotracker.pipeline.bus import LocalBus, RedisBus
+from cryptotracker.pipeline.connect_budget import SharedConnectBudget
 from cryptotracker.pipeline.demand import DemandBoard
 from cryptotracker.pipeline.ingest import ExchangeSide, Ingest
 from cryptotracker.pipeline.lease import IngestLease
@@ -45,10 +51,14 @@ from cryptotracker.protocol import (
     CandleDict,
     Health,
     Readiness,
+    Source,
     SymbolInfo,
 )
 from cryptotracker.settings import Settings
 from cryptotracker.token_bucket import TokenBucket
+
+if TYPE_CHECKING:
+    from cryptotracker.market.sources import SourceChain
 
 log = structlog.get_logger(__name__)
 
@@ -74,6 +84,11 @@ class Tracker:
         self.board = DemandBoard(self.link, self.id)
         self.lease = IngestLease(self.link, self.id, settings.lease_ttl_s) if self.link else None
         self.gateway = Gateway(settings, self.store, self._known_symbols, self._on_demand)
+        self.asset_store = AssetStore(self.link, Path(settings.logo_dir))
+        self.asset_refresher: AssetRefresher | None = None
+        self._chain: SourceChain | None = None
+        # One CoinGecko budget for the instance: the fallback price poller and the metadata.
+        self.coingecko_bucket = shared_bucket(settings)
         self.ingest = Ingest(
             settings,
             self.id,
@@ -83,6 +98,16 @@ class Tracker:
             self.gateway.set_status,
         )
         self.exchange = self.ingest.exchange
+        if settings.asset_metadata:
+            demo = settings.exchange == "simulator" and exchange is None
+            source = AssetMetadataSource(
+                settings, self.coingecko_bucket, base_url=self._coingecko_url,
+                label=Source.SIMULATOR if demo else Source.COINGECKO,
+            )  # fmt: skip
+            self.asset_refresher = AssetRefresher(
+                settings, self.asset_store, source, self._tracked_assets,
+                lambda: self.ingest.ingesting,
+            )  # fmt: skip
         # The store admits each batch (what is news, in memory); then the feed's status, then
         # the clients.
         self.bus.admit_with(self.store.admit)
@@ -96,6 +121,7 @@ class Tracker:
         )
         if self.link is not None:
             self.link.on_up(self.store.resync)
+            self.link.on_up(self.asset_store.resync)
         self._known: frozenset[str] = frozenset()
         self._known_from: list[SymbolInfo] | None = None
         self.candle_cache = CandleCache(
@@ -125,11 +151,26 @@ class Tracker:
         def start_simulator() -> contextlib.AbstractAsyncContextManager[tuple[str, str]]:
             return simulator_process(settings.simulator_symbols, settings.simulator_rate)
 
-        chain: ExchangeSide = SourceChain(
+        chain = SourceChain(
             settings, sink=self.aggregator, on_state=lambda *_: self.ingest.feed_changed(),
-            start_simulator=start_simulator,
+            start_simulator=start_simulator, coingecko_ids=lambda: self.asset_store.ids,
+            coingecko_bucket=self.coingecko_bucket,
         )  # fmt: skip
-        return chain
+        if self.link is not None and chain.binance is not None:
+            # Every instance behind the address counts Binance's connection attempts together.
+            local = LocalConnectBudget(settings.binance_connects_per_5min)
+            chain.binance.connect_budget = SharedConnectBudget(self.link, self.id, local)
+        self._chain = chain
+        exchange: ExchangeSide = chain
+        return exchange
+
+    def _coingecko_url(self) -> str | None:
+        # The source chain knows when it is the simulator that serves CoinGecko (demo mode).
+        chain = self._chain
+        return chain.coingecko_url() if chain is not None else self.settings.coingecko_url
+
+    def _tracked_assets(self) -> list[str]:
+        return sorted({s.base_asset for s in self.exchange.symbols()})
 
     @property
     def ingesting(self) -> bool:
@@ -195,6 +236,8 @@ class Tracker:
             tasks.create_task(ingest.follow_demand(), name="demand")
             tasks.create_task(ingest.tell_status(), name="status")
             tasks.create_task(self.board.refresh(), name="demand-refresh")
+            if self.asset_refresher is not None:
+                tasks.create_task(self.asset_refresher.run(), name="assets")
             tasks.create_task(self.board.listen(), name="demand-listen")
             if self.lease is not None and self.settings.ingest == "auto":
                 tasks.create_task(self.lease.run(ingest.decide), name="lease")

@@ -31,6 +31,19 @@ EXCHANGE_RECONNECTS = Counter(
     ["source"],
     registry=REGISTRY,
 )
+EXCHANGE_SEQUENCE_GAPS = Counter(
+    "cryptotracker_exchange_sequence_gaps_total",
+    "Messages an exchange feed lost (a gap in its per-market sequence or trade ids), each "
+    "answered by re-reading that market from REST",
+    ["source"],
+    registry=REGISTRY,
+)
+EXCHANGE_FRAMES_STALE = Counter(
+    "cryptotracker_exchange_frames_stale_total",
+    "Exchange messages older than one already applied (out of order): skipped",
+    ["source"],
+    registry=REGISTRY,
+)
 BINANCE_WEIGHT_USED = Gauge(
     "cryptotracker_binance_request_weight_used",
     "Binance REST request weight used in the current minute, as far as this instance knows "
@@ -44,6 +57,19 @@ BINANCE_REST_HELD = Counter(
     ["reason"],
     registry=REGISTRY,
 )
+BINANCE_REST_HOST_FAILOVERS = Counter(
+    "cryptotracker_binance_rest_host_failovers_total",
+    "Binance REST calls sent on to the next documented host: the one before could not be "
+    "reached, timed out or answered 5xx",
+    registry=REGISTRY,
+)
+BINANCE_CONNECTS_HELD = Counter(
+    "cryptotracker_binance_connects_held_total",
+    "Binance stream connection attempts held back: the address's budget of connection "
+    "attempts per 5 minutes (shared by every instance through Redis) was spent",
+    ["source"],
+    registry=REGISTRY,
+)
 CIRCUIT_STATE = Gauge(
     "cryptotracker_circuit_state",
     "Circuit breaker state (0 closed, 1 half-open, 2 open)",
@@ -54,6 +80,26 @@ CIRCUIT_TRANSITIONS = Counter(
     "cryptotracker_circuit_transitions_total",
     "Circuit breaker state changes",
     ["name", "to"],
+    registry=REGISTRY,
+)
+
+ASSET_METADATA_PROBLEMS = Counter(
+    "cryptotracker_asset_metadata_problems_total",
+    "Bad data from the coin metadata source (CoinGecko), by reason (unknown: null or missing, "
+    "bad_value, bad_row, not_a_list, http_429, http_error, logo_host, logo_too_large, ...) and "
+    "field or endpoint",
+    ["reason", "field"],
+    registry=REGISTRY,
+)
+ASSET_METADATA_UPDATED = Gauge(
+    "cryptotracker_asset_metadata_updated_timestamp_seconds",
+    "When the coin metadata this instance serves was fetched (Unix seconds; 0 before the first)",
+    registry=REGISTRY,
+)
+ASSET_METADATA_REFRESHES = Counter(
+    "cryptotracker_asset_metadata_refreshes_total",
+    "Coin metadata refreshes by this instance, by result (ok, failed)",
+    ["result"],
     registry=REGISTRY,
 )
 

@@ -9,6 +9,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 BINANCE_WS_URL = "wss://data-stream.binance.vision"
 BINANCE_REST_URL = "https://data-api.binance.vision"
+BINANCE_API = "https://api.binance.com"
+BINANCE_API_GCP = "https://api-gcp.binance.com"
+BINANCE_API_1_TO_4 = tuple(f"https://api{n}.binance.com" for n in range(1, 5))
 COINGECKO_URL = "https://api.coingecko.com/api/v3"
 COINBASE_WS_URL = "wss://ws-feed.exchange.coinbase.com"
 COINBASE_REST_URL = "https://api.exchange.coinbase.com"
@@ -40,17 +43,33 @@ class Settings(BaseSettings):
 
     binance_ws_url: str = BINANCE_WS_URL
     # Binance's other documented stream hosts (its WebSocket Streams page), tried in turn when
-    # connecting to the one before fails (refused, timed out; not an HTTP refusal such as 429 or
-    # 451, which every host gives alike).
+    # connecting to the one before fails (refused, timed out, 5xx; not an HTTP refusal such as
+    # 429 or 451, which every host gives alike).
     binance_ws_fallback_urls: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["wss://stream.binance.com:9443", "wss://stream.binance.com:443"]
     )
     binance_rest_url: str = BINANCE_REST_URL
+    # Binance's other documented REST hosts (rest-api.md, "General API Information"), tried in
+    # turn when one cannot be reached, times out or answers 5xx (not on 429, 418 or 451: the
+    # limits and bans are the address's, on every host).
+    binance_rest_fallback_urls: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: [BINANCE_API, BINANCE_API_GCP, *BINANCE_API_1_TO_4]
+    )
+    # Stream connection attempts per 5 minutes for this address (Binance allows 300 per IP),
+    # shared by every instance through Redis when it is configured; spent, an instance waits.
+    binance_connects_per_5min: int = Field(default=270, ge=1, le=300)
     coingecko_url: str = COINGECKO_URL
     coinbase_ws_url: str = COINBASE_WS_URL
     coinbase_rest_url: str = COINBASE_REST_URL
+    # Coinbase's GET /products again this often: new markets, delistings, markets that stop.
+    coinbase_products_refresh_s: float = Field(default=600.0, gt=0.0)
     kraken_ws_url: str = KRAKEN_WS_URL
     kraken_rest_url: str = KRAKEN_REST_URL
+    # Kraken's public REST calls per second from this instance: Kraken limits public calls per
+    # address and says about one a second stays within it.
+    kraken_rest_calls_per_s: float = Field(default=1.0, gt=0.0)
+    # Kraken's AssetPairs again this often: listings, delistings and pair statuses.
+    kraken_asset_pairs_refresh_s: float = Field(default=600.0, gt=0.0)
     # REST request weight per minute this instance spends on Binance (Binance allows 6000 per
     # address; the rest is headroom for its counter's lag and for others on the address).
     binance_weight_per_min: int = Field(default=4800, ge=1, le=6000)
@@ -106,6 +125,31 @@ class Settings(BaseSettings):
     coingecko_calls_per_min: float = Field(default=25.0, gt=0.0)
     # Consecutive CoinGecko failures before the simulator (if enabled) takes over.
     coingecko_failure_threshold: int = Field(default=3, ge=1)
+
+    # Coin metadata (names, logos, market caps, sparklines: GET /api/assets) from CoinGecko,
+    # fetched by the ingesting instance and shared through Redis. Off: /api/assets is empty.
+    asset_metadata: bool = True
+    # A CoinGecko demo API key (sent as x-cg-demo-api-key); unset: the keyless public API.
+    coingecko_demo_key: SecretStr | None = None
+    asset_metadata_refresh_s: float = Field(default=600.0, ge=10.0)
+    # /coins/list (the ticker -> id candidates, a large answer CoinGecko updates every 30 min).
+    asset_list_refresh_s: float = Field(default=86_400.0, ge=60.0)
+    # Pages of 250 coins by market cap read each refresh; tracked coins below them are asked
+    # for by id, in at most `asset_metadata_extra_calls` calls of 100 ids.
+    asset_metadata_pages: int = Field(default=2, ge=1, le=20)
+    asset_metadata_extra_calls: int = Field(default=2, ge=0, le=20)
+    # Instances that do not fetch look for a newer list in Redis this often.
+    asset_follow_s: float = Field(default=5.0, gt=0.0)
+    # Prices per 7-day sparkline (CoinGecko sends 168 hourly ones).
+    asset_sparkline_points: int = Field(default=84, ge=2, le=168)
+    # Logos: the disk cache, the largest image fetched, the served size (PNG, square).
+    logo_dir: str = ".cache/logos"
+    logo_max_bytes: int = Field(default=256 * 1024, ge=1024, le=4 * 1024 * 1024)
+    logo_size_px: int = Field(default=64, ge=16, le=256)
+    # Hosts logos are fetched from (besides the metadata source's own): CoinGecko's image hosts.
+    logo_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["coin-images.coingecko.com", "assets.coingecko.com"]
+    )
 
     # Which instance takes the exchange feed: "auto" = the holder of a Redis lease (every
     # instance while Redis is away; always without Redis), "always", or "never" (consume only).
@@ -189,7 +233,8 @@ class Settings(BaseSettings):
 
     @field_validator(
         "cors_origins", "quote_assets", "limit_exempt_ips", "metrics_allow",
-        "redis_sentinels", "redis_cluster_nodes", "binance_ws_fallback_urls", mode="before",
+        "redis_sentinels", "redis_cluster_nodes", "binance_ws_fallback_urls",
+        "binance_rest_fallback_urls", "logo_hosts", mode="before",
     )  # fmt: skip
     @classmethod
     def _split_csv(cls, value: object) -> object:

@@ -117,6 +117,7 @@ def tracker_env(sim: Sim, redis_url: str | None, port: int, **extra: str) -> dic
         "CRYPTOTRACKER_PORT": str(port),
         "CRYPTOTRACKER_BINANCE_WS_URL": f"ws://127.0.0.1:{sim.port}",
         "CRYPTOTRACKER_BINANCE_WS_FALLBACK_URLS": "",  # the simulator is the only host
+        "CRYPTOTRACKER_BINANCE_REST_FALLBACK_URLS": "",
         "CRYPTOTRACKER_BINANCE_REST_URL": f"http://127.0.0.1:{sim.port}",
         "CRYPTOTRACKER_COINGECKO_URL": f"http://127.0.0.1:{sim.port}/coingecko/api/v3",
         "CRYPTOTRACKER_SIMULATOR_FALLBACK": "false",

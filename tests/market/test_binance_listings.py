@@ -3,6 +3,8 @@ listing is streamed and priced, a delisted market dropped, a halted one marked u
 
 from __future__ import annotations
 
+from cryptotracker.market.breaker import CircuitState
+from cryptotracker.simulator.faults import HttpFault
 from cryptotracker.simulator.server import Simulator
 from tests.market.helpers import RecordingSink, connections, provider_running
 from tests.support import wait_for
@@ -61,3 +63,34 @@ async def test_refresh_lists_delists_and_marks_markets_while_streaming(
         await wait_for(lambda: provider.state.market_status == {}, 5, "trading again")
         assert "not trading" not in provider.state.message
         assert sim.rest.calls["exchangeInfo"] >= 3
+
+
+async def test_halted_markets_are_not_shown_from_before_an_outage(
+    sim: Simulator, sink: RecordingSink
+) -> None:
+    """While the feed is down (a fallback serves) its statuses are not current: none are shown.
+    Back after the breaker opened, exchangeInfo is read again before any are: a halt that ended
+    during the outage never reappears, even with the periodic refresh ten minutes away."""
+    sim.set_status("PEPEUSDT", "HALT")
+    async with provider_running(sim, sink, binance_exchange_info_refresh_s=600.0) as (
+        provider,
+        states,
+    ):
+        await wait_for(lambda: provider.state.connected, 5, "connected")
+        assert provider.state.market_status == {"PEPEUSDT": "HALT"}
+        reads = sim.rest.calls["exchangeInfo"]
+
+        sim.faults.http["ws"] = HttpFault(503)
+        await sim.drop()
+        await wait_for(lambda: provider.breaker.state is CircuitState.OPEN, 5, "breaker open")
+        down = len(states)
+        assert not provider.state.connected
+        assert provider.state.market_status == {}
+
+        sim.set_status("PEPEUSDT", "TRADING")  # the halt ends during the outage
+        sim.faults.clear()
+        await wait_for(lambda: sim.rest.calls["exchangeInfo"] > reads, 5, "exchangeInfo re-read")
+        await wait_for(lambda: provider.state.connected, 5, "connected again")
+        assert provider.state.market_status == {}
+        assert all(s.market_status == {} for s in states[down:])
+        assert all("not trading" not in s.message for s in states[down:] if s.connected)

@@ -3,9 +3,11 @@ text, not an outage like any other; over a real socket."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
-from cryptotracker.market.binance import RESTRICTED
+from cryptotracker.market.binance import BANNED, RESTRICTED
 from cryptotracker.market.breaker import CircuitState
 from cryptotracker.simulator.faults import HttpFault
 from cryptotracker.simulator.server import Simulator
@@ -36,3 +38,19 @@ async def test_a_429_is_not_a_restriction(sim: Simulator, sink: RecordingSink) -
         await wait_for(lambda: provider.breaker.state is CircuitState.OPEN, 5, "breaker open")
         assert not any(s.restricted for s in states)
         assert "HTTP 429" in " ".join(s.message for s in states)
+
+
+async def test_a_ban_opens_the_breaker_at_once_and_sends_nothing_until_it_ends(
+    sim: Simulator, sink: RecordingSink
+) -> None:
+    """A 418 with a Retry-After longer than the breaker's pause: waiting it out three times
+    before the breaker opens would keep the fallbacks away for three bans' length."""
+    sim.faults.http["rest"] = HttpFault(418, retry_after=600.0)
+    async with provider_running(sim, sink) as (provider, states):
+        await wait_for(lambda: provider.breaker.state is CircuitState.OPEN, 5, "breaker open")
+        assert provider.breaker.failures == 1
+        assert BANNED in provider.state.message
+        retry_at = provider.state.retry_at
+        assert retry_at is not None and retry_at - time.time() > 500  # the ban's end, not 0.5 s
+        assert sim.rest.calls == {"exchangeInfo": 1}
+        assert not any(s.restricted for s in states)  # a ban is not a restricted location

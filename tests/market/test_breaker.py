@@ -104,3 +104,14 @@ def test_a_failing_listener_does_not_break_the_breaker() -> None:
         breaker.record_failure()
     assert breaker.state.value == CircuitState.OPEN.value
     assert seen == [("closed", "open")]
+
+
+def test_a_trip_opens_at_once_and_half_opens_after_the_pause() -> None:
+    breaker, clock, seen = make("t-trip")
+    breaker.trip("banned")
+    assert breaker.state is CircuitState.OPEN
+    assert breaker.failures == 1
+    assert not breaker.allow()
+    clock.now += 60.0
+    assert breaker.allow()
+    assert seen == [("closed", "open"), ("open", "half_open")]

@@ -1,5 +1,6 @@
-"""CoinGecko polling against the simulator's `/coins/markets`: mapping to <BASE>USDT, the exact
-numbers CoinGecko wrote, only moved prices, rate limits honoured."""
+"""CoinGecko polling against the simulator's `/coins/markets`: mapping to <BASE>USDT (the coin
+metadata's ids, or before it is loaded the top page by market cap), the exact numbers CoinGecko
+wrote, only moved prices, rate limits honoured."""
 
 from __future__ import annotations
 
@@ -13,19 +14,26 @@ import pytest
 
 from cryptotracker.clock import now_ms
 from cryptotracker.market.binance_rest import RestError, retry_after_s
-from cryptotracker.market.coingecko import COINGECKO_IDS, CoinGeckoProvider
+from cryptotracker.market.coingecko import CoinGeckoProvider
 from cryptotracker.protocol import PriceUpdate
 from cryptotracker.settings import Settings
 from cryptotracker.simulator.faults import HttpFault
 from cryptotracker.simulator.server import Simulator
 from tests.market.helpers import RecordingSink
 
+# What the coin metadata maps (more than the provider is asked for).
+METADATA_IDS = {"BTC": "bitcoin", "ETH": "ethereum", "PEPE": "pepe", "SOL": "solana"}
 
-def provider(sim: Simulator, sink: RecordingSink, **knobs: Any) -> CoinGeckoProvider:
+
+def provider(
+    sim: Simulator, sink: RecordingSink, ids: dict[str, str] | None = None, **knobs: Any
+) -> CoinGeckoProvider:
     settings = Settings(coingecko_calls_per_min=6000, backoff_jitter=0, **knobs)
+    mapping = METADATA_IDS if ids is None else ids
     return CoinGeckoProvider(
-        settings, sink, base_url=sim.coingecko_url, assets=["BTC", "ETH", "PEPE"]
-    )
+        settings, sink, base_url=sim.coingecko_url, assets=["BTC", "ETH", "PEPE"],
+        ids=lambda: mapping,
+    )  # fmt: skip
 
 
 def move(sim: Simulator, symbol: str) -> None:
@@ -37,13 +45,6 @@ def move(sim: Simulator, symbol: str) -> None:
         if market.price != before:
             return
     raise AssertionError(f"{symbol} did not move in 1000 trades")
-
-
-def test_well_known_assets_map_to_coingecko_ids() -> None:
-    assert COINGECKO_IDS["BTC"] == "bitcoin"
-    assert COINGECKO_IDS["BNB"] == "binancecoin"
-    assert COINGECKO_IDS["XRP"] == "ripple"
-    assert len(set(COINGECKO_IDS.values())) == len(COINGECKO_IDS)
 
 
 async def test_poll_emits_labelled_usdt_prices_only_when_they_move(
@@ -109,6 +110,28 @@ def test_failures_back_off_but_never_beyond_the_poll_interval() -> None:
     cg = CoinGeckoProvider(Settings(backoff_jitter=0, coingecko_poll_s=3.0), RecordingSink())
     delays = [cg._failed(RestError("down", status=500)) for _ in range(4)]
     assert delays == [1.0, 2.0, 3.0, 3.0]
+
+
+async def test_before_the_metadata_loads_the_top_page_maps_tickers_by_market_cap(
+    sim: Simulator, sink: RecordingSink
+) -> None:
+    """No mapping yet: one call for the top page by market cap; ETH, which a bridged copy
+    shares on the simulated CoinGecko as on the real one, goes to the coin with the higher cap;
+    the mapping is used as soon as it exists."""
+    sim.rate = 0.0
+    mapping: dict[str, str] = {}
+    cg = provider(sim, sink, ids=mapping)
+    async with httpx.AsyncClient(base_url=cg.base_url) as client:
+        assert await cg.poll_once(client) == 3
+        assert sim.rest.calls == {"coingecko/coins/markets": 1}
+        assert [s.symbol for s in cg.symbols()] == ["BTCUSDT", "ETHUSDT", "PEPEUSDT"]
+        assert "ethereum-bridged" in {c.id for c in sim.rest.coingecko.coins}
+        eth = sim.market.markets["ETHUSDT"].price
+        assert Decimal(sink.latest()["ETHUSDT"]["price"]) * 10**8 == eth  # not the copy's
+        mapping.update(METADATA_IDS)
+        move(sim, "ETHUSDT")
+        assert await cg.poll_once(client) == 1
+    assert [s.symbol for s in cg.symbols()] == ["BTCUSDT", "ETHUSDT", "PEPEUSDT"]
 
 
 @pytest.mark.parametrize(

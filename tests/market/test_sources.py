@@ -89,6 +89,7 @@ def settings_for(binance: Simulator, **knobs: Any) -> Settings:
     return Settings(
         binance_ws_url=binance.ws_url,
         binance_ws_fallback_urls=[],  # the simulator is the only host
+        binance_rest_fallback_urls=[],
         binance_rest_url=binance.rest_url,
         coingecko_url=binance.coingecko_url,
         **{**FAST, **knobs},
@@ -229,3 +230,25 @@ async def test_demo_mode_runs_only_the_simulator_labelled_as_such(sink: Recordin
         assert sink.sources() == {"simulator"}
         assert starter.current is not None
         assert [s.symbol for s in chain.symbols()] == sorted(starter.current.symbols)
+
+
+async def test_while_a_fallback_serves_binances_halted_markets_are_not_reported(
+    binance: Simulator, sink: RecordingSink
+) -> None:
+    """`halted` describes the markets of the prices served: under CoinGecko's, none of
+    Binance's (its statuses are not current while it is down), and Binance's once it is back."""
+    binance.set_status("PEPEUSDT", "HALT")
+    settings = settings_for(binance, simulator_fallback=False)
+    async with chain_running(settings, sink) as (chain, _):
+        await wait_for(lambda: chain.source is Source.BINANCE, 5, "binance serving")
+        assert chain.status()["halted"] == {"PEPEUSDT": "HALT"}
+        binance.faults.http["ws"] = HttpFault(503)
+        await binance.drop()
+        await wait_for(lambda: chain.source is Source.COINGECKO, 5, "coingecko serving")
+        degraded = chain.status()
+        assert degraded["halted"] == {}
+        assert "PEPEUSDT" not in degraded["message"]
+        assert chain.state.market_status == {}
+        binance.faults.clear()
+        await wait_for(lambda: chain.source is Source.BINANCE, 5, "binance back")
+        await wait_for(lambda: chain.status()["halted"] == {"PEPEUSDT": "HALT"}, 5, "halt shown")

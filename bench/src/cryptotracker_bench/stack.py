@@ -100,6 +100,7 @@ class Simulator:
         return {
             "CRYPTOTRACKER_BINANCE_WS_URL": f"ws://127.0.0.1:{self.port}",
             "CRYPTOTRACKER_BINANCE_WS_FALLBACK_URLS": "",
+            "CRYPTOTRACKER_BINANCE_REST_FALLBACK_URLS": "",
             "CRYPTOTRACKER_BINANCE_REST_URL": self.base,
             "CRYPTOTRACKER_COINGECKO_URL": f"{self.base}/coingecko/api/v3",
         }

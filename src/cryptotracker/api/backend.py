@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from cryptotracker.pipeline.asset_store import AssetStore
 from cryptotracker.pipeline.store import PriceStore
 from cryptotracker.protocol import CandleDict, Health, Readiness, SymbolInfo
 
@@ -23,6 +24,7 @@ class CandleUnavailableError(RuntimeError):
 
 class Backend(Protocol):
     store: PriceStore
+    asset_store: AssetStore
 
     async def health(self) -> Health: ...
 

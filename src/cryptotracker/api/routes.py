@@ -1,4 +1,4 @@
-"""HTTP routes: health, Prometheus metrics, symbols, prices and candles."""
+"""HTTP routes: health, Prometheus metrics, symbols, prices, candles, coin metadata and logos."""
 
 from __future__ import annotations
 
@@ -14,9 +14,11 @@ from cryptotracker.api.backend import Backend, CandleNotFoundError, CandleUnavai
 from cryptotracker.api.candle_cache import MAX_LIMIT
 from cryptotracker.api.guard import client_of, guard_of, rate_limited
 from cryptotracker.clock import now_ms
-from cryptotracker.metrics import NEWEST_PRICE, REGISTRY
+from cryptotracker.metrics import ASSET_METADATA_UPDATED, NEWEST_PRICE, REGISTRY
+from cryptotracker.pipeline.asset_store import COIN_ID_RE, etag_of
 from cryptotracker.protocol import (
     SYMBOL_PATTERN,
+    AssetList,
     CandleInterval,
     CandleList,
     Health,
@@ -28,6 +30,11 @@ from cryptotracker.protocol import (
 
 router = APIRouter()
 SymbolParam = Annotated[str, Path(pattern=SYMBOL_PATTERN, description="e.g. BTCUSDT")]
+CoinIdParam = Annotated[str, Path(pattern=COIN_ID_RE.pattern, description="e.g. bitcoin")]
+# The metadata changes every few minutes: a minute in the browser, then a 304 to revalidate.
+ASSETS_CACHE = "public, max-age=60"
+# A coin's logo changes about never; a day bounds how long a replaced one lingers.
+LOGO_CACHE = "public, max-age=86400"
 
 
 def _backend(request: Request) -> Backend:
@@ -61,6 +68,8 @@ async def metrics(request: Request) -> Response:
     # a feed that stopped (a gauge set only on updates would freeze at the last good value).
     newest = _backend(request).store.newest_time()
     NEWEST_PRICE.set(0 if newest is None else newest / 1000)
+    updated = _backend(request).asset_store.updated_at
+    ASSET_METADATA_UPDATED.set(0 if updated is None else updated / 1000)
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
 
@@ -113,3 +122,43 @@ async def candles(
         raise HTTPException(503, str(exc), headers={"Retry-After": str(wait)}) from exc
     body = {"symbol": symbol, "interval": interval, "candles": rows}
     return Response(orjson.dumps(body), media_type="application/json")
+
+
+@router.get("/api/assets", response_model=AssetList, tags=["market"])
+async def assets(request: Request) -> Response:
+    """Every tracked coin's metadata (name, logo, rank, market cap, supplies, 1 h / 7 d / 30 d
+    change, 7-day sparkline); unknown figures are null. Strong ETag: a matching If-None-Match
+    gets 304."""
+    store = _backend(request).asset_store
+    if "gzip" not in request.headers.get("accept-encoding", ""):
+        return _cached(request, store.body, store.etag, "application/json", ASSETS_CACHE)
+    reply = _cached(request, store.gzipped, store.gzip_etag, "application/json", ASSETS_CACHE)
+    reply.headers["Content-Encoding"] = "gzip"
+    return reply
+
+
+@router.get("/api/logos/{coin_id}", tags=["market"], response_class=Response)
+async def logo(request: Request, coin_id: CoinIdParam) -> Response:
+    """A coin's logo as we hold it (a sanitised PNG, served from our own origin); 404 when we
+    hold none (the page shows a placeholder)."""
+    png = await _backend(request).asset_store.logo(coin_id)
+    if png is None:
+        raise HTTPException(404, f"no logo for {coin_id}")
+    return _cached(request, png, etag_of(png), "image/png", LOGO_CACHE)
+
+
+def _cached(
+    request: Request, body: bytes, etag: str, media_type: str, cache_control: str
+) -> Response:
+    headers = {"ETag": etag, "Cache-Control": cache_control, "Vary": "Accept-Encoding"}
+    if _none_match(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type=media_type, headers=headers)
+
+
+def _none_match(header: str | None, etag: str) -> bool:
+    """If-None-Match matches (RFC 9110 13.1.2: weak comparison, so a W/ prefix is ignored)."""
+    if header is None:
+        return False
+    tags = [t.strip().removeprefix("W/") for t in header.split(",")]
+    return "*" in tags or etag in tags

@@ -87,6 +87,9 @@ class Gateway:
         self._demand_version = 0
         self._demand_changed = asyncio.Event()
         self._to_drop: set[str] = set()
+        # Markets the exchange delisted while we ran: a later subscribe is told so (a page may
+        # still show the row), until the exchange lists or prices them again.
+        self._delisted: set[str] = set()
         self._drop_ready = asyncio.Event()
 
     @property
@@ -108,6 +111,8 @@ class Gateway:
             BATCH_LATENCY.observe(max(0.0, (now_ms() - oldest) / 1000))
         if batch.delisted:
             self._delist(batch.delisted)
+        if self._delisted and batch.updates:
+            self._delisted.difference_update(u["symbol"] for u in batch.updates)
         result = self.fanout.send_batch(batch)
         if result.too_slow:
             self._to_drop.update(result.too_slow)
@@ -117,6 +122,7 @@ class Gateway:
         """Markets gone from the exchange: every client subscribed to one is unsubscribed from
         it (and its candles) and told by a `delisted` error naming them."""
         gone = frozenset(symbols)
+        self._delisted |= gone
         for sid, client in list(self.subs.clients.items()):
             held = sorted(client.symbols & gone)
             candles = {key for key in client.candles if key[0] in gone}
@@ -251,7 +257,8 @@ class Gateway:
     def _subscribe(self, sid: str, data: Any = None) -> dict[str, Any]:
         """Known symbols and candle streams of known symbols are added, within the connection's
         and its address's limits, or nothing is (an error says which limit); unknown symbols are
-        named (at most MAX_DETAILS) in one `unknown_symbol` error."""
+        named (at most MAX_DETAILS) in one `unknown_symbol` error, and markets the exchange
+        delisted in one `delisted` error (the page drops their rows, as for a subscriber's)."""
         MESSAGES_IN.labels("subscribe").inc()
         request = self._parse_subscription(sid, data)
         if isinstance(request, dict):
@@ -259,9 +266,12 @@ class Gateway:
         client = self.subs.clients[sid]
         symbols = set(request.symbols)
         candles: set[CandleKey] = {(c.symbol, c.interval) for c in request.candles}
-        unknown = self._unknown(symbols | {symbol for symbol, _ in candles})
+        asked = symbols | {symbol for symbol, _ in candles}
+        delisted = self._gone(asked)
+        unknown = self._unknown(asked) | delisted
         symbols -= unknown
         candles = {c for c in candles if c[0] not in unknown}
+        unknown -= delisted
         new = symbols - client.symbols
         new_candles = candles - client.candles
         s = self._settings
@@ -290,6 +300,17 @@ class Gateway:
         self._count(client)
         self._send_snapshot(client, new)
         self._demand_maybe_changed()
+        if delisted:
+            named = sorted(delisted)
+            self._error(
+                sid,
+                ErrorCode.DELISTED,
+                f"the exchange no longer lists {', '.join(named[:MAX_DETAILS])}"
+                + (f" and {len(named) - MAX_DETAILS} more" if len(named) > MAX_DETAILS else "")
+                + ": not subscribed",
+                named[:MAX_DETAILS],
+                request.request_id,
+            )
         if unknown:
             named = sorted(unknown)
             more = (
@@ -355,6 +376,13 @@ class Gateway:
                 request_id if isinstance(request_id, str) else None,
                 _details(exc),
             )
+
+    def _gone(self, symbols: set[str]) -> set[str]:
+        """The asked markets the exchange delisted and has not listed again."""
+        if not self._delisted:
+            return set()
+        known = self._known_symbols()
+        return {s for s in symbols & self._delisted if s not in known}
 
     def _unknown(self, symbols: set[str]) -> set[str]:
         known = self._known_symbols()

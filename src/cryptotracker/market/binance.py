@@ -19,7 +19,14 @@ Life cycle (`run()`, until cancelled; every task owned by its TaskGroup):
    ...), a REST failure while bootstrapping, or silence (no valid frame on the miniTicker
    connection for ``feed_silence_s``). Failures feed the circuit breaker and wait the backoff;
    while the breaker is OPEN no connection is tried until its pause is over, then one probe.
-   Every reconnect re-subscribes everything its shard should carry.
+   Every reconnect re-subscribes everything its shard should carry. A refusal whose
+   Retry-After outlasts the breaker's pause (a 418 ban) opens the breaker at once, so the
+   fallbacks serve meanwhile.
+4. Every connection attempt is paced (0.9/s) and counted against the address's budget
+   (`connect_budget`: Binance allows 300 per 5 minutes per IP; the app shares the count among
+   instances through Redis); a spent budget is waited out, the status saying so. A host that
+   refuses the connection, times out or answers 5xx hands over to the next documented one
+   (`hosts.py`); REST calls do the same, per call (`binance_rest.py`).
 
 After a reconnect, the candles of each kline stream that closed during the gap come from REST
 klines (within the weight budget, judged closed on the exchange's clock) and go to the sink
@@ -28,7 +35,9 @@ oldest first, the stream's live candles held back meanwhile (`kline_gaps.py`).
 Every ``binance_exchange_info_refresh_s`` exchangeInfo is read again (within the REST weight
 budget): new listings are streamed and priced, delisted markets dropped, and markets that stop
 trading (BREAK, HALT, ...) marked in `FeedState.market_status` and the status text until they
-trade again (`listings.py`).
+trade again (`listings.py`). Only while the feed serves, and after an outage (the breaker
+opened) only once exchangeInfo has been read again: a fallback's prices, or a halt that ended
+meanwhile, are not shown with Binance's old statuses.
 
 Updates go synchronously to the `FeedSink`, stamped with the provider's `source` label
 (binance, or simulator when pointed at the built-in simulator).
@@ -71,7 +80,9 @@ from cryptotracker.market.binance_frames import (
 from cryptotracker.market.binance_requests import LIST, Pending, RequestLedger
 from cryptotracker.market.binance_rest import BinanceRest, RestError
 from cryptotracker.market.breaker import CircuitBreaker, CircuitState
+from cryptotracker.market.connect_budget import ConnectBudget, LocalConnectBudget
 from cryptotracker.market.feed import FeedSink, FeedState, FeedStateListener
+from cryptotracker.market.hosts import Hosts
 from cryptotracker.market.kline_gaps import (
     BACKFILL_LIMIT,
     KlineGaps,
@@ -84,6 +95,7 @@ from cryptotracker.market.normalize import MarketState, kline_to_candle
 from cryptotracker.market.request_weight import RequestWeight
 from cryptotracker.market.server_time import ServerTime
 from cryptotracker.metrics import (
+    BINANCE_CONNECTS_HELD,
     EXCHANGE_FRAMES,
     EXCHANGE_FRAMES_INVALID,
     EXCHANGE_RECONNECTS,
@@ -106,6 +118,13 @@ CONNECT_BURST: Final = 10.0
 
 # The status text of a 451: Binance serves no market data to this address's location.
 RESTRICTED: Final = "restricted location (HTTP 451): Binance refuses this address"
+# The status text of a 418: Binance banned this address (after 429s), for minutes to days.
+BANNED: Final = "address banned by Binance (HTTP 418)"
+# The status text while the address's connection attempts are spent.
+CONNECTS_SPENT: Final = (
+    "waiting: this address's stream connection attempts are spent "
+    "({limit} per 5 min, counted for every instance)"
+)
 
 
 class FeedFailureError(Exception):
@@ -164,13 +183,15 @@ class BinanceProvider:
     ) -> None:
         self.settings = settings
         self.source = source
-        # A feed given its URL (the simulator) has that one; else Binance's documented hosts.
-        hosts = (
+        # A feed given its URLs (the simulator) has those; else Binance's documented hosts.
+        self.ws_hosts = Hosts(
             [ws_url] if ws_url else [settings.binance_ws_url, *settings.binance_ws_fallback_urls]
         )
-        self._ws_urls = [u.rstrip("/") for u in hosts]
-        self.ws_url = self._ws_urls[0]
-        self.rest_url = (rest_url or settings.binance_rest_url).rstrip("/")
+        self.rest_hosts = Hosts(
+            [rest_url]
+            if rest_url
+            else [settings.binance_rest_url, *settings.binance_rest_fallback_urls]
+        )
         self._sink = sink
         self._on_state = on_state
         self._clock = clock
@@ -193,11 +214,16 @@ class BinanceProvider:
         # Set while the breaker is open: on recovery the REST snapshot is fetched again, so
         # quiet markets do not keep a fallback's values until their next miniTicker.
         self._stale = False
+        # Set likewise, and cleared only when exchangeInfo is read again: the markets' statuses
+        # from before the outage (a halt may have ended) are not shown as current meanwhile.
+        self._listings_stale = False
         self._ids = itertools.count(1)
         # Every REST call of this feed, from any task, spends from this one budget.
         self.weight = RequestWeight(settings.binance_weight_per_min)
         self.server_time = ServerTime()
         self._connects = TokenBucket(CONNECTS_PER_S, CONNECT_BURST, clock())
+        # The address's connection attempts per 5 minutes; the app shares it through Redis.
+        self.connect_budget: ConnectBudget = LocalConnectBudget(settings.binance_connects_per_5min)
         self._tasks: asyncio.TaskGroup | None = None
         self._http: httpx.AsyncClient | None = None
         self._rest: BinanceRest | None = None
@@ -207,15 +233,27 @@ class BinanceProvider:
         self._message = "not started"
         # Binance's last refusal was a 451 (restricted location), until data flows again.
         self._restricted = False
+        self._banned = False  # likewise a 418: the address is banned, every host alike
         self._retry_at: float | None = None
         label = source.value
         self._frames = EXCHANGE_FRAMES.labels(label)
         self._invalid = EXCHANGE_FRAMES_INVALID.labels(label)
         self._updates = EXCHANGE_UPDATES.labels(label)
         self._reconnects = EXCHANGE_RECONNECTS.labels(label)
+        self._connects_held = BINANCE_CONNECTS_HELD.labels(label)
         self._log = log.bind(source=label, ws=self.ws_url)
 
     # ---- public API ---------------------------------------------------------------------------
+
+    @property
+    def ws_url(self) -> str:
+        """The stream host connected to now (or next)."""
+        return self.ws_hosts.current
+
+    @property
+    def rest_url(self) -> str:
+        """The REST host asked now (or next)."""
+        return self.rest_hosts.current
 
     @property
     def state(self) -> FeedState:
@@ -228,7 +266,8 @@ class BinanceProvider:
             message=self._message,
             retry_at=self._retry_at,
             restricted=self._restricted,
-            market_status={s: st for s, st in self._status.items() if st != TRADING},
+            # Only while this feed serves: a fallback's prices are not Binance's halted markets.
+            market_status=self._not_trading() if self._connected else {},
         )
 
     def symbols(self) -> list[SymbolInfo]:
@@ -249,8 +288,7 @@ class BinanceProvider:
         if self._rest is not None:
             return await self._rest.klines(symbol, interval, limit)
         async with self._client() as client:
-            rest = BinanceRest(client, self.source, self.weight, self.server_time.now_ms)
-            return await rest.klines(symbol, interval, limit)
+            return await self._rest_on(client).klines(symbol, interval, limit)
 
     async def set_demand(
         self, symbols: frozenset[str], candles: frozenset[tuple[str, str]]
@@ -279,7 +317,7 @@ class BinanceProvider:
         """Fetch metadata, stream, reconnect; until cancelled."""
         async with self._client() as client:
             self._http = client
-            self._rest = BinanceRest(client, self.source, self.weight, self.server_time.now_ms)
+            self._rest = self._rest_on(client)
             try:
                 async with asyncio.TaskGroup() as tasks:
                     self._tasks = tasks
@@ -297,8 +335,11 @@ class BinanceProvider:
 
     def _client(self) -> httpx.AsyncClient:
         timeout = httpx.Timeout(self.settings.rest_timeout_s)
-        return httpx.AsyncClient(
-            base_url=self.rest_url, timeout=timeout, proxy=self.settings.exchange_proxy
+        return httpx.AsyncClient(timeout=timeout, proxy=self.settings.exchange_proxy)
+
+    def _rest_on(self, client: httpx.AsyncClient) -> BinanceRest:
+        return BinanceRest(
+            client, self.source, self.weight, self.server_time.now_ms, self.rest_hosts
         )
 
     def _reconcile_shards(self, changed: set[int]) -> None:
@@ -320,6 +361,7 @@ class BinanceProvider:
         while True:
             await self._wait_for_circuit()
             await self._connects.acquire(self._clock)
+            await self._within_connect_budget(shard)
             self._reconnects.inc()
             try:
                 if shard.index == 0 and not self._bootstrapped:
@@ -338,7 +380,13 @@ class BinanceProvider:
         shard.attempt += 1
         if exc.status is not None:  # before the breaker's listener words the status
             self._restricted = exc.status == 451
-        self.breaker.record_failure(exc.reason)
+            self._banned = exc.status == 418
+        if exc.retry_after is not None and exc.retry_after >= self.breaker.reset_s:
+            # Told to stay away longer than the breaker's pause (a ban, a long Retry-After):
+            # open now, so the fallbacks serve meanwhile rather than after N such waits.
+            self.breaker.trip(exc.reason)
+        else:
+            self.breaker.record_failure(exc.reason)
         delay = self._backoff.delay(shard.attempt)
         if delay is None:
             # Attempts used up: only the breaker's probes (every breaker_reset_s) from now on.
@@ -356,10 +404,33 @@ class BinanceProvider:
         )
         if shard.index == 0 or not self._connected:
             self._retry_at = time.time() + delay  # the figure lives in the deadline, not the text
-            why = RESTRICTED if self._restricted else exc.reason
+            why = self._refusal() or exc.reason
             self._set_connected(False, f"{why}; retry {shard.attempt} scheduled")
         if delay > 0:
             await asyncio.sleep(delay)
+
+    async def _within_connect_budget(self, shard: _Shard) -> None:
+        """Return once the address's budget of connection attempts admits one more: Binance
+        answers attempts beyond it with 429, and then bans the address."""
+        while (wait := await self.connect_budget.take()) is not None:
+            self._connects_held.inc()
+            limit = self.connect_budget.limit
+            self._log.warning("connect_budget_spent", shard=shard.index, wait_s=round(wait, 1))
+            if wait >= self.breaker.reset_s and self.breaker.state is not CircuitState.OPEN:
+                # Minutes without this feed: the fallbacks serve meanwhile, as for a ban.
+                self.breaker.trip("connection attempts spent")
+            if shard.index == 0 or not self._connected:
+                self._retry_at = time.time() + wait
+                self._set_connected(False, CONNECTS_SPENT.format(limit=limit))
+            await asyncio.sleep(wait)
+
+    def _refusal(self) -> str | None:
+        """Binance's standing refusal of this address, if its last answer was one."""
+        if self._restricted:
+            return RESTRICTED
+        if self._banned:
+            return BANNED
+        return None
 
     async def _wait_for_circuit(self) -> None:
         """Return when the breaker lets us try (CLOSED, or the one HALF_OPEN probe)."""
@@ -381,9 +452,10 @@ class BinanceProvider:
     def _on_circuit(self, old: CircuitState, new: CircuitState) -> None:
         self._circuit_changed.set()
         if new is CircuitState.OPEN:
-            self._stale = self._bootstrapped
+            self._stale = self._listings_stale = self._bootstrapped
             failures, pause = self.breaker.failures, self.breaker.reset_s
-            why = f"{RESTRICTED}; " if self._restricted else ""
+            refusal = self._refusal()
+            why = f"{refusal}; " if refusal else ""
             self._message = f"{why}circuit open after {failures} failures; probe scheduled"
             self._retry_at = time.time() + pause
         self._publish()
@@ -442,12 +514,26 @@ class BinanceProvider:
             except RestError as exc:
                 self._log.warning("exchange_info_refresh_failed", error=str(exc))
                 continue
-            self._apply_listings(listings)
+            self._listings_read(listings)
             await self._sync_time()
+
+    def _listings_read(self, listings: list[Listing]) -> None:
+        """A fresh exchangeInfo reading while streaming: applied, and statuses current again."""
+        was_stale, self._listings_stale = self._listings_stale, False
+        self._apply_listings(listings)
+        if was_stale and self._connected:
+            self._message = self._live_message()
+            self._publish()
+
+    def _not_trading(self) -> dict[str, str]:
+        """Listed markets that do not trade, as far as Binance said since the last outage."""
+        if self._listings_stale:
+            return {}
+        return {s: st for s, st in self._status.items() if st != TRADING}
 
     def _live_message(self) -> str:
         host = urlsplit(self.ws_url).netloc
-        stopped = sorted((s, st) for s, st in self._status.items() if st != TRADING)
+        stopped = sorted(self._not_trading().items())
         if not stopped:
             return f"streaming from {host}"
         named = ", ".join(f"{s} ({st})" for s, st in stopped[:5])
@@ -495,6 +581,8 @@ class BinanceProvider:
         except InvalidStatus as exc:
             response = exc.response
             retry = response.headers.get("Retry-After")
+            if response.status_code >= 500:  # the host's trouble, not a refusal of the address
+                self._next_host()
             raise FeedFailureError(
                 f"handshake rejected: HTTP {response.status_code}",
                 float(retry) if retry and retry.isdigit() else None,
@@ -512,9 +600,8 @@ class BinanceProvider:
 
     def _next_host(self) -> None:
         """The host did not answer: the next attempt goes to the next documented one."""
-        if len(self._ws_urls) > 1:
-            failed = self.ws_url
-            self.ws_url = self._ws_urls[(self._ws_urls.index(failed) + 1) % len(self._ws_urls)]
+        failed = self.ws_url
+        if self.ws_hosts.failed(failed):
             self._log.warning("ws_host_failover", failed=failed, next=self.ws_url)
 
     async def _session(self, shard: _Shard) -> str:
@@ -605,6 +692,7 @@ class BinanceProvider:
         shard.live = True
         shard.attempt = 0
         self._restricted = False
+        self._banned = False
         if shard.index == 0:
             self._set_connected(True, self._live_message())
             if self._stale and self._tasks is not None:
@@ -613,9 +701,14 @@ class BinanceProvider:
         self.breaker.record_success()
 
     async def _refresh_snapshot(self) -> None:
-        """REST ticker/24hr again after an outage (best effort: the stream fills in anyway)."""
+        """REST exchangeInfo and ticker/24hr again after an outage (best effort: the stream
+        fills in prices anyway; the periodic refresh, statuses)."""
         if self._rest is None:
             return
+        try:
+            self._listings_read(await self._rest.exchange_info(self.settings.quote_assets))
+        except RestError as exc:
+            self._log.warning("relisting_failed", error=str(exc))
         try:
             rows = await self._rest.ticker_24hr()
         except RestError as exc:

@@ -2,6 +2,14 @@
 
 Every failure, transport or HTTP status, becomes a `RestError` carrying the status and any
 Retry-After, so the provider can back off (429/418) or give up until the breaker probes (451).
+
+Binance documents several REST hosts (developers.binance.com/docs/binance-spot-api-docs/rest-api,
+"General API Information": api.binance.com, api-gcp.binance.com, api1..api4.binance.com, the
+last four "better performance but less stability"; and data-api.binance.vision for the public
+market data this tracker reads, its "Market Data Only" page listing exchangeInfo, klines,
+ticker/24hr, time and ping). A call whose host cannot be reached, times out or answers 5xx
+(Binance's side) is sent to the next host at once, each host at most once per call; a 429, 418
+or 451 is not a host failure (the limits and bans are the address's, on every host).
 """
 
 from __future__ import annotations
@@ -17,10 +25,15 @@ import structlog
 
 from cryptotracker.clock import now_ms
 from cryptotracker.market.feed import MarketUnavailableError
+from cryptotracker.market.hosts import Hosts
 from cryptotracker.market.listings import Listing, parse_exchange_info
 from cryptotracker.market.normalize import NormalizeError, rest_klines_to_candles
 from cryptotracker.market.request_weight import WEIGHTS, RequestWeight
-from cryptotracker.metrics import BINANCE_REST_HELD, BINANCE_WEIGHT_USED
+from cryptotracker.metrics import (
+    BINANCE_REST_HELD,
+    BINANCE_REST_HOST_FAILOVERS,
+    BINANCE_WEIGHT_USED,
+)
 from cryptotracker.protocol import CandleDict, Source
 
 log = structlog.get_logger(__name__)
@@ -31,10 +44,22 @@ USED_WEIGHT = "X-MBX-USED-WEIGHT-1M"
 class RestError(MarketUnavailableError):
     """A REST call failed: `status` is None for transport errors (refused, timeout, DNS)."""
 
-    def __init__(self, message: str, status: int | None = None, retry_after: float | None = None):
+    def __init__(
+        self,
+        message: str,
+        status: int | None = None,
+        retry_after: float | None = None,
+        unreachable: bool = False,
+    ):
         super().__init__(message)
         self.status = status
         self.retry_after = retry_after
+        self.unreachable = unreachable  # no answer at all: refused, timed out, DNS, TLS
+
+    @property
+    def host_failed(self) -> bool:
+        """The host, not the address, is at fault: another host may answer."""
+        return self.unreachable or (self.status is not None and self.status >= 500)
 
 
 def retry_after_s(value: str | None, now: float | None = None) -> float | None:
@@ -68,7 +93,8 @@ async def get_json(
     try:
         response = await client.get(path, params=params)
     except httpx.HTTPError as exc:
-        raise RestError(f"GET {path}: {type(exc).__name__}: {exc}") from exc
+        why = f"GET {path}: {type(exc).__name__}: {exc}"
+        raise RestError(why, unreachable=isinstance(exc, httpx.TransportError)) from exc
     retry_after = retry_after_s(response.headers.get("Retry-After"))
     if budget is not None:
         budget.observe(response.status_code, response.headers.get(USED_WEIGHT), retry_after)
@@ -111,9 +137,9 @@ def _spend(budget: RequestWeight, path: str, weight: int) -> None:
 
 
 class BinanceRest:
-    """The REST calls the tracker makes, on a client the caller owns, within `budget` (one per
-    exchange address, shared by every client of it); `exchange_ms` is the exchange's clock,
-    which decides whether a candle is closed."""
+    """The REST calls the tracker makes, on a client the caller owns, to `hosts` (their current
+    one first), within `budget` (one per exchange address, shared by every client of it);
+    `exchange_ms` is the exchange's clock, which decides whether a candle is closed."""
 
     def __init__(
         self,
@@ -121,15 +147,33 @@ class BinanceRest:
         source: Source,
         budget: RequestWeight,
         exchange_ms: Callable[[], int] = now_ms,
+        hosts: Hosts | None = None,
     ) -> None:
         self._client = client
         self._source = source
         self._budget = budget
         self._exchange_ms = exchange_ms
+        # None: the client's own base_url is the only host.
+        self._hosts = hosts
 
     async def _get(self, endpoint: str, params: dict[str, Any]) -> Any:
         path = f"/api/v3/{endpoint}"
-        return await get_json(self._client, path, params, self._budget, WEIGHTS[endpoint])
+        weight = WEIGHTS[endpoint]
+        hosts = self._hosts
+        if hosts is None:
+            return await get_json(self._client, path, params, self._budget, weight)
+        tried = 0
+        while True:
+            host = hosts.current
+            try:
+                return await get_json(self._client, host + path, params, self._budget, weight)
+            except RestError as exc:
+                tried += 1
+                if not exc.host_failed or len(hosts) == 1 or tried >= len(hosts):
+                    raise
+                hosts.failed(host)  # unless a concurrent call moved on already
+                BINANCE_REST_HOST_FAILOVERS.inc()
+                log.warning("rest_host_failover", failed=host, next=hosts.current, error=str(exc))
 
     async def exchange_info(self, quote_assets: Iterable[str]) -> list[Listing]:
         """Markets against one of `quote_assets`, whatever their status, sorted."""

@@ -115,6 +115,15 @@ class CircuitBreaker:
             self._opened_at = self._clock()
             self._transition(CircuitState.OPEN, reason)
 
+    def trip(self, reason: str = "") -> None:
+        """A failure that opens the circuit at once, whatever the count: the upstream said it
+        will not serve for longer than the pause (a ban), so waiting out N tries helps nobody."""
+        self._failures += 1
+        self._probing = False
+        if self._state is not CircuitState.OPEN:
+            self._opened_at = self._clock()
+            self._transition(CircuitState.OPEN, reason)
+
     def _transition(self, new: CircuitState, reason: str = "") -> None:
         old, self._state = self._state, new
         CIRCUIT_STATE.labels(self.name).set(_GAUGE[new])

@@ -3,22 +3,27 @@
 Runs only while the Binance breaker is not CLOSED (the source chain starts and stops it). The
 free tier allows ~30 calls/min: calls go through a token bucket (`coingecko_calls_per_min`), a
 poll every `coingecko_poll_s` needs one call per 250 assets, and a 429 waits at least its
-Retry-After. Base assets map to CoinGecko ids through the static table below (CoinGecko ids are
-not derivable from tickers: BNB is "binancecoin", AVAX "avalanche-2").
+Retry-After. Base assets map to CoinGecko ids (not derivable from tickers: BNB is "binancecoin",
+AVAX "avalanche-2") through the coin metadata's mapping (`ids`, from `/coins/list`); until that
+is loaded, the poll reads the top page by market cap and takes, for each ticker, the coin with
+the highest cap (the metadata's own rule, `asset_metadata.choose`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterable
-from typing import Final
+from collections.abc import Callable, Iterable, Mapping
+from decimal import Decimal
+from typing import Any, Final
 
 import httpx
 import structlog
 
 from cryptotracker.backoff import Backoff
 from cryptotracker.clock import now_ms
+from cryptotracker.market.asset_metadata import choose
+from cryptotracker.market.asset_source import coingecko_headers, shared_bucket
 from cryptotracker.market.binance_rest import RestError, get_json
 from cryptotracker.market.breaker import CircuitState
 from cryptotracker.market.feed import FeedSink, FeedState, FeedStateListener
@@ -32,87 +37,6 @@ log = structlog.get_logger(__name__)
 
 PER_PAGE: Final = 250
 QUOTE: Final = "USDT"
-
-# Binance base asset -> CoinGecko coin id, for the well-known assets.
-COINGECKO_IDS: Final[dict[str, str]] = {
-    "BTC": "bitcoin",
-    "ETH": "ethereum",
-    "BNB": "binancecoin",
-    "SOL": "solana",
-    "XRP": "ripple",
-    "DOGE": "dogecoin",
-    "ADA": "cardano",
-    "TRX": "tron",
-    "AVAX": "avalanche-2",
-    "LINK": "chainlink",
-    "DOT": "polkadot",
-    "POL": "polygon-ecosystem-token",
-    "MATIC": "matic-network",
-    "LTC": "litecoin",
-    "BCH": "bitcoin-cash",
-    "SHIB": "shiba-inu",
-    "UNI": "uniswap",
-    "ATOM": "cosmos",
-    "XLM": "stellar",
-    "ETC": "ethereum-classic",
-    "FIL": "filecoin",
-    "APT": "aptos",
-    "ARB": "arbitrum",
-    "OP": "optimism",
-    "NEAR": "near",
-    "ICP": "internet-computer",
-    "HBAR": "hedera-hashgraph",
-    "VET": "vechain",
-    "ALGO": "algorand",
-    "AAVE": "aave",
-    "SUI": "sui",
-    "TON": "the-open-network",
-    "PEPE": "pepe",
-    "INJ": "injective-protocol",
-    "RENDER": "render-token",
-    "GRT": "the-graph",
-    "SAND": "the-sandbox",
-    "MANA": "decentraland",
-    "AXS": "axie-infinity",
-    "EGLD": "elrond-erd-2",
-    "XTZ": "tezos",
-    "EOS": "eos",
-    "THETA": "theta-token",
-    "MKR": "maker",
-    "CRV": "curve-dao-token",
-    "LDO": "lido-dao",
-    "STX": "blockstack",
-    "IMX": "immutable-x",
-    "SEI": "sei-network",
-    "TIA": "celestia",
-    "WIF": "dogwifcoin",
-    "BONK": "bonk",
-    "FET": "fetch-ai",
-    "RUNE": "thorchain",
-    "ZEC": "zcash",
-    "DASH": "dash",
-    "NEO": "neo",
-    "QNT": "quant-network",
-    "CHZ": "chiliz",
-    "ENS": "ethereum-name-service",
-    "COMP": "compound-governance-token",
-    "SNX": "havven",
-    "1INCH": "1inch",
-    "ZIL": "zilliqa",
-    "ENJ": "enjincoin",
-    "BAT": "basic-attention-token",
-    "GALA": "gala",
-    "FLOW": "flow",
-    "KAVA": "kava",
-    "USDC": "usd-coin",
-    "FDUSD": "first-digital-usd",
-    "TAO": "bittensor",
-    "ENA": "ethena",
-    "JUP": "jupiter-exchange-solana",
-    "PENDLE": "pendle",
-    "WLD": "worldcoin-wld",
-    "FLOKI": "floki",
-}
 
 
 class CoinGeckoProvider:
@@ -129,6 +53,8 @@ class CoinGeckoProvider:
         on_result: Callable[[bool], None] | None = None,
         backoff: Backoff | None = None,
         clock: Callable[[], float] = time.monotonic,
+        ids: Callable[[], Mapping[str, str]] | None = None,
+        bucket: TokenBucket | None = None,
     ) -> None:
         self.settings = settings
         self.base_url = (base_url or settings.coingecko_url).rstrip("/")
@@ -136,10 +62,11 @@ class CoinGeckoProvider:
         self._on_state = on_state
         self._on_result = on_result
         self._backoff = backoff or Backoff.from_settings(settings)
-        bases = COINGECKO_IDS if assets is None else [a for a in assets if a in COINGECKO_IDS]
-        self._by_id = {COINGECKO_IDS[base]: f"{base}{QUOTE}" for base in sorted(bases)}
+        self._assets = None if assets is None else frozenset(assets)
+        self._ids: Callable[[], Mapping[str, str]] = ids or (lambda: {})
+        self._by_id: dict[str, str] = {}  # coin id -> our symbol, as of the last poll
         self._clock = clock
-        self._bucket = TokenBucket(settings.coingecko_calls_per_min / 60.0, 1.0, clock())
+        self._bucket = bucket or shared_bucket(settings, clock)
         self._last: dict[str, str] = {}
         self.failures = 0
         self.polls = 0
@@ -166,14 +93,15 @@ class CoinGeckoProvider:
     def symbols(self) -> list[SymbolInfo]:
         return [
             SymbolInfo(symbol=symbol, base_asset=symbol[: -len(QUOTE)], quote_asset=QUOTE)
-            for symbol in sorted(self._by_id.values())
+            for symbol in sorted((self._by_id or self._mapped()).values())
         ]
 
     async def run(self) -> None:
         timeout = httpx.Timeout(self.settings.rest_timeout_s)
         proxy = self.settings.exchange_proxy
+        headers = coingecko_headers(self.settings)
         async with httpx.AsyncClient(
-            base_url=self.base_url, timeout=timeout, proxy=proxy
+            base_url=self.base_url, timeout=timeout, proxy=proxy, headers=headers
         ) as client:
             while True:
                 try:
@@ -184,28 +112,58 @@ class CoinGeckoProvider:
                     delay = self._succeeded(emitted)
                 await asyncio.sleep(delay)
 
+    def _mapped(self) -> dict[str, str]:
+        """coin id -> <BASE>USDT for the assets the metadata knows (all it knows when no
+        assets were given)."""
+        mapping = self._ids()
+        bases = mapping if self._assets is None else [a for a in self._assets if a in mapping]
+        return {mapping[base]: f"{base}{QUOTE}" for base in sorted(bases)}
+
     async def poll_once(self, client: httpx.AsyncClient) -> int:
         """One round over every page; returns how many prices moved (and were emitted)."""
-        ids = ",".join(self._by_id)
+        by_id = self._mapped()
+        if not by_id:
+            return await self._discover(client)
+        self._by_id = by_id
+        ids = ",".join(by_id)
         emitted = 0
         page = 1
         while True:
-            await self._bucket.acquire(self._clock)
-            params = {
-                "vs_currency": "usd",
-                "ids": ids,
-                "per_page": PER_PAGE,
-                "page": page,
-            }
-            rows = await get_json(client, "/coins/markets", params)
-            self._frames.inc()
-            if not isinstance(rows, list):
-                self._invalid.inc()
-                raise RestError("coins/markets: expected a list")
+            params = {"vs_currency": "usd", "ids": ids, "per_page": PER_PAGE, "page": page}
+            rows = await self._page(client, params)
             emitted += self._emit(rows)
             if len(rows) < PER_PAGE:
                 return emitted
             page += 1
+
+    async def _page(self, client: httpx.AsyncClient, params: dict[str, Any]) -> list[object]:
+        await self._bucket.acquire(self._clock)
+        rows = await get_json(client, "/coins/markets", params)
+        self._frames.inc()
+        if not isinstance(rows, list):
+            self._invalid.inc()
+            raise RestError("coins/markets: expected a list")
+        return rows
+
+    async def _discover(self, client: httpx.AsyncClient) -> int:
+        """Before the metadata is loaded: the top page by market cap, each wanted ticker to
+        its highest-cap coin."""
+        params = {"vs_currency": "usd", "order": "market_cap_desc", "per_page": PER_PAGE}
+        rows = await self._page(client, {**params, "page": 1})
+        candidates: dict[str, list[tuple[str, Decimal | None]]] = {}
+        for row in rows:
+            if not isinstance(row, dict):
+                continue
+            cid, symbol, cap = row.get("id"), row.get("symbol"), row.get("market_cap")
+            if not isinstance(cid, str) or not isinstance(symbol, str):
+                continue
+            base = symbol.upper()
+            if self._assets is not None and base not in self._assets:
+                continue
+            known = isinstance(cap, int | float) and not isinstance(cap, bool)
+            candidates.setdefault(base, []).append((cid, Decimal(repr(cap)) if known else None))
+        self._by_id = {choose(c): f"{base}{QUOTE}" for base, c in sorted(candidates.items())}
+        return self._emit(rows)
 
     def _emit(self, rows: list[object]) -> int:
         received = now_ms()

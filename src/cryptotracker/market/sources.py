@@ -40,6 +40,7 @@ from cryptotracker.protocol import (
     SymbolInfo,
 )
 from cryptotracker.settings import Settings
+from cryptotracker.token_bucket import TokenBucket
 
 log = structlog.get_logger(__name__)
 
@@ -59,8 +60,13 @@ class SourceChain:
         on_state: FeedStateListener | None = None,
         start_simulator: StartSimulator | None = None,
         clock: Callable[[], float] = time.monotonic,
+        coingecko_ids: Callable[[], Mapping[str, str]] | None = None,
+        coingecko_bucket: TokenBucket | None = None,
     ) -> None:
         self.settings = settings
+        # The coin metadata's ticker -> id mapping and the instance's one CoinGecko budget.
+        self._coingecko_ids = coingecko_ids
+        self._coingecko_bucket = coingecko_bucket
         self._sink = sink
         self._on_state = on_state
         self._start_simulator = start_simulator
@@ -128,6 +134,13 @@ class SourceChain:
         if self.binance is None:
             raise MarketUnavailableError("the simulator is not running")
         return await self.binance.klines(symbol, interval, limit)
+
+    def coingecko_url(self) -> str | None:
+        """Where coin metadata comes from: CoinGecko, or in demo mode the simulator, which
+        serves CoinGecko's endpoints too (None until it runs)."""
+        if not self.demo:
+            return self.settings.coingecko_url
+        return None if self.simulator is None else f"{self.simulator.rest_url}/coingecko/api/v3"
 
     def circuit(self) -> str:
         return self._primary_circuit().value
@@ -263,6 +276,8 @@ class SourceChain:
             on_state=self._on_link_state,
             on_result=lambda _ok: self._reconcile(),
             clock=self._clock,
+            ids=self._coingecko_ids,
+            bucket=self._coingecko_bucket,
         )
 
     async def _run_simulator(self) -> None:

@@ -1,20 +1,23 @@
-"""The simulator's HTTP side: Binance's REST market-data endpoints and CoinGecko's
-`/coins/markets`, with their rate limits and error bodies. A pure function of a request path
-to a status, a JSON body and headers; the server only moves bytes."""
+"""The simulator's HTTP side: Binance's REST market-data endpoints and CoinGecko's API (its
+answers in `coingecko.py`), with their rate limits and error bodies. A pure function of a
+request path to a status, a JSON body and headers; the server only moves bytes."""
 
 from __future__ import annotations
 
 import math
 import time
 from collections.abc import Callable
-from typing import Any, Final, NamedTuple
+from typing import Any, Final
 from urllib.parse import parse_qsl, urlsplit
 
 import orjson
 
 from cryptotracker.simulator import frames
+from cryptotracker.simulator.coingecko import IMAGES_PREFIX, CoinGeckoSim
 from cryptotracker.simulator.faults import RESTRICTED_MSG, Faults, HttpFault, SlidingLimit
 from cryptotracker.simulator.market import INTERVAL_MS, SimMarket
+from cryptotracker.simulator.reply import Reply
+from cryptotracker.simulator.reply import json_reply as _json
 
 BINANCE_PREFIX: Final = "/api/v3/"
 COINGECKO_PREFIX: Final = "/coingecko/api/v3/"
@@ -23,16 +26,6 @@ WEIGHT_PER_MIN: Final = 6000
 _WEIGHTS: Final = {"exchangeInfo": 20, "ticker/24hr": 80, "klines": 2, "ping": 1, "time": 1}
 # CoinGecko's free tier: about 30 calls per minute.
 COINGECKO_CALLS_PER_MIN: Final = 30
-
-
-class Reply(NamedTuple):
-    status: int
-    body: bytes
-    headers: list[tuple[str, str]]
-
-
-def _json(status: int, body: Any, headers: list[tuple[str, str]] | None = None) -> Reply:
-    return Reply(status, orjson.dumps(body), headers or [])
 
 
 def _binance_error(status: int, code: int, msg: str) -> Reply:
@@ -73,15 +66,18 @@ class RestApi:
         self.weight_per_min = weight_per_min
         self._weight = SlidingLimit(weight_per_min, 60.0, clock)
         self._coingecko = SlidingLimit(coingecko_per_min, 60.0, clock)
+        self.coingecko = CoinGeckoSim(market)
         self.calls: dict[str, int] = {}
 
     def handles(self, path: str) -> bool:
-        return path.startswith((BINANCE_PREFIX, COINGECKO_PREFIX))
+        return path.startswith((BINANCE_PREFIX, COINGECKO_PREFIX, IMAGES_PREFIX))
 
     def get(self, target: str, now_ms: int) -> Reply:
         parts = urlsplit(target)
         query = dict(parse_qsl(parts.query))
         path = parts.path
+        if path.startswith(IMAGES_PREFIX):  # CoinGecko's image host: no API rate limit
+            return self.coingecko.image(path)
         if path.startswith(COINGECKO_PREFIX):
             return self._coingecko_get(path[len(COINGECKO_PREFIX) :], query, now_ms)
         return self._binance_get(path[len(BINANCE_PREFIX) :], query, now_ms)
@@ -179,24 +175,4 @@ class RestApi:
                 "status": {"error_code": 429, "error_message": "You've exceeded the Rate Limit."}
             }
             return _json(429, body, [("Retry-After", str(math.ceil(wait)))])
-        if endpoint == "ping":
-            return _json(200, {"gecko_says": "(V3) To the Moon!"})
-        if endpoint != "coins/markets":
-            return _json(404, {"error": "Not Found"})
-        if query.get("vs_currency", "").lower() != "usd":
-            return _json(400, {"error": "invalid vs_currency"})
-        try:
-            per_page = min(250, max(1, int(query.get("per_page", "100"))))
-            page = max(1, int(query.get("page", "1")))
-        except ValueError:
-            return _json(400, {"error": "invalid per_page or page"})
-        ids = {i for i in query.get("ids", "").split(",") if i}
-        ranked = list(enumerate(self.market.markets.values(), start=1))
-        if ids:
-            ranked = [(r, m) for r, m in ranked if m.asset.coingecko_id in ids]
-        chosen = ranked[(page - 1) * per_page : page * per_page]
-        rows = [
-            frames.coingecko_row(m.asset, self.market.stats(m.symbol, now_ms), rank, now_ms)
-            for rank, m in chosen
-        ]
-        return _json(200, rows)
+        return self.coingecko.api(endpoint, query, now_ms)

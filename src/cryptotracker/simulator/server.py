@@ -1,7 +1,7 @@
 """The simulator's asyncio layer: one port serving Binance's WebSocket streams, Binance's and
-CoinGecko's REST endpoints, and `/sim/*` controls for faults. Market logic lives in `market.py`,
-wire shapes in `frames.py`, HTTP answers in `rest.py`; this module owns the sockets, the
-streams' schedule and the controls.
+CoinGecko's REST endpoints (and CoinGecko's logos), and `/sim/*` controls for faults. Market
+logic lives in `market.py`, wire shapes in `frames.py`, HTTP answers in `rest.py` and
+`coingecko.py`; this module owns the sockets, the streams' schedule and the controls.
 
     cryptotracker simulate --port 9443 --symbols 300 --rate 1000
 
@@ -48,7 +48,8 @@ from cryptotracker.simulator.faults import (
     request_fault_from_query,
 )
 from cryptotracker.simulator.market import SimMarket
-from cryptotracker.simulator.rest import Reply, RestApi, fault_reply
+from cryptotracker.simulator.reply import Reply
+from cryptotracker.simulator.rest import RestApi, fault_reply
 
 log = structlog.get_logger(__name__)
 
@@ -179,6 +180,7 @@ class Simulator:
             close_timeout=2.0,
         )
         self.port = self._server.sockets[0].getsockname()[1]
+        self.rest.coingecko.base_url = self.rest_url
         self._engine = asyncio.create_task(self._run_engine(), name="sim-engine")
         log.info("simulator_listening", url=self.ws_url, symbols=len(self.symbols), rate=self.rate)
 
@@ -310,6 +312,9 @@ class Simulator:
             self.forget(query["stream"])
         elif kind == "clear":
             self.faults.clear()
+            self.rest.coingecko.set_data_fault("none")
+        elif kind == "coingecko_data":
+            self.rest.coingecko.set_data_fault(query["mode"])
         elif kind.endswith("_status") and kind[:-7] in HTTP_FAULT_TARGETS:
             self.faults.http[kind[:-7]] = http_fault_from_query(query)
         else:
@@ -538,9 +543,10 @@ def _canonical(name: str, known: dict[str, Any]) -> str | None:
 def _response(reply: Reply) -> Response:
     status = http.HTTPStatus(reply.status)
     content_type = "application/json" if reply.body[:1] in (b"{", b"[") else "text/plain"
+    typed = any(name.lower() == "content-type" for name, _ in reply.headers)
     headers = Headers(
         [
-            ("Content-Type", content_type),
+            *([] if typed else [("Content-Type", content_type)]),
             ("Content-Length", str(len(reply.body))),
             ("Connection", "close"),
             *reply.headers,
