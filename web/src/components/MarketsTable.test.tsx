@@ -105,7 +105,8 @@ describe("MarketsTable", () => {
     expect(ordered()[0]).toBe("ETHBTC");
     fireEvent.change(screen.getByTestId("search"), { target: { value: "c12" } });
     expect(rendered().every((s) => s.startsWith("C12"))).toBe(true);
-    expect(screen.getByTestId("row-count").textContent).toBe("10 markets");
+    // One row per coin by default: these coins have one market each.
+    expect(screen.getByTestId("row-count").textContent).toBe("10 coins");
     fireEvent.change(screen.getByTestId("search"), { target: { value: "" } });
     fireEvent.click(screen.getByRole("tab", { name: "BTC" }));
     expect(rendered()).toEqual(["ETHBTC"]);
@@ -257,6 +258,7 @@ describe("MarketsTable with coin metadata and rates", () => {
     );
     act(() => useCryptoStore.getState().applyUpdates([price("C007EUR", 500)], Date.now()));
     fireEvent.change(screen.getByTestId("search"), { target: { value: "C007" } });
+    fireEvent.click(screen.getByTestId("best-per-coin"));
     // USDT chosen: every market in its own currency, none converted.
     expect(priceOf("C007USDT")?.textContent).toBe("993.00");
     expect(priceOf("C007EUR")?.textContent).toBe("500.00");
@@ -292,11 +294,13 @@ describe("MarketsTable with coin metadata and rates", () => {
     );
     renderTable();
     fireEvent.change(screen.getByTestId("search"), { target: { value: "eth" } });
-    expect(rendered().sort()).toEqual(["ETHBTC", "ETHUSDT"]);
-    fireEvent.click(screen.getByTestId("best-per-coin"));
-    // ETHBTC's 10 BTC of volume, at BTCUSDT's price, outweighs ETHUSDT's 1 USDT.
+    // The default view: ETHBTC's 10 BTC of volume, at BTCUSDT's price, outweighs ETHUSDT's 1 USDT.
+    expect(screen.getByTestId("best-per-coin").getAttribute("aria-pressed")).toBe("true");
     expect(rendered()).toEqual(["ETHBTC"]);
     expect(screen.getByTestId("row-count").textContent).toBe("1 coin");
+    fireEvent.click(screen.getByTestId("best-per-coin"));
+    expect(rendered().sort()).toEqual(["ETHBTC", "ETHUSDT"]);
+    expect(screen.getByTestId("row-count").textContent).toBe("2 markets");
     vi.useRealTimers();
   });
 

@@ -127,7 +127,8 @@ export function MarketsTable({ owner, only, empty }: Props) {
   const [quote, setQuote] = useState("ALL");
   // Rank, as every tracker orders its list; markets without one follow by volume.
   const [sort, setSort] = useState<Sort>({ key: "rank", dir: "asc" });
-  const [best, setBest] = useState(false);
+  // One row per coin, as trackers list them; the watchlist shows every market starred.
+  const [best, setBest] = useState(!only);
   const assets = useMarketMetaStore((s) => s.assets.byAsset);
   const rates = useMarketMetaStore((s) => s.rates.byCurrency);
   const currency = useCurrencyStore((s) => s.currency);
