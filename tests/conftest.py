@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import AsyncIterator, Iterator
 
@@ -12,7 +13,9 @@ from tests.support import free_port, running
 
 pytest_plugins = ["tests.simulator.fixtures"]
 
-SHARED_REDIS_URL = "redis://127.0.0.1:6379/9"
+# Another database (TEST_REDIS_URL) keeps suites run side by side on one machine apart: each
+# test empties the database it uses.
+SHARED_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ def settings_for(sim: Any, **overrides: Any) -> Settings:
         "binance_rest_url": sim.rest_url,
         "coingecko_url": sim.coingecko_url,
         "simulator_fallback": False,
+        "source_order": ["binance", "coingecko"],  # the other exchanges are unreachable here
         "backoff_base_ms": 50,
         "backoff_max_ms": 500,
         "feed_silence_s": 3.0,

@@ -22,10 +22,13 @@ from fastapi.middleware.cors import CORSMiddleware
 from cryptotracker.api import guard
 from cryptotracker.api.backend import CandleNotFoundError, CandleUnavailableError
 from cryptotracker.api.candle_cache import CandleCache
+from cryptotracker.api.compare import Answer, Comparable, QuoteBoard, ask_all, comparison
+from cryptotracker.api.compare import router as compare_router
 from cryptotracker.api.headers import HardenedHttp
 from cryptotracker.api.health import HealthReport
 from cryptotracker.api.routes import router
 from cryptotracker.api.web import mount_web
+from cryptotracker.clock import now_ms
 from cryptotracker.gateway.asgi import Lifespan
 from cryptotracker.gateway.gcpolicy import GcPolicy
 from cryptotracker.gateway.http_server import Forwarded, HttpLimits, HttpServer
@@ -49,6 +52,7 @@ from cryptotracker.pipeline.redis_link import CALL_TIMEOUT_S, RedisLink
 from cryptotracker.pipeline.store import PriceStore
 from cryptotracker.protocol import (
     CandleDict,
+    ExchangeComparison,
     Health,
     Readiness,
     Source,
@@ -132,6 +136,13 @@ class Tracker:
                 settings.candle_upstream_per_s, settings.candle_upstream_burst, time.monotonic()
             ),
         )
+        self.quote_board = QuoteBoard(
+            self._quotes,
+            settings.compare_cache_s,
+            TokenBucket(
+                settings.compare_upstream_per_s, settings.compare_upstream_burst, time.monotonic()
+            ),
+        )
         self.report = HealthReport(
             self.id,
             settings.feed_silence_s,
@@ -143,6 +154,7 @@ class Tracker:
         )
 
     def _build_exchange(self) -> ExchangeSide:
+        from cryptotracker.market.binance import BinanceProvider
         from cryptotracker.market.sources import SourceChain
         from cryptotracker.simulator.launch import simulator_process
 
@@ -156,7 +168,7 @@ class Tracker:
             start_simulator=start_simulator, coingecko_ids=lambda: self.asset_store.ids,
             coingecko_bucket=self.coingecko_bucket,
         )  # fmt: skip
-        if self.link is not None and chain.binance is not None:
+        if self.link is not None and isinstance(chain.binance, BinanceProvider):
             # Every instance behind the address counts Binance's connection attempts together.
             local = LocalConnectBudget(settings.binance_connects_per_5min)
             chain.binance.connect_budget = SharedConnectBudget(self.link, self.id, local)
@@ -211,6 +223,20 @@ class Tracker:
         except (OSError, RuntimeError) as exc:
             wait = exc.retry_after if isinstance(exc, RestError) else None
             raise CandleUnavailableError(f"candles unavailable: {exc}", wait) from exc
+
+    async def compare(self, symbol: str) -> ExchangeComparison:
+        known = self._known_symbols()
+        if known and symbol not in known:
+            raise CandleNotFoundError(f"unknown symbol {symbol}")
+        asked = await self.quote_board.get(symbol)
+        exchange = self.exchange
+        serving = exchange.serving(symbol) if isinstance(exchange, Comparable) else None
+        return comparison(symbol, asked, serving, now_ms())
+
+    async def _quotes(self, symbol: str) -> list[Answer]:
+        exchange = self.exchange
+        links = exchange.quote_links() if isinstance(exchange, Comparable) else []
+        return await ask_all(links, symbol, self.settings.compare_timeout_s)
 
     async def health(self) -> Health:
         return await self.report.health()
@@ -268,6 +294,7 @@ class Tracker:
 
     async def close(self) -> None:
         await self.candle_cache.close()
+        await self.quote_board.close()
         if self.lease is not None:
             await self.lease.release()
         if self.link is not None:
@@ -324,6 +351,7 @@ def create_app(settings: Settings, tracker: Tracker) -> FastAPI:
         allow_headers=["*"],
     )  # fmt: skip
     api.include_router(router)
+    api.include_router(compare_router)
     with contextlib.suppress(ImportError):
         from cryptotracker.api.telemetry import router as telemetry_router
 

@@ -336,6 +336,37 @@ class FxRates(WireModel):
     timestamp: Millis
 
 
+class ExchangeQuote(WireModel):
+    """One exchange's market now: top of book, spread and last trade, as its REST said at
+    the comparison's `asOf`; or why it said nothing (`error`: unreachable, refused, not
+    listed there). Decimal strings."""
+
+    source: Source
+    serving: bool = Field(description="This exchange's prices are the ones shown now.")
+    bid: DecimalStr | None = None
+    ask: DecimalStr | None = None
+    spread: DecimalStr | None = Field(default=None, description="ask - bid.")
+    spread_percent: DecimalStr | None = Field(
+        default=None, description="(ask - bid) / mid price * 100, six decimal places."
+    )
+    last: DecimalStr | None = Field(default=None, description="The last trade's price.")
+    last_trade_time: Millis | None = None
+    last_trade_age_ms: int | None = Field(
+        default=None, ge=0, description="How old the last trade is at `timestamp`."
+    )
+    error: str | None = None
+
+
+class ExchangeComparison(WireModel):
+    """`GET /api/compare/{symbol}`: the market on each configured live exchange, best first
+    (the order prices are taken in)."""
+
+    symbol: Symbol
+    quotes: list[ExchangeQuote]
+    as_of: Millis = Field(description="When the exchanges were asked (answers are cached).")
+    timestamp: Millis
+
+
 class ComponentHealth(WireModel):
     status: Literal["ok", "degraded", "down"]
     detail: str = ""
@@ -444,6 +475,8 @@ EXPORTED_MODELS: tuple[type[BaseModel], ...] = (
     AssetList,
     FxRate,
     FxRates,
+    ExchangeQuote,
+    ExchangeComparison,
     Health,
     Readiness,
     TelemetryBatch,

@@ -17,6 +17,10 @@ COINBASE_WS_URL = "wss://ws-feed.exchange.coinbase.com"
 COINBASE_REST_URL = "https://api.exchange.coinbase.com"
 KRAKEN_WS_URL = "wss://ws.kraken.com/v2"
 KRAKEN_REST_URL = "https://api.kraken.com"
+# Where prices come from, best first: the live exchanges, then the last resorts.
+SourceName = Literal["binance", "coinbase", "kraken", "coingecko", "simulator"]
+LAST_RESORTS: tuple[SourceName, ...] = ("coingecko", "simulator")
+SOURCE_ORDER: tuple[SourceName, ...] = ("binance", "coinbase", "kraken", *LAST_RESORTS)
 
 
 class Settings(BaseSettings):
@@ -80,6 +84,12 @@ class Settings(BaseSettings):
 
     # "simulator" starts the built-in simulator and takes prices from it, labelled as such.
     exchange: Literal["binance", "simulator"] = "binance"
+    # The source chain, best first: each market comes from the first live exchange here that
+    # lists it and is healthy; CoinGecko (polled) and the simulator are the last resorts, after
+    # the exchanges (leave one out to go without it).
+    source_order: Annotated[list[SourceName], NoDecode] = Field(
+        default_factory=lambda: list(SOURCE_ORDER)
+    )
     # Last link of the source chain Binance -> CoinGecko -> simulator (off in production).
     simulator_fallback: bool = True
     simulator_symbols: int = 300
@@ -203,6 +213,12 @@ class Settings(BaseSettings):
     # entry is served, else 503.
     candle_upstream_per_s: float = Field(default=5.0, gt=0.0)
     candle_upstream_burst: int = Field(default=20, ge=1)
+    # GET /api/compare/{symbol}: each exchange's answer is awaited this long, the comparison
+    # kept this long, and new comparisons (one REST call or two per exchange) paced like this.
+    compare_timeout_s: float = Field(default=3.0, gt=0.0)
+    compare_cache_s: float = Field(default=5.0, ge=0.0)
+    compare_upstream_per_s: float = Field(default=2.0, gt=0.0)
+    compare_upstream_burst: int = Field(default=10, ge=1)
     # Candle streams per connection; the per-address limit (max_symbols_per_ip) counts symbols
     # and candle streams together.
     max_candles_per_client: int = Field(default=20, ge=0)
@@ -234,7 +250,7 @@ class Settings(BaseSettings):
     @field_validator(
         "cors_origins", "quote_assets", "limit_exempt_ips", "metrics_allow",
         "redis_sentinels", "redis_cluster_nodes", "binance_ws_fallback_urls",
-        "binance_rest_fallback_urls", "logo_hosts", mode="before",
+        "binance_rest_fallback_urls", "logo_hosts", "source_order", mode="before",
     )  # fmt: skip
     @classmethod
     def _split_csv(cls, value: object) -> object:
@@ -254,6 +270,18 @@ class Settings(BaseSettings):
                 parse_url(value)
             except ValueError as exc:
                 raise ValueError(f"{redact(value)!r} is not a Redis URL: {exc}") from None
+        return value
+
+    @field_validator("source_order")
+    @classmethod
+    def _source_order(cls, value: list[SourceName]) -> list[SourceName]:
+        if len(set(value)) != len(value):
+            raise ValueError(f"{','.join(value)}: a source is named twice")
+        if not any(name not in LAST_RESORTS for name in value):
+            raise ValueError("name at least one live exchange (binance, coinbase, kraken)")
+        resorts = [name for name in value if name in LAST_RESORTS]
+        if value[len(value) - len(resorts) :] != resorts or resorts != sorted(resorts):
+            raise ValueError("coingecko and then simulator come after the live exchanges")
         return value
 
     @field_validator("redis_sentinels", "redis_cluster_nodes")

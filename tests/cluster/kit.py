@@ -11,6 +11,7 @@ import itertools
 import json
 import re
 import shutil
+import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -95,6 +96,25 @@ def simulator(symbols: int = 30, rate: float = 150.0) -> Iterator[Sim]:
         yield Sim(proc, port)
 
 
+@contextlib.contextmanager
+def coinbase_simulator(symbols: int = 30, rate: float = 150.0) -> Iterator[Sim]:
+    """The Coinbase simulator as a process (its /sim/fault controls as the Binance one's)."""
+    port = free_port()
+    args = [sys.executable, "-m", "cryptotracker.simulator.coinbase", "--port", str(port),
+            "--symbols", str(symbols), "--rate", str(rate), "--seed", "11"]  # fmt: skip
+    with running(args, port, name="coinbase-simulator") as proc:
+        yield Sim(proc, port)
+
+
+def coinbase_env(coinbase: Sim) -> dict[str, str]:
+    """Tracker settings naming Coinbase (its simulator) second in the source order."""
+    return {
+        "CRYPTOTRACKER_SOURCE_ORDER": "binance,coinbase,coingecko",
+        "CRYPTOTRACKER_COINBASE_WS_URL": f"ws://127.0.0.1:{coinbase.port}",
+        "CRYPTOTRACKER_COINBASE_REST_URL": f"http://127.0.0.1:{coinbase.port}",
+    }
+
+
 # Shortened policy so a test sees the whole backoff -> breaker -> fallback -> recovery cycle in
 # seconds (production: 1 s .. 30 s backoff, breaker after 5 failures for 60 s).
 FAST_FEED = {
@@ -121,6 +141,9 @@ def tracker_env(sim: Sim, redis_url: str | None, port: int, **extra: str) -> dic
         "CRYPTOTRACKER_BINANCE_REST_URL": f"http://127.0.0.1:{sim.port}",
         "CRYPTOTRACKER_COINGECKO_URL": f"http://127.0.0.1:{sim.port}/coingecko/api/v3",
         "CRYPTOTRACKER_SIMULATOR_FALLBACK": "false",
+        # Binance and its fallbacks only: the other exchanges are unreachable here, unless a
+        # test points them at their simulators and names them.
+        "CRYPTOTRACKER_SOURCE_ORDER": "binance,coingecko,simulator",
         "CRYPTOTRACKER_WEB_DIST": str(ROOT / "web" / "dist"),
         **FAST_FEED,
         **extra,

@@ -11,7 +11,17 @@ from typing import Any
 
 import pytest
 
-from tests.cluster.kit import Watcher, converged, record, simulator, tracker, wait_live, watching
+from tests.cluster.kit import (
+    Watcher,
+    coinbase_env,
+    coinbase_simulator,
+    converged,
+    record,
+    simulator,
+    tracker,
+    wait_live,
+    watching,
+)
 from tests.support import wait_for
 
 pytestmark = pytest.mark.slow
@@ -144,3 +154,62 @@ async def test_refused_exchange_opens_the_breaker_coingecko_serves_then_binance_
         coingecko_prices_s=fallback,
         back_on_binance_after_clear_s=recovered,
     )
+
+
+async def test_binance_refusing_the_location_moves_the_user_to_live_coinbase_prices() -> None:
+    """Issue 15: Binance answers 451 -> the user gets Coinbase's prices within 5 s, labelled
+    coinbase, told "Binance refuses this location (451); live prices from Coinbase" (live and
+    restricted); when Binance streams again, its prices again."""
+    with (
+        simulator() as sim,
+        coinbase_simulator() as coinbase,
+        tracker(sim, None, **coinbase_env(coinbase)) as server,
+    ):
+        user = Watcher(SYMBOLS)
+        async with watching(user):
+            await user.connect(server.url)
+            await wait_live(user)
+            assert user.sources() == {"binance"}
+
+            refused_at = time.monotonic()
+            sim.fault("ws_status", status=451)
+            sim.fault("rest_status", status=451)
+            sim.fault("drop")
+            await wait_for(lambda: "coinbase" in user.sources(refused_at), 20, "Coinbase")
+            moved = time.monotonic() - refused_at
+            await wait_for(
+                lambda: last_status(user).get("source") == "coinbase", 10, "told: Coinbase"
+            )
+            told = last_status(user)
+            assert told["message"] == (
+                "Binance refuses this location (451); live prices from Coinbase"
+            )
+            assert (told["live"], told["restricted"]) == (True, True)
+            health = server.health()
+            assert (health["source"], health["live"], health["status"]) == (
+                "coinbase",
+                True,
+                "degraded",
+            )
+            assert "coingecko" not in user.sources(refused_at)
+
+            cleared_at = time.monotonic()
+            sim.fault("clear")
+            await wait_for(
+                lambda: last_status(user).get("source") == "binance", 20, "told: Binance"
+            )
+            await wait_for(
+                lambda: any(
+                    u["source"] == "binance" for b in user.live(cleared_at) for u in b.updates
+                ),
+                10,
+                "Binance prices again",
+            )
+            back = time.monotonic() - cleared_at
+            assert last_status(user)["restricted"] is False
+    record(
+        "Binance answers 451, Coinbase up (breaker threshold 3, reset 2 s)",
+        coinbase_prices_s=moved,
+        back_on_binance_after_clear_s=back,
+    )
+    assert moved < 5

@@ -103,6 +103,8 @@ class Simulator:
             "CRYPTOTRACKER_BINANCE_REST_FALLBACK_URLS": "",
             "CRYPTOTRACKER_BINANCE_REST_URL": self.base,
             "CRYPTOTRACKER_COINGECKO_URL": f"{self.base}/coingecko/api/v3",
+            # The simulator plays Binance only: no other exchange to fall back on.
+            "CRYPTOTRACKER_SOURCE_ORDER": "binance,coingecko",
         }
 
 

@@ -6,7 +6,13 @@ from typing import Protocol
 
 from cryptotracker.pipeline.asset_store import AssetStore
 from cryptotracker.pipeline.store import PriceStore
-from cryptotracker.protocol import CandleDict, Health, Readiness, SymbolInfo
+from cryptotracker.protocol import (
+    CandleDict,
+    ExchangeComparison,
+    Health,
+    Readiness,
+    SymbolInfo,
+)
 
 
 class CandleNotFoundError(LookupError):
@@ -36,3 +42,7 @@ class Backend(Protocol):
         """(current source, live?)"""
 
     async def candles(self, symbol: str, interval: str, limit: int) -> list[CandleDict]: ...
+
+    async def compare(self, symbol: str) -> ExchangeComparison:
+        """The market on each live exchange (raises CandleNotFoundError for an unknown one,
+        CandleUnavailableError while comparisons are paced)."""

@@ -77,6 +77,7 @@ from cryptotracker.market.binance_frames import (
     request,
     request_batches,
 )
+from cryptotracker.market.binance_quote import fetch_quote
 from cryptotracker.market.binance_requests import LIST, Pending, RequestLedger
 from cryptotracker.market.binance_rest import BinanceRest, RestError
 from cryptotracker.market.breaker import CircuitBreaker, CircuitState
@@ -90,6 +91,7 @@ from cryptotracker.market.kline_gaps import (
     may_have_missed,
     missed,
 )
+from cryptotracker.market.link import QuoteDict
 from cryptotracker.market.listings import TRADING, Listing, listing_changes
 from cryptotracker.market.normalize import MarketState, kline_to_candle
 from cryptotracker.market.request_weight import RequestWeight
@@ -289,6 +291,14 @@ class BinanceProvider:
             return await self._rest.klines(symbol, interval, limit)
         async with self._client() as client:
             return await self._rest_on(client).klines(symbol, interval, limit)
+
+    async def quote(self, symbol: str) -> QuoteDict:
+        """Top of book and last trade from REST, within the weight budget (raises
+        `RestError`, a RuntimeError)."""
+        if self._rest is not None:
+            return await fetch_quote(self._rest, self.source, symbol)
+        async with self._client() as client:
+            return await fetch_quote(self._rest_on(client), self.source, symbol)
 
     async def set_demand(
         self, symbols: frozenset[str], candles: frozenset[tuple[str, str]]

@@ -197,6 +197,14 @@ class BinanceRest:
             raise RestError("time: no integer serverTime")
         return server_ms
 
+    async def book_ticker(self, symbol: str) -> Any:
+        """One market's best bid and ask (`ticker/bookTicker`), as Binance wrote them."""
+        return await self._get("ticker/bookTicker", {"symbol": symbol})
+
+    async def agg_trades(self, symbol: str, limit: int) -> Any:
+        """One market's newest `limit` aggregate trades, as Binance wrote them."""
+        return await self._get("aggTrades", {"symbol": symbol, "limit": limit})
+
     async def klines(
         self, symbol: str, interval: str, limit: int, start_ms: int | None = None
     ) -> list[CandleDict]:

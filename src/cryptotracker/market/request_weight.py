@@ -18,7 +18,11 @@ from collections.abc import Callable
 from typing import Final, NamedTuple
 
 # Binance's documented weights of the calls we make (GET /api/v3/...).
-WEIGHTS: Final = {"exchangeInfo": 20, "ticker/24hr": 80, "klines": 2, "time": 1, "ping": 1}
+# ticker/bookTicker and aggTrades: one market's top of book and last trade (quote()).
+WEIGHTS: Final = {
+    "exchangeInfo": 20, "ticker/24hr": 80, "klines": 2, "time": 1, "ping": 1,
+    "ticker/bookTicker": 2, "aggTrades": 4,
+}  # fmt: skip
 # Waits when a 429/418 comes without Retry-After (Binance always sends one; be safe).
 DEFAULT_429_S: Final = 60.0
 DEFAULT_418_S: Final = 120.0

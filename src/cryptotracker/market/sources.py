@@ -1,22 +1,32 @@
-"""The source chain Binance -> CoinGecko -> simulator, as one exchange side for the app.
+"""The source chain, as one exchange side for the app: the live exchanges of
+`settings.source_order` (Binance -> Coinbase -> Kraken by default), then CoinGecko, then the
+simulator.
 
-- Binance always runs (it retries behind its breaker).
-- While the Binance breaker is not CLOSED, CoinGecko is polled (labelled coingecko).
-- If CoinGecko fails `coingecko_failure_threshold` times in a row and `simulator_fallback` is on,
-  the simulator is started through the injected `start_simulator` and read by a second
-  `BinanceProvider` labelled simulator; it stops again when CoinGecko answers.
-- When the Binance breaker closes (its half-open probe got data), both fallbacks stop.
+- Per market: each market is served by the first healthy live link that lists it
+  (`routing.py`: a 451 moves a link's markets at once, another failure once its breaker
+  opens); a lower link is demanded only the markets the higher ones cannot serve now, and
+  runs only while it has something to do. Of every link's updates only the serving link's
+  reach the sink (`gate.py`), so one row never mixes exchanges; when a better link recovers,
+  its markets move back to it.
+- While no live link is healthy, CoinGecko is polled (labelled coingecko). If it fails
+  `coingecko_failure_threshold` times in a row and the simulator is in the order with
+  `simulator_fallback` on, the simulator is started through the injected `start_simulator`
+  and read by a `BinanceProvider` labelled simulator; it stops again when CoinGecko answers.
 - `settings.exchange == "simulator"` (demo mode): only the simulator link, labelled simulator.
 
-Only Binance is live; while anything else serves prices the status says so (`live` false).
+The status names the main serving source (the highest link whose data flows) and whether it
+is live; every price carries its own source.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from typing import Final, Protocol
 
 import structlog
 
@@ -24,6 +34,7 @@ from cryptotracker.backoff import Backoff
 from cryptotracker.clock import now_ms
 from cryptotracker.market.binance import BinanceProvider
 from cryptotracker.market.breaker import CircuitState
+from cryptotracker.market.coinbase import CoinbaseProvider
 from cryptotracker.market.coingecko import QUOTE, CoinGeckoProvider
 from cryptotracker.market.feed import (
     FeedSink,
@@ -31,7 +42,19 @@ from cryptotracker.market.feed import (
     FeedStateListener,
     MarketUnavailableError,
 )
+from cryptotracker.market.gate import SourceGate
+from cryptotracker.market.kraken import KrakenProvider
+from cryptotracker.market.link import PriceLink, QuoteDict
+from cryptotracker.market.routing import (
+    Demand,
+    LinkView,
+    main_source,
+    routes,
+    shares,
+    should_run,
+)
 from cryptotracker.protocol import (
+    LIVE_SOURCES,
     MAX_HALTED,
     CandleDict,
     ConnectionState,
@@ -47,10 +70,64 @@ log = structlog.get_logger(__name__)
 StartSimulator = Callable[[], AbstractAsyncContextManager[tuple[str, str]]]
 # Errors of starting the simulator process that are worth a retry.
 _START_ERRORS = (OSError, RuntimeError, TimeoutError)
+# Routes are checked this often besides every change a link reports (a listing can change
+# without one).
+STEER_EVERY_S: Final = 0.5
+NAMES: Final = {
+    Source.BINANCE: "Binance",
+    Source.COINBASE: "Coinbase",
+    Source.KRAKEN: "Kraken",
+    Source.COINGECKO: "CoinGecko",
+    Source.SIMULATOR: "the simulator",
+}
+_NOTHING: Final[Demand] = (frozenset(), frozenset())
+
+
+class LinkFactory(Protocol):
+    """How the chain builds a live link (the providers' constructors)."""
+
+    def __call__(
+        self,
+        settings: Settings,
+        sink: FeedSink,
+        *,
+        source: Source,
+        on_state: FeedStateListener | None,
+        clock: Callable[[], float],
+    ) -> PriceLink: ...
+
+
+def default_links() -> dict[Source, LinkFactory]:
+    """The providers of the live exchanges."""
+    return {
+        Source.BINANCE: BinanceProvider,
+        Source.COINBASE: CoinbaseProvider,
+        Source.KRAKEN: KrakenProvider,
+    }
+
+
+@dataclass(eq=False)
+class _Link:
+    """A live link and what the chain has done with it."""
+
+    provider: PriceLink
+    task: asyncio.Task[None] | None = None
+    applied: Demand | None = None  # the demand it was last given
+    listed_from: list[SymbolInfo] | None = None
+    listed: frozenset[str] | None = None
+
+    def view(self) -> LinkView:
+        provider = self.provider
+        symbols = provider.symbols()
+        if symbols is not self.listed_from:  # each reading of the listing is a new list
+            self.listed_from = symbols
+            self.listed = frozenset(s.symbol for s in symbols) if symbols else None
+        state = provider.state
+        return LinkView(provider.source, provider.breaker.state, state.restricted, self.listed)
 
 
 class SourceChain:
-    """Runs the links the chain needs now; forwards demand; reports one status."""
+    """Runs the links the chain needs now; splits demand; reports one status."""
 
     def __init__(
         self,
@@ -59,6 +136,7 @@ class SourceChain:
         *,
         on_state: FeedStateListener | None = None,
         start_simulator: StartSimulator | None = None,
+        links: Mapping[Source, LinkFactory] | None = None,
         clock: Callable[[], float] = time.monotonic,
         coingecko_ids: Callable[[], Mapping[str, str]] | None = None,
         coingecko_bucket: TokenBucket | None = None,
@@ -67,29 +145,51 @@ class SourceChain:
         # The coin metadata's ticker -> id mapping and the instance's one CoinGecko budget.
         self._coingecko_ids = coingecko_ids
         self._coingecko_bucket = coingecko_bucket
-        self._sink = sink
         self._on_state = on_state
         self._start_simulator = start_simulator
         self._clock = clock
         self.demo = settings.exchange == "simulator"
         if self.demo and start_simulator is None:
             raise ValueError("demo mode needs a start_simulator")
-        self.binance: BinanceProvider | None = None
-        if not self.demo:
-            self.binance = BinanceProvider(
-                settings, sink, source=Source.BINANCE, on_state=self._on_link_state, clock=clock
+        order = [Source(name) for name in settings.source_order]
+        factories = default_links() if links is None else links
+        self._gate = SourceGate(sink, [*order, Source.SIMULATOR], self._listed_elsewhere)
+        self.links: dict[Source, _Link] = {}
+        for source in [] if self.demo else [s for s in order if s in LIVE_SOURCES]:
+            factory = factories.get(source)
+            if factory is None:
+                log.warning("source_unavailable", source=source.value, why="no provider")
+                continue
+            provider = factory(
+                settings,
+                self._gate.sink_for(source),
+                source=source,
+                on_state=self._on_link_state,
+                clock=clock,
             )
-            self.binance.breaker.add_listener(lambda _old, _new: self._reconcile())
+            provider.breaker.add_listener(lambda _old, _new: self._changed())
+            self.links[source] = _Link(provider)
+        self.use_coingecko = not self.demo and Source.COINGECKO in order
+        self.use_simulator = (
+            Source.SIMULATOR in order
+            and settings.simulator_fallback
+            and start_simulator is not None
+        )
         self.coingecko: CoinGeckoProvider | None = None
         self.simulator: BinanceProvider | None = None
         self._coingecko_task: asyncio.Task[None] | None = None
         self._simulator_task: asyncio.Task[None] | None = None
         self._tasks: asyncio.TaskGroup | None = None
-        self._demand: tuple[frozenset[str], frozenset[tuple[str, str]]] = (
-            frozenset(),
-            frozenset(),
-        )
+        self._wake = asyncio.Event()
+        self._demand: Demand = _NOTHING
+        self._symbols_key: tuple[int, ...] = ()
+        self._symbols: list[SymbolInfo] = []
         self._reported: StatusDict | None = None
+
+    @property
+    def binance(self) -> PriceLink | None:
+        link = self.links.get(Source.BINANCE)
+        return None if link is None else link.provider
 
     # ---- the app's interface --------------------------------------------------------------------
 
@@ -98,13 +198,16 @@ class SourceChain:
         try:
             async with asyncio.TaskGroup() as tasks:
                 self._tasks = tasks
-                if self.binance is None:
+                if self.demo:
+                    self._gate.last_resorts = (Source.SIMULATOR,)
                     self._simulator_task = tasks.create_task(self._run_simulator(), name="sim")
                 else:
-                    tasks.create_task(self.binance.run(), name="binance")
-                    self._reconcile()
+                    tasks.create_task(self._steer(), name="source-chain")
         finally:
             self._tasks = None
+            for link in self.links.values():
+                link.task = None
+                link.applied = None
             self._coingecko_task = self._simulator_task = None
             self.coingecko = self.simulator = None
 
@@ -112,28 +215,45 @@ class SourceChain:
         self, symbols: frozenset[str], candles: frozenset[tuple[str, str]]
     ) -> None:
         self._demand = (symbols, candles)
-        if self.binance is not None:
-            await self.binance.set_demand(symbols, candles)
+        self._changed()
         if self.simulator is not None:
             await self.simulator.set_demand(symbols, candles)
 
     def symbols(self) -> list[SymbolInfo]:
-        if self.binance is not None and self.binance.symbols():
-            return self.binance.symbols()
+        """Every market a live link lists (the better link's entry first), else the
+        fallbacks'. The same list object until a listing changes."""
+        lists = [link.provider.symbols() for link in self.links.values()]
+        key = tuple(id(x) for x in lists)
+        if key != self._symbols_key:
+            self._symbols_key = key
+            seen: dict[str, SymbolInfo] = {}
+            for listing in lists:
+                for info in listing:
+                    seen.setdefault(info.symbol, info)
+            self._symbols = [seen[s] for s in sorted(seen)] if len(lists) > 1 else lists[0]
+        if self._symbols:
+            return self._symbols
         if self.simulator is not None and self.simulator.symbols():
             return self.simulator.symbols()
         if self.coingecko is not None:
             return self.coingecko.symbols()
         return []
 
+    def serving(self, symbol: str) -> Source | None:
+        """The link whose prices of `symbol` reach the sink now."""
+        return self._gate.serving(symbol)
+
     async def klines(self, symbol: str, interval: str, limit: int) -> list[CandleDict]:
-        """From Binance while its circuit is closed, else from the simulator link if it runs."""
-        binance_ok = self.binance is not None and self.binance.breaker.state is CircuitState.CLOSED
-        if self.simulator is not None and not binance_ok:
-            return await self.simulator.klines(symbol, interval, limit)
-        if self.binance is None:
-            raise MarketUnavailableError("the simulator is not running")
-        return await self.binance.klines(symbol, interval, limit)
+        """From the link serving the market; from the simulator link while it stands in."""
+        return await self._serving_link(symbol).klines(symbol, interval, limit)
+
+    async def quote(self, symbol: str) -> QuoteDict:
+        """Top of book and last trade, from the link serving the market."""
+        return await self._serving_link(symbol).quote(symbol)
+
+    def quote_links(self) -> list[PriceLink]:
+        """Every configured live exchange, best first (for comparing them)."""
+        return [link.provider for link in self.links.values()]
 
     def coingecko_url(self) -> str | None:
         """Where coin metadata comes from: CoinGecko, or in demo mode the simulator, which
@@ -147,96 +267,175 @@ class SourceChain:
 
     @property
     def source(self) -> Source | None:
-        """The link serving prices now (None when none is)."""
-        link = self._serving()
-        return None if link is None else link.source
+        """The main serving source now (None when none is)."""
+        source = self.status().get("source")
+        return Source(source) if source and self._main_state() is not None else None
 
     @property
     def live(self) -> bool:
-        link = self._serving()
-        return link is not None and link.live
+        return self.status()["live"]
 
     @property
     def state(self) -> FeedState:
-        link = self._serving()
+        main = self._main_state()
         status = self.status()
         return FeedState(
-            source=link.source if link is not None else self._primary_source(),
-            connected=link is not None,
-            live=link is not None and link.live,
+            source=main.source if main is not None else self._primary_source(),
+            connected=main is not None,
+            live=status["live"],
             circuit=self._primary_circuit(),
-            last_frame_at=None if link is None else link.last_frame_at,
+            last_frame_at=None if main is None else main.last_frame_at,
             message=status["message"],
-            restricted=self._restricted(),
-            market_status={} if link is None else link.market_status,
+            restricted=status.get("restricted", False),
+            market_status={} if main is None else main.market_status,
         )
 
     def status(self) -> StatusDict:
-        link = self._serving()
+        main = self._main_state()
+        first = self._first()
+        restricted = [x for x in self.links.values() if x.provider.state.restricted]
         now = now_ms()
-        if link is None:
-            primary = self.binance if self.binance is not None else self.simulator
-            message = primary.state.message if primary is not None else "starting"
+        if main is None:
+            message = first.state.message if first is not None else "starting"
+            if first is None and self.simulator is not None:
+                message = self.simulator.state.message
             return {
                 "status": ConnectionState.DISCONNECTED.value,
                 "message": f"no price source connected: {message}",
                 "timestamp": now,
                 "source": self._primary_source().value,
                 "live": False,
-                "retryAt": _millis(primary.state.retry_at if primary is not None else None),
-                "restricted": self._restricted(),
+                "retryAt": _millis(first.state.retry_at if first is not None else None),
+                "restricted": bool(restricted),
                 "halted": {},
             }
         retry_at = None
-        if link.source is Source.BINANCE:
-            status, message = ConnectionState.CONNECTED, f"live: {link.message}"
+        live = main.source in LIVE_SOURCES
+        if first is not None and main.source is first.source:
+            status, message = ConnectionState.CONNECTED, f"live: {main.message}"
         elif self.demo:
             status, message = ConnectionState.CONNECTED, "demo mode: prices from the simulator"
         else:
-            why = self.binance.state.message if self.binance is not None else ""
+            assert first is not None
             status = ConnectionState.DEGRADED
-            message = f"Binance unavailable ({why}); prices from {link.source.value}, not live"
-            retry_at = self.binance.state.retry_at if self.binance is not None else None
+            retry_at = first.state.retry_at
+            where = NAMES[main.source]
+            if restricted and live:
+                refusing = NAMES[restricted[0].provider.source]
+                message = f"{refusing} refuses this location (451); live prices from {where}"
+            elif live:
+                why = f"{NAMES[first.source]} unavailable ({first.state.message})"
+                message = f"{why}; live prices from {where}"
+            else:
+                why = f"{NAMES[first.source]} unavailable ({first.state.message})"
+                message = f"{why}; prices from {main.source.value}, not live"
         return {
             "status": status.value,
             "message": message,
             "timestamp": now,
-            "source": link.source.value,
-            "live": link.live,
+            "source": main.source.value,
+            "live": live,
             "retryAt": _millis(retry_at),
-            "restricted": self._restricted(),
-            "halted": _halted(link.market_status),
+            "restricted": bool(restricted),
+            "halted": _halted(main.market_status),
         }
 
     # ---- links ----------------------------------------------------------------------------------
 
-    def _restricted(self) -> bool:
-        return self.binance is not None and self.binance.state.restricted
+    def _first(self) -> PriceLink | None:
+        """The best live link of the order (Binance by default)."""
+        return next((link.provider for link in self.links.values()), None)
 
     def _primary_source(self) -> Source:
-        return Source.SIMULATOR if self.demo else Source.BINANCE
+        first = self._first()
+        return Source.SIMULATOR if first is None else first.source
 
     def _primary_circuit(self) -> CircuitState:
-        if self.binance is not None:
-            return self.binance.breaker.state
+        first = self._first()
+        if first is not None:
+            return first.breaker.state
         if self.simulator is not None:
             return self.simulator.breaker.state
         return CircuitState.CLOSED
 
-    def _serving(self) -> FeedState | None:
-        """The highest link of the chain whose data flows now."""
-        for link in (self.binance, self.coingecko, self.simulator):
-            if link is not None and link.state.connected:
-                return link.state
+    def _listed_elsewhere(self, source: Source, symbol: str) -> bool:
+        """Another live link's known listing has the market (one not read yet does not count:
+        it may never be)."""
+        for other, link in self.links.items():
+            listed = link.view().listed
+            if other is not source and listed is not None and symbol in listed:
+                return True
+        return False
+
+    def _views(self) -> list[LinkView]:
+        return [link.view() for link in self.links.values()]
+
+    def _main_state(self) -> FeedState | None:
+        """The state of the main serving link: the highest healthy live link whose data
+        flows, else the fallback serving."""
+        connected = {s: x.provider.state.connected for s, x in self.links.items()}
+        main = main_source(self._views(), connected)
+        if main is not None:
+            return self.links[main].provider.state
+        for fallback in (self.coingecko, self.simulator):
+            if fallback is not None and fallback.state.connected:
+                return fallback.state
         return None
 
-    def _reconcile(self) -> None:
-        """Start or stop the fallbacks to match the Binance breaker and CoinGecko's health."""
+    def _serving_link(self, symbol: str) -> PriceLink:
+        source = self._gate.serving(symbol)
+        link = self.links.get(source) if source is not None else None
+        if link is not None:
+            return link.provider
+        if self.simulator is not None:
+            return self.simulator
+        first = self._first()
+        if first is None:
+            raise MarketUnavailableError("the simulator is not running")
+        return first
+
+    def _changed(self) -> None:
+        self._wake.set()
+
+    async def _steer(self) -> None:
+        """Keep the links, their demand and the gate in line with what the links say."""
+        while True:
+            self._wake.clear()
+            parts = self._reconcile()
+            for source, link in self.links.items():
+                wanted = parts.get(source, _NOTHING) if link.task is not None else _NOTHING
+                if wanted != (link.applied or _NOTHING):
+                    link.applied = wanted
+                    await link.provider.set_demand(*wanted)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(STEER_EVERY_S):
+                    await self._wake.wait()
+
+    def _reconcile(self) -> dict[Source, Demand]:
+        """Routes, running links and fallbacks as the links' health and listings say now."""
         tasks = self._tasks
-        if tasks is None or self.binance is None:
-            self._report()
-            return
-        want_coingecko = self.binance.breaker.state is not CircuitState.CLOSED
+        views = self._views()
+        table = routes(views, self._demand[0])
+        self._gate.routes = table
+        parts = shares(views, table, self._demand)
+        if tasks is not None:
+            running = should_run(views, parts)
+            for source, link in self.links.items():
+                if source in running and link.task is None:
+                    link.task = tasks.create_task(link.provider.run(), name=source.value)
+                    log.info("link_started", link=source.value)
+                elif source not in running and link.task is not None:
+                    link.task.cancel()
+                    link.task = None
+                    log.info("link_stopped", link=source.value)
+            self._fallbacks(tasks, any(v.healthy for v in views))
+        self._set_last_resort()
+        self._report()
+        return parts
+
+    def _fallbacks(self, tasks: asyncio.TaskGroup, live_healthy: bool) -> None:
+        """CoinGecko while no live link is healthy; the simulator while CoinGecko fails too."""
+        want_coingecko = self.use_coingecko and not live_healthy
         if want_coingecko and self._coingecko_task is None:
             self.coingecko = self._make_coingecko()
             self._coingecko_task = tasks.create_task(self.coingecko.run(), name="coingecko")
@@ -247,15 +446,10 @@ class SourceChain:
             self.coingecko = None
             log.info("fallback_stopped", link="coingecko")
         failing = (
-            self.coingecko is not None
-            and self.coingecko.failures >= self.settings.coingecko_failure_threshold
+            self.coingecko is None
+            or self.coingecko.failures >= self.settings.coingecko_failure_threshold
         )
-        want_simulator = (
-            want_coingecko
-            and failing
-            and self.settings.simulator_fallback
-            and self._start_simulator is not None
-        )
+        want_simulator = not live_healthy and failing and self.use_simulator
         if want_simulator and self._simulator_task is None:
             self._simulator_task = tasks.create_task(self._run_simulator(), name="sim")
             log.warning("fallback_started", link="simulator")
@@ -263,18 +457,24 @@ class SourceChain:
             self._simulator_task.cancel()
             self._simulator_task = None
             log.info("fallback_stopped", link="simulator")
-        self._report()
+
+    def _set_last_resort(self) -> None:
+        """Who serves the markets no live link can: CoinGecko while it runs, the simulator
+        while it stands in for a failing CoinGecko."""
+        resorts = [Source.COINGECKO] if self.coingecko is not None else []
+        if self.simulator is not None and not (self.coingecko and self.coingecko.state.connected):
+            resorts.insert(0, Source.SIMULATOR)  # serving, CoinGecko let in once it answers
+        self._gate.last_resorts = tuple(resorts)
 
     def _make_coingecko(self) -> CoinGeckoProvider:
-        assets = None
-        if self.binance is not None and self.binance.symbols():
-            assets = [s.base_asset for s in self.binance.symbols() if s.quote_asset == QUOTE]
+        symbols = self.symbols()
+        assets = [s.base_asset for s in symbols if s.quote_asset == QUOTE] if symbols else None
         return CoinGeckoProvider(
             self.settings,
-            self._sink,
+            self._gate.sink_for(Source.COINGECKO),
             assets=assets,
             on_state=self._on_link_state,
-            on_result=lambda _ok: self._reconcile(),
+            on_result=lambda _ok: self._changed(),
             clock=self._clock,
             ids=self._coingecko_ids,
             bucket=self._coingecko_bucket,
@@ -291,7 +491,7 @@ class SourceChain:
                     attempt = 0
                     provider = BinanceProvider(
                         self.settings,
-                        self._sink,
+                        self._gate.sink_for(Source.SIMULATOR),
                         source=Source.SIMULATOR,
                         ws_url=ws_url,
                         rest_url=rest_url,
@@ -299,11 +499,15 @@ class SourceChain:
                         clock=self._clock,
                     )
                     self.simulator = provider
+                    if not self.demo:
+                        self._set_last_resort()
                     await provider.set_demand(*self._demand)
                     try:
                         await provider.run()
                     finally:
                         self.simulator = None
+                        if not self.demo:
+                            self._set_last_resort()
                         self._report()
             except _START_ERRORS as exc:
                 attempt += 1
@@ -312,6 +516,7 @@ class SourceChain:
                 await asyncio.sleep(delay)
 
     def _on_link_state(self, _state: FeedState) -> None:
+        self._changed()
         self._report()
 
     def _report(self) -> None:

@@ -282,6 +282,31 @@ def ticker_24hr(symbol: str, s: Stats24h, tick: int) -> dict[str, Any]:
     }
 
 
+def book_ticker(symbol: str, price: int, qty: int, tick: int) -> dict[str, Any]:
+    """`ticker/bookTicker`: one tick either side of the last price."""
+    return {
+        "symbol": symbol,
+        "bidPrice": dec(max(tick, price - tick)),
+        "bidQty": dec(qty),
+        "askPrice": dec(price + tick),
+        "askQty": dec(qty),
+    }
+
+
+def agg_trade_row(t: Trade) -> dict[str, Any]:
+    """One row of `aggTrades` (the stream's event without its envelope fields)."""
+    return {
+        "a": t.agg_id,
+        "p": dec(t.price),
+        "q": dec(t.qty),
+        "f": t.first_id,
+        "l": t.last_id,
+        "T": t.time_ms,
+        "m": t.buyer_maker,
+        "M": True,
+    }
+
+
 def kline_row(c: Candle) -> list[Any]:
     return [
         c.open_time,

@@ -140,6 +140,7 @@ class Market:
     low: int = 0
     last_qty: int = 0
     trade_count: int = 0
+    last_trade: Trade | None = None
 
     @property
     def symbol(self) -> str:
@@ -207,6 +208,7 @@ class SimMarket:
             m.window.append(current)
         current.add(t.price, t.qty, t.agg_id)
         m.price = t.price
+        m.last_trade = t
         m.last_qty = t.qty
         m.volume += t.qty
         m.quote_volume += t.price * t.qty // UNIT

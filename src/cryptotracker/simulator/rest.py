@@ -23,7 +23,10 @@ BINANCE_PREFIX: Final = "/api/v3/"
 COINGECKO_PREFIX: Final = "/coingecko/api/v3/"
 # Binance: 6000 request weight per minute per IP; weights of the endpoints served here.
 WEIGHT_PER_MIN: Final = 6000
-_WEIGHTS: Final = {"exchangeInfo": 20, "ticker/24hr": 80, "klines": 2, "ping": 1, "time": 1}
+_WEIGHTS: Final = {
+    "exchangeInfo": 20, "ticker/24hr": 80, "klines": 2, "ping": 1, "time": 1,
+    "ticker/bookTicker": 2, "aggTrades": 4,
+}  # fmt: skip
 # CoinGecko's free tier: about 30 calls per minute.
 COINGECKO_CALLS_PER_MIN: Final = 30
 
@@ -116,7 +119,20 @@ class RestApi:
             return _json(200, frames.exchange_info(listed, now_ms, self.weight_per_min), headers)
         if endpoint == "ticker/24hr":
             return self._ticker(query, now_ms, headers)
+        if endpoint in ("ticker/bookTicker", "aggTrades"):
+            return self._top(endpoint, query, headers)
         return self._klines(query, now_ms, headers)
+
+    def _top(self, endpoint: str, query: dict[str, str], headers: list[tuple[str, str]]) -> Reply:
+        """One market's book ticker, or its newest trade (`aggTrades`, any limit: one row)."""
+        market = self.market.markets.get(query.get("symbol", ""))
+        if market is None or market.symbol not in self.market.status:
+            return _binance_error(400, -1121, "Invalid symbol.")
+        if endpoint == "aggTrades":
+            trade = market.last_trade
+            return _json(200, [frames.agg_trade_row(trade)] if trade else [], headers)
+        book = frames.book_ticker(market.symbol, market.price, market.last_qty, market.asset.tick)
+        return _json(200, book, headers)
 
     def _symbols(self, query: dict[str, str]) -> list[str] | None:
         """`symbol=X` or `symbols=["X","Y"]`, all listed when neither; None if one is not

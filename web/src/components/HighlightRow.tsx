@@ -5,6 +5,7 @@ import { formatCompact, formatPercent, formatPrice } from "../lib/format";
 import type { SymbolInfo } from "../protocol";
 import type { PriceEntry } from "../store/cryptoStore";
 import { PairName } from "./PairName";
+import { SourceBadge } from "./SourceBadge";
 
 /** One market of a highlight card: the ranked snapshot's numbers, marked stale as the table
  * marks it (the link is down, or the live price has not moved for a while). */
@@ -33,6 +34,7 @@ export function HighlightRow({
       >
         <PairName symbol={entry.symbol} baseAsset={info?.baseAsset} quoteAsset={info?.quoteAsset} />
       </Link>
+      <SourceBadge source={(live ?? entry).source} />
       {stale && (
         <span
           data-testid="stale"

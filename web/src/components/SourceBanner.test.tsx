@@ -88,3 +88,30 @@ describe("secondsUntil", () => {
     expect(secondsUntil(null, 5_000, 0)).toBeNull();
   });
 });
+
+describe("SourceBanner of a live fallback exchange", () => {
+  it("names the live exchange serving while Binance refuses the location", () => {
+    useCryptoStore.setState({
+      feed: {
+        status: "degraded",
+        message: "Binance refuses this location (451); live prices from Coinbase",
+        timestamp: NOW,
+        source: "coinbase",
+        live: true,
+        restricted: true,
+      },
+    });
+    render(<SourceBanner />);
+    expect(screen.getByRole("status").textContent).toBe(
+      "Binance refuses this server's location (HTTP 451) — prices come from Coinbase.",
+    );
+  });
+
+  it("is silent while the first exchange of the order serves live", () => {
+    useCryptoStore.setState({
+      feed: { status: "connected", message: "", timestamp: NOW, source: "kraken", live: true },
+    });
+    render(<SourceBanner />);
+    expect(screen.queryByTestId("source-banner")).toBeNull();
+  });
+});

@@ -1,5 +1,5 @@
 import { useClockStore } from "../store/clockStore";
-import type { Source } from "../protocol";
+import { LIVE_SOURCES, type Source } from "../protocol";
 import { useCryptoStore } from "../store/cryptoStore";
 
 const SOURCE_NAME: Record<Source, string> = {
@@ -17,7 +17,8 @@ export function secondsUntil(retryAt: number | null | undefined, now: number, of
   return Math.max(0, Math.ceil((retryAt - (now + offsetMs)) / 1000));
 }
 
-/** Says so whenever prices are not from a live exchange (fallback source or simulator). Polite
+/** Says so whenever prices are not from a live exchange (fallback source or simulator), or come
+ * from another live exchange than the first choice (its status is then degraded). Polite
  * (role=status): it is context, not an emergency, and is not read out again on every page. */
 export function SourceBanner() {
   const feed = useCryptoStore((s) => s.feed);
@@ -25,7 +26,8 @@ export function SourceBanner() {
     secondsUntil(feed?.retryAt, s.now, useCryptoStore.getState().clockOffsetMs),
   );
   if (!feed) return null;
-  const notLive = feed.live === false || (feed.source != null && feed.source !== "binance");
+  const notLive =
+    feed.live === false || (feed.source != null && !LIVE_SOURCES.includes(feed.source));
   const degraded = feed.status !== "connected";
   if (!notLive && !degraded) return null;
 

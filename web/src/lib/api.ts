@@ -1,5 +1,11 @@
 /** The backend's HTTP API (same origin). */
-import type { CandleInterval, CandleList, PriceList, SymbolList } from "../protocol";
+import type {
+  CandleInterval,
+  CandleList,
+  ExchangeComparison,
+  PriceList,
+  SymbolList,
+} from "../protocol";
 import type { AssetList, FxRates } from "../protocol/generated";
 import { backoffDelay } from "./backoff";
 
@@ -65,6 +71,8 @@ export const api = {
   // Revalidated with the server's ETag by the browser's HTTP cache (a 304 costs no body).
   assets: (signal?: AbortSignal) => getJson<AssetList>("/api/assets", signal),
   rates: (signal?: AbortSignal) => getJson<FxRates>("/api/rates", signal),
+  compare: (symbol: string, signal?: AbortSignal) =>
+    getJson<ExchangeComparison>(`/api/compare/${encodeURIComponent(symbol)}`, signal),
   candles: (symbol: string, interval: CandleInterval, limit = 500, signal?: AbortSignal) =>
     retryUnavailable(
       () =>

@@ -1,6 +1,7 @@
 import { useEffect } from "react";
 import { Link } from "wouter";
 import { CandleChart } from "../components/CandleChart";
+import { ExchangeTable } from "../components/ExchangeTable";
 import { FlashValue } from "../components/FlashValue";
 import { HaltedBadge } from "../components/HaltedBadge";
 import { SourceBadge } from "../components/SourceBadge";
@@ -127,6 +128,7 @@ export default function SymbolPage({ symbol: raw }: { symbol: string }) {
           <CandleChart symbol={symbol} interval={interval} dark={dark} />
         </div>
       </section>
+      <ExchangeTable symbol={symbol} />
     </div>
   );
 }

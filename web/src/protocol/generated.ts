@@ -63,6 +63,8 @@ export interface CryptoTrackerProtocol {
   Envelope?: Envelope;
   ErrorCode?: ErrorCode;
   ErrorData?: ErrorData;
+  ExchangeComparison?: ExchangeComparison;
+  ExchangeQuote?: ExchangeQuote;
   FeedHealth?: FeedHealth;
   FxRate?: FxRate;
   FxRates?: FxRates;
@@ -299,6 +301,57 @@ export interface Envelope {
  */
 export interface Pong {
   timestamp: number;
+}
+/**
+ * `GET /api/compare/{symbol}`: the market on each configured live exchange, best first
+ * (the order prices are taken in).
+ *
+ * This interface was referenced by `CryptoTrackerProtocol`'s JSON-Schema
+ * via the `definition` "ExchangeComparison".
+ */
+export interface ExchangeComparison {
+  /**
+   * When the exchanges were asked (answers are cached).
+   */
+  asOf: number;
+  quotes: ExchangeQuote[];
+  symbol: string;
+  timestamp: number;
+}
+/**
+ * One exchange's market now: top of book, spread and last trade, as its REST said at
+ * the comparison's `asOf`; or why it said nothing (`error`: unreachable, refused, not
+ * listed there). Decimal strings.
+ *
+ * This interface was referenced by `CryptoTrackerProtocol`'s JSON-Schema
+ * via the `definition` "ExchangeQuote".
+ */
+export interface ExchangeQuote {
+  ask?: string | null;
+  bid?: string | null;
+  error?: string | null;
+  /**
+   * The last trade's price.
+   */
+  last?: string | null;
+  /**
+   * How old the last trade is at `timestamp`.
+   */
+  lastTradeAgeMs?: number | null;
+  lastTradeTime?: number | null;
+  /**
+   * This exchange's prices are the ones shown now.
+   */
+  serving: boolean;
+  source: Source;
+  /**
+   * ask - bid.
+   */
+  spread?: string | null;
+  /**
+   * (ask - bid) / mid price * 100, six decimal places.
+   */
+  spreadPercent?: string | null;
 }
 /**
  * The feed. `detail` ends with the countdown to the next attempt while one is planned;

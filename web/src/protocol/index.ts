@@ -9,6 +9,8 @@ export type {
   ConnectionStatus,
   Envelope,
   ErrorData,
+  ExchangeComparison,
+  ExchangeQuote,
   Health,
   PriceList,
   PriceUpdate,
@@ -33,7 +35,15 @@ import type {
 
 export type CandleInterval = CandleSubscription["interval"];
 export const CANDLE_INTERVALS: readonly CandleInterval[] = ["1m", "5m", "15m", "1h", "4h", "1d"];
-export const SOURCES: readonly Source[] = ["binance", "coingecko", "simulator"];
+export const SOURCES: readonly Source[] = [
+  "binance",
+  "coinbase",
+  "kraken",
+  "coingecko",
+  "simulator",
+];
+/** The live exchanges (the others are a delayed aggregate or simulated). */
+export const LIVE_SOURCES: readonly Source[] = ["binance", "coinbase", "kraken"];
 
 const DECIMAL_RE = /^-?\d+(\.\d+)?$/;
 const SYMBOL_RE = /^[A-Z0-9]{2,20}$/;
