@@ -241,3 +241,41 @@ def test_time_to_full_table_on_4g(page: Page, demo: DemoServer, shot: Any) -> No
     print(f"  {total / 1024:8.1f} KB {sum(gz_kind.values()) / 1024:8.1f} KB  until the full table")
     shot("01-full-table-4g")
     assert seconds < 60, f"the full table took {seconds:.1f} s on 4G"
+
+
+SCROLL_FRAMES_JS = """async () => {
+    const el = document.querySelector('[data-testid=markets-scroll]');
+    el.scrollTop = 0;
+    const frames = [];
+    let last = performance.now();
+    for (let i = 0; i < 120; i++) {
+        el.scrollTop += 48 * 3;
+        await new Promise(r => requestAnimationFrame(r));
+        const now = performance.now();
+        frames.push(now - last);
+        last = now;
+    }
+    frames.sort((a, b) => a - b);
+    const q = p => frames[Math.min(frames.length - 1, Math.floor(p * frames.length))];
+    return {p50: q(0.5), p95: q(0.95), max: frames[frames.length - 1]};
+}"""
+
+
+def test_scrolling_with_sparklines(page: Page, demo: DemoServer) -> None:
+    """Prints frame times while the table scrolls three rows a frame, with the 7-day sparklines
+    and without them (the columns chooser): what drawing them costs a scroll."""
+    open_full_table(page, demo)
+    every_market = page.get_by_test_id("best-per-coin")
+    if every_market.count():  # several quotes listed: show every market, the longest table
+        every_market.click()
+    with_spark = page.evaluate(SCROLL_FRAMES_JS)
+    assert page.locator(f"{ROWS} [data-testid=sparkline]").count() > 5
+    page.locator("[data-testid=columns] summary").click()
+    page.get_by_test_id("column-spark").click()
+    expect(page.locator(f"{ROWS} [data-testid=sparkline]")).to_have_count(0)
+    without = page.evaluate(SCROLL_FRAMES_JS)
+    print(
+        "\nscroll frame times (ms), 3 rows a frame: with sparklines "
+        f"p50 {with_spark['p50']:.1f} p95 {with_spark['p95']:.1f} max {with_spark['max']:.1f}; "
+        f"without p50 {without['p50']:.1f} p95 {without['p95']:.1f} max {without['max']:.1f}"
+    )
