@@ -1,8 +1,10 @@
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { render, waitFor } from "@testing-library/react";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { act } from "react";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { EMPTY_ASSETS } from "../lib/assets";
 import { EMPTY_RATES } from "../lib/fx";
+import { useCryptoStore } from "../store/cryptoStore";
 import { useMarketMetaStore } from "../store/marketMetaStore";
 import { useMarketMeta } from "./useMarketMeta";
 
@@ -36,6 +38,7 @@ const renderMeta = () =>
     </QueryClientProvider>,
   );
 
+beforeEach(() => useCryptoStore.setState({ symbolsLoaded: true }));
 afterEach(() => {
   vi.unstubAllGlobals();
   useMarketMetaStore.setState({ assets: EMPTY_ASSETS, rates: EMPTY_RATES });
@@ -79,5 +82,18 @@ describe("useMarketMeta", () => {
       expect(useMarketMetaStore.getState().rates.byCurrency.has("JPY")).toBe(true),
     );
     expect(useMarketMetaStore.getState().assets.byAsset.size).toBe(0);
+  });
+
+  it("asks for the metadata only once the market list has loaded", async () => {
+    act(() => useCryptoStore.setState({ symbolsLoaded: false }));
+    const fetchMock = serve({
+      "/api/assets": () => json({ assets: [{ asset: "BTC", name: "Bitcoin" }], updatedAt: 1 }),
+      "/api/rates": () => json({ rates: [], timestamp: 1 }),
+    });
+    renderMeta();
+    await waitFor(() => expect(fetchMock).toHaveBeenCalledWith("/api/rates", expect.anything()));
+    expect(fetchMock.mock.calls.map(([u]) => String(u))).toEqual(["/api/rates"]);
+    act(() => useCryptoStore.setState({ symbolsLoaded: true }));
+    await waitFor(() => expect(useMarketMetaStore.getState().assets.byAsset.has("BTC")).toBe(true));
   });
 });
