@@ -164,6 +164,11 @@ def test_currency_switch_converts_prices_with_a_label(
     # The choice stays for the next visit, and pages beside the markets follow it.
     page.reload()
     expect(btc).to_have_text(re.compile(r"^≈ €"), timeout=30_000)
+    page.get_by_role("link", name="Portfolio").click()
+    expect(page.get_by_test_id("portfolio-currency").first).to_have_text("≈ EUR")
+    expect(page.get_by_test_id("conversion-note")).to_contain_text(eur["source"])
+    shot("02-portfolio-in-eur")
+    page.get_by_role("link", name="Markets").click()
     page.get_by_test_id("currency").select_option("USDT")
     expect(btc).not_to_have_text(re.compile("≈"))
     expect(page.get_by_test_id("conversion-note")).to_have_count(0)

@@ -84,7 +84,13 @@ export function PortfolioPage() {
     });
   };
 
-  const listProps = { rows: v.rows, open, onToggle: toggle, onRemove: removeSymbol };
+  const listProps = {
+    rows: v.rows,
+    open,
+    onToggle: toggle,
+    onRemove: removeSymbol,
+    converted: v.converted ? `${CONVERTED_MARK} ${v.currency}` : undefined,
+  };
   // One of the two, not both hidden by CSS: a phone gets cards it reads without scrolling.
   // relative: the table's sr-only header cell is absolute; inside the scroller it cannot widen
   // the page.
