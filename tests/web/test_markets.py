@@ -225,7 +225,7 @@ def test_time_to_full_table_on_4g(page: Page, demo: DemoServer, shot: Any) -> No
     )
     by_kind: dict[str, int] = {}
     gz_kind: dict[str, int] = {}
-    for rid, size in sizes.items():
+    for rid, size in list(sizes.items()):
         path = urls.get(rid, "").removeprefix(demo.url)
         kind = (
             "logos" if path.startswith("/api/logos/")
