@@ -32,6 +32,13 @@ def fixture(name: str) -> Any:
     return json.loads((FIXTURES / name).read_text())
 
 
+def requested_row() -> dict[str, Any]:
+    """CoinGecko's example row plus the fields our request asks for, which the example lacks
+    (`ours_coins_markets_requested_fields.json`, not CoinGecko's text)."""
+    row: dict[str, Any] = fixture("coins_markets.json")[0]
+    return row | fixture("ours_coins_markets_requested_fields.json")
+
+
 def problems(reason: str, field: str) -> float:
     value = REGISTRY.get_sample_value(
         "cryptotracker_asset_metadata_problems_total", {"reason": reason, "field": field}
@@ -40,7 +47,7 @@ def problems(reason: str, field: str) -> float:
 
 
 def test_the_documented_markets_row_becomes_our_asset_row() -> None:
-    [market] = parse_markets(fixture("coins_markets.json"))
+    [market] = parse_markets([requested_row()])
     info = asset_info("BTC", market, None, has_logo=True, points=84)
     assert info == AssetInfo(
         asset="BTC",
@@ -64,13 +71,25 @@ def test_the_documented_markets_row_becomes_our_asset_row() -> None:
     assert wire["marketCap"] == "1381651251183" and wire["change7d"] == "1.87"
 
 
-def test_without_a_logo_of_ours_the_row_names_none() -> None:
+def test_the_bare_example_row_leaves_the_unasked_figures_unknown() -> None:
+    # CoinGecko's example is the answer to a request without sparkline or changes.
+    before = problems("unknown", "sparkline_in_7d")
     [market] = parse_markets(fixture("coins_markets.json"))
+    info = asset_info("BTC", market, None, has_logo=True, points=84)
+    assert (info.rank, info.market_cap, info.max_supply) == (1, "1381651251183", "21000000")
+    assert (info.change1h, info.change7d, info.change30d, info.sparkline7d) == (
+        None, None, None, [],
+    )  # fmt: skip
+    assert problems("unknown", "sparkline_in_7d") == before + 1
+
+
+def test_without_a_logo_of_ours_the_row_names_none() -> None:
+    [market] = parse_markets([requested_row()])
     assert asset_info("BTC", market, None, has_logo=False, points=84).logo is None
 
 
 def test_coingeckos_no_logo_picture_is_no_logo() -> None:
-    row = fixture("coins_markets.json")[0]
+    row = requested_row()
     row["image"] = "https://assets.coingecko.com/coins/images/9999/large/missing_large.png?1"
     before = problems("unknown", "image")
     market = parse_market_row(row)
@@ -86,7 +105,7 @@ def test_the_documented_list_gives_upper_case_tickers() -> None:
 
 
 def test_nulls_leave_their_figure_unknown_and_are_counted_by_field() -> None:
-    row = fixture("coins_markets.json")[0]
+    row = requested_row()
     for key in ("market_cap", "market_cap_rank", "circulating_supply", "image",
                 "price_change_percentage_7d_in_currency", "sparkline_in_7d"):  # fmt: skip
         row[key] = None
@@ -113,7 +132,7 @@ def test_nulls_leave_their_figure_unknown_and_are_counted_by_field() -> None:
     ],
 )
 def test_a_malformed_value_is_dropped_and_counted(key: str, value: object) -> None:
-    row = fixture("coins_markets.json")[0]
+    row = requested_row()
     row[key] = value
     before = problems("bad_value", key)
     market = parse_market_row(row)
@@ -122,7 +141,7 @@ def test_a_malformed_value_is_dropped_and_counted(key: str, value: object) -> No
 
 
 def test_rows_without_id_or_symbol_and_non_lists_are_skipped_and_counted() -> None:
-    good = fixture("coins_markets.json")[0]
+    good = requested_row()
     before = problems("bad_row", "coins/markets")
     rows = parse_markets([{"symbol": "x"}, {"id": "y"}, "junk", good])
     assert [m.id for m in rows] == ["bitcoin"]
@@ -133,7 +152,7 @@ def test_rows_without_id_or_symbol_and_non_lists_are_skipped_and_counted() -> No
 
 
 def test_a_zero_market_cap_or_supply_is_unknown_not_zero() -> None:
-    row = fixture("coins_markets.json")[0]
+    row = requested_row()
     row["market_cap"], row["circulating_supply"] = 0, 0.0
     before = problems("unknown", "market_cap")
     market = parse_market_row(row)
@@ -143,7 +162,7 @@ def test_a_zero_market_cap_or_supply_is_unknown_not_zero() -> None:
 
 
 def test_an_overlong_name_is_dropped_not_served() -> None:
-    row = fixture("coins_markets.json")[0]
+    row = requested_row()
     row["name"] = "B" * 100_000
     before = problems("bad_value", "text")
     market = parse_market_row(row)
@@ -152,7 +171,7 @@ def test_an_overlong_name_is_dropped_not_served() -> None:
 
 
 def test_uncapped_supply_is_not_a_gap() -> None:
-    row = fixture("coins_markets.json")[0]
+    row = requested_row()
     row["max_supply"] = None
     before = problems("unknown", "max_supply")
     market = parse_market_row(row)

@@ -79,7 +79,10 @@ async def test_demand_subscribes_matches_seeds_from_rest_and_builds_candles() ->
             assert (candle["symbol"], candle["interval"]) == ("ETHUSDT", "1m")
         await provider.set_demand(frozenset({"SOLUSDT"}), frozenset())
         await wait_for(lambda: channels(sim).get("matches") == {"SOL-USDT"}, 5, "resubscribed")
-        assert provider.subscriptions["matches"] == frozenset({"SOL-USDT"})
+        # The simulator applies the request before its `subscriptions` reply reaches us.
+        await wait_for(
+            lambda: provider.subscriptions["matches"] == frozenset({"SOL-USDT"}), 5, "confirmed"
+        )
         assert sim.requests["unsubscribe"] >= 1
 
 

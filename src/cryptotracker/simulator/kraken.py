@@ -28,10 +28,12 @@ next requests, or leave them unanswered and unapplied),
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import http
 import itertools
+import signal
 import time
 from collections import deque
 from collections.abc import AsyncIterator
@@ -611,3 +613,30 @@ def _response(reply: Reply) -> Response:
         ]
     )
     return Response(status, http.HTTPStatus(status).phrase, headers, body)
+
+
+async def _serve(sim: KrakenSimulator) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    async with sim.running():
+        await stop.wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description="A Kraken (WebSocket v2 + REST) look-alike market."
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=9445)
+    parser.add_argument("--symbols", type=int, default=300)
+    parser.add_argument("--rate", type=float, default=1000.0)
+    parser.add_argument("--seed", type=int, default=None)
+    args = parser.parse_args()
+    config = KrakenSimConfig(symbols=args.symbols, rate=args.rate, seed=args.seed)
+    asyncio.run(_serve(KrakenSimulator(config, args.host, args.port)))
+
+
+if __name__ == "__main__":
+    main()
