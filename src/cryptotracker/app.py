@@ -12,6 +12,7 @@ import threading
 import time
 import uuid
 from collections.abc import AsyncIterator
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,11 +22,13 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from cryptotracker.api import guard
 from cryptotracker.api.backend import CandleNotFoundError, CandleUnavailableError
+from cryptotracker.api.bodies import Bodies
 from cryptotracker.api.candle_cache import CandleCache
 from cryptotracker.api.compare import Answer, Comparable, QuoteBoard, ask_all, comparison
 from cryptotracker.api.compare import router as compare_router
 from cryptotracker.api.headers import HardenedHttp
 from cryptotracker.api.health import HealthReport
+from cryptotracker.api.rates import Reading, decimal_of, derive_rates
 from cryptotracker.api.routes import router
 from cryptotracker.api.web import mount_web
 from cryptotracker.clock import now_ms
@@ -37,6 +40,7 @@ from cryptotracker.gateway.server import Gateway
 from cryptotracker.gateway.subscriptions import CandleKey
 from cryptotracker.market.asset_source import AssetMetadataSource, shared_bucket
 from cryptotracker.market.binance_rest import RestError
+from cryptotracker.market.coingecko_rates import CoinGeckoRates
 from cryptotracker.market.connect_budget import LocalConnectBudget
 from cryptotracker.metrics import INGEST_ACTIVE
 from cryptotracker.pipeline.aggregate import Aggregator, run_batches
@@ -53,12 +57,13 @@ from cryptotracker.pipeline.store import PriceStore
 from cryptotracker.protocol import (
     CandleDict,
     ExchangeComparison,
+    FxRates,
     Health,
     Readiness,
     Source,
     SymbolInfo,
 )
-from cryptotracker.settings import Settings
+from cryptotracker.settings import BINANCE_FIAT_QUOTES, Settings
 from cryptotracker.token_bucket import TokenBucket
 
 if TYPE_CHECKING:
@@ -68,6 +73,9 @@ log = structlog.get_logger(__name__)
 
 # Closing the Redis clients on the way out waits at most this long.
 CLOSE_TIMEOUT_S = 2.0
+# GET /api/rates lists these (when a market or CoinGecko prices them) and whatever else
+# CoinGecko's reading covers.
+FX_CURRENCIES = ("USD", "GBP", "AUD", *BINANCE_FIAT_QUOTES)
 
 
 def instance_id() -> str:
@@ -136,6 +144,10 @@ class Tracker:
                 settings.candle_upstream_per_s, settings.candle_upstream_burst, time.monotonic()
             ),
         )
+        self.fx = CoinGeckoRates(
+            settings, self._on_fx_reading, url=self._coingecko_url, bucket=self.coingecko_bucket
+        )
+        self._fx_reading: Reading | None = None
         self.quote_board = QuoteBoard(
             self._quotes,
             settings.compare_cache_s,
@@ -161,7 +173,9 @@ class Tracker:
         settings = self.settings
 
         def start_simulator() -> contextlib.AbstractAsyncContextManager[tuple[str, str]]:
-            return simulator_process(settings.simulator_symbols, settings.simulator_rate)
+            return simulator_process(
+                settings.simulator_symbols, settings.simulator_rate, quotes=settings.quote_assets
+            )
 
         chain = SourceChain(
             settings, sink=self.aggregator, on_state=lambda *_: self.ingest.feed_changed(),
@@ -182,7 +196,8 @@ class Tracker:
         return chain.coingecko_url() if chain is not None else self.settings.coingecko_url
 
     def _tracked_assets(self) -> list[str]:
-        return sorted({s.base_asset for s in self.exchange.symbols()})
+        # Coins only: EUR of EURUSDT is a currency (/api/rates), not a coin to look up.
+        return sorted({s.base_asset for s in self.exchange.symbols()} - set(FX_CURRENCIES))
 
     @property
     def ingesting(self) -> bool:
@@ -224,6 +239,23 @@ class Tracker:
             wait = exc.retry_after if isinstance(exc, RestError) else None
             raise CandleUnavailableError(f"candles unavailable: {exc}", wait) from exc
 
+    def rates(self) -> FxRates:
+        return derive_rates(
+            self.store.get,
+            FX_CURRENCIES,
+            self._fx_reading,
+            now_ms(),
+            int(self.settings.fx_market_max_age_s * 1000),
+        )
+
+    def _on_fx_reading(self, per_btc: dict[str, Decimal], as_of: int, url: str) -> None:
+        # BTCUSDT as the reading arrives: what CoinGecko's BTC-based values are divided by.
+        btc = self.store.get("BTCUSDT")
+        usdt_per_btc = decimal_of(btc["price"]) if btc else None
+        # Anything but the configured CoinGecko is the demo's simulator imitating it.
+        source = "coingecko" if url == self.settings.coingecko_url else "simulator"
+        self._fx_reading = Reading(per_btc, usdt_per_btc, as_of, source)
+
     async def compare(self, symbol: str) -> ExchangeComparison:
         known = self._known_symbols()
         if known and symbol not in known:
@@ -261,6 +293,7 @@ class Tracker:
             tasks.create_task(ingest.supervise(self.lease is not None), name="ingest")
             tasks.create_task(ingest.follow_demand(), name="demand")
             tasks.create_task(ingest.tell_status(), name="status")
+            tasks.create_task(self.fx.run(), name="fx-rates")
             tasks.create_task(self.board.refresh(), name="demand-refresh")
             if self.asset_refresher is not None:
                 tasks.create_task(self.asset_refresher.run(), name="assets")
@@ -336,6 +369,7 @@ def create_app(settings: Settings, tracker: Tracker) -> FastAPI:
         openapi_url="/openapi.json" if docs else None,
     )  # fmt: skip
     api.state.backend = tracker
+    api.state.bodies = Bodies.create(settings.prices_cache_s)
     exempt = settings.limit_exempt_ips
     guard.install(
         api,

@@ -44,7 +44,13 @@ def _parser() -> argparse.ArgumentParser:
     sim = sub.add_parser("simulate", help="run the Binance-compatible market simulator")
     sim.add_argument("--host", default="127.0.0.1")
     sim.add_argument("--port", type=int, default=9443)
-    sim.add_argument("--symbols", type=int, default=300, help="number of USDT markets")
+    sim.add_argument("--symbols", type=int, default=300, help="number of coins (USDT markets)")
+    sim.add_argument(
+        "--quotes",
+        default="USDT",
+        help="quote assets, comma-separated (e.g. USDT,USDC,BTC,EUR,TRY): the coins' markets "
+        "against each and the fiat ones' USDT markets",
+    )
     sim.add_argument("--rate", type=float, default=1000.0, help="trade updates per second")
     sim.add_argument("--seed", type=int, default=None, help="random seed (repeatable walks)")
 
@@ -81,8 +87,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "simulate":
         from cryptotracker.simulator.server import run_simulator
 
+        quotes = tuple(q.strip().upper() for q in args.quotes.split(",") if q.strip())
         run_simulator(
-            host=args.host, port=args.port, symbols=args.symbols, rate=args.rate, seed=args.seed
+            host=args.host,
+            port=args.port,
+            symbols=args.symbols,
+            rate=args.rate,
+            seed=args.seed,
+            quotes=quotes or ("USDT",),
         )
         return 0
     if args.command in ("serve", "demo"):

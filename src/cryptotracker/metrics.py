@@ -108,7 +108,7 @@ BATCHES = Counter("cryptotracker_batches_total", "Batches flushed", registry=REG
 BATCH_SIZE = Histogram(
     "cryptotracker_batch_symbols",
     "Symbols per batch",
-    buckets=(1, 5, 10, 25, 50, 100, 250, 500, 1000),
+    buckets=(1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500),
     registry=REGISTRY,
 )
 BATCH_LATENCY = Histogram(

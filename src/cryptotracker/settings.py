@@ -17,6 +17,12 @@ COINBASE_WS_URL = "wss://ws-feed.exchange.coinbase.com"
 COINBASE_REST_URL = "https://api.exchange.coinbase.com"
 KRAKEN_WS_URL = "wss://ws.kraken.com/v2"
 KRAKEN_REST_URL = "https://api.kraken.com"
+# The fiat currencies Binance quotes spot markets in (besides EURUSDT, a fiat base): its
+# exchangeInfo as of 2025. A quote Binance no longer lists costs nothing (no market matches).
+BINANCE_FIAT_QUOTES = (
+    "EUR", "TRY", "BRL", "ARS", "JPY", "MXN", "PLN", "RON", "UAH", "ZAR", "COP", "CZK"
+)  # fmt: skip
+DEFAULT_QUOTE_ASSETS = ("USDT", "USDC", "FDUSD", "BTC", "ETH", "BNB", *BINANCE_FIAT_QUOTES)
 # Where prices come from, best first: the live exchanges, then the last resorts.
 SourceName = Literal["binance", "coinbase", "kraken", "coingecko", "simulator"]
 LAST_RESORTS: tuple[SourceName, ...] = ("coingecko", "simulator")
@@ -79,8 +85,15 @@ class Settings(BaseSettings):
     binance_weight_per_min: int = Field(default=4800, ge=1, le=6000)
     # exchangeInfo (weight 20) again this often: listings, delistings, halts and resumptions.
     binance_exchange_info_refresh_s: float = Field(default=600.0, gt=0.0)
-    # Binance's documented quote; the tracker lists symbols of these quotes.
-    quote_assets: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["USDT"])
+    # The tracker lists the markets of these quote assets (about 1,500 on Binance by default).
+    quote_assets: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(DEFAULT_QUOTE_ASSETS)
+    )
+    # GET /api/rates: a live market's rate older than this gives way to a fresher CoinGecko
+    # figure; CoinGecko's /exchange_rates (BTC-based, refreshed there every 60 s to 5 min) is
+    # read this often, for the currencies no live market covers.
+    fx_market_max_age_s: float = Field(default=600.0, gt=0.0)
+    fx_refresh_s: float = Field(default=300.0, ge=10.0)
 
     # "simulator" starts the built-in simulator and takes prices from it, labelled as such.
     exchange: Literal["binance", "simulator"] = "binance"
@@ -92,6 +105,8 @@ class Settings(BaseSettings):
     )
     # Last link of the source chain Binance -> CoinGecko -> simulator (off in production).
     simulator_fallback: bool = True
+    # Coins the simulator lists, each against USDT and, by `quote_assets`, the other quotes:
+    # 300 with the default quotes make about 1,400 markets.
     simulator_symbols: int = 300
     simulator_rate: float = 1000.0
 
@@ -205,6 +220,9 @@ class Settings(BaseSettings):
     # collections this often (gateway/gcpolicy.py); 0 = Python's own GC only.
     gc_freeze_interval_s: float = Field(default=1.0, ge=0.0)
     candle_cache_s: float = 5.0
+    # GET /api/prices is encoded (and gzipped) at most this often and served to every request
+    # meanwhile (a page polls it every 30 s); a delisting rebuilds it at once. 0: every request.
+    prices_cache_s: float = Field(default=1.0, ge=0.0)
     # (symbol, interval) pairs kept in the candle cache (1000 rows, about 0.8 MB, each); the
     # least recently used goes first.
     candle_cache_entries: int = Field(default=64, ge=1)

@@ -88,10 +88,10 @@ class Sim:
 
 
 @contextlib.contextmanager
-def simulator(symbols: int = 30, rate: float = 150.0) -> Iterator[Sim]:
+def simulator(symbols: int = 30, rate: float = 150.0, quotes: str = "USDT") -> Iterator[Sim]:
     port = free_port()
     args = cli("simulate", "--port", str(port), "--symbols", str(symbols), "--rate", str(rate),
-               "--seed", "11")  # fmt: skip
+               "--seed", "11", "--quotes", quotes)  # fmt: skip
     with running(args, port, name="simulator") as proc:
         yield Sim(proc, port)
 

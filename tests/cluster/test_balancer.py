@@ -146,3 +146,26 @@ async def test_python_socketio_clients_reach_the_balancer_by_ip_and_upgrade(
         assert all(c.connected and c.transport() == "websocket" for c in clients)
     finally:
         await asyncio.gather(*(c.disconnect() for c in clients), return_exceptions=True)
+
+
+def test_the_markets_page_payload_leaves_the_balancer_gzipped(tmp_path: Path) -> None:
+    """/api/symbols and /api/prices of every quote market, compressed by nginx for a client that
+    accepts gzip (and not for one that does not), the same JSON either way."""
+    with (
+        simulator(symbols=60, rate=300.0, quotes="USDT,USDC,BTC,EUR,TRY") as sim,
+        tracker(sim, None, "tracker1", route="t1") as t1,
+        nginx([t1], tmp_path) as lb,
+    ):
+        wait_until(
+            lambda: len(httpx.get(f"{lb.url}/api/prices", timeout=5).json()["prices"]) > 150,
+            30,
+            "prices of the quote markets through nginx",
+        )
+        for path in ("/api/symbols", "/api/prices"):
+            packed = httpx.get(f"{lb.url}{path}", headers={"accept-encoding": "gzip"}, timeout=5)
+            plain = httpx.get(f"{lb.url}{path}", headers={"accept-encoding": "identity"}, timeout=5)
+            assert packed.headers["content-encoding"] == "gzip", path
+            assert "content-encoding" not in plain.headers, path
+            assert packed.json().keys() == plain.json().keys()
+            assert len(packed.json()[path.rsplit("/", 1)[1]]) > 150
+        assert "content-encoding" not in httpx.get(f"{lb.url}/health", timeout=5).headers

@@ -90,6 +90,23 @@ async def test_markets_of_other_quote_assets_are_neither_listed_nor_priced(
         assert sink.prices == []
 
 
+async def test_only_the_configured_quotes_are_listed_and_priced(
+    simulator_factory: SimulatorFactory, sink: RecordingSink
+) -> None:
+    """A market of every quote: the provider keeps BTC's and EUR's (ETHBTC, BTCEUR, and EURUSDT
+    is a USDT market), streams the others' miniTickers past without a price."""
+    sim = await simulator_factory(symbols=20, quotes=("USDT", "BTC", "EUR", "TRY"))
+    listed = {s: sim.market.markets[s].asset.quote for s in sim.symbols}
+    assert set(listed.values()) == {"USDT", "BTC", "EUR", "TRY"}
+    async with provider_running(sim, sink, quote_assets=["BTC", "EUR"]) as (provider, _):
+        await wait_for(lambda: provider.state.connected, 5, "connected")
+        wanted = {s for s, quote in listed.items() if quote in ("BTC", "EUR")}
+        assert {s.symbol for s in provider.symbols()} == wanted
+        assert {"ETHBTC", "BTCEUR"} <= wanted
+        await wait_for(lambda: len(sink.latest()) >= len(wanted) // 2, 10, "their prices")
+        assert set(sink.latest()) <= wanted
+
+
 async def test_set_demand_subscribes_and_unsubscribes_agg_trades_and_klines(
     sim: Simulator, sink: RecordingSink
 ) -> None:

@@ -40,3 +40,20 @@ def test_changes_between_two_readings() -> None:
         listed=["F", "G"], delisted=["D"], stopped={"B": "BREAK", "G": "HALT"}, resumed=["C"]
     )
     assert not listing_changes(new, dict(new))
+
+
+def test_the_default_quote_assets_list_every_quote_market_and_leave_out_the_others() -> None:
+    from cryptotracker.settings import Settings
+
+    def row(base: str, quote: str) -> dict[str, str]:
+        return {"symbol": base + quote, "baseAsset": base, "quoteAsset": quote, "status": "TRADING"}
+
+    wanted = [
+        row("BTC", "USDT"), row("EUR", "USDT"), row("USDT", "TRY"), row("BTC", "USDC"),
+        row("ETH", "FDUSD"), row("ETH", "BTC"), row("BNB", "ETH"), row("SOL", "BNB"),
+        row("BTC", "EUR"), row("USDT", "BRL"), row("BTC", "JPY"), row("USDT", "ARS"),
+    ]  # fmt: skip
+    others = [row("BTC", "DAI"), row("BTC", "TUSD"), row("USDT", "IDRT"), row("BTC", "BIDR")]
+    listings = parse_exchange_info({"symbols": others + wanted}, Settings().quote_assets)
+    assert listings is not None
+    assert [x.info.symbol for x in listings] == sorted(r["symbol"] for r in wanted)

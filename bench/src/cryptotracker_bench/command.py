@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 
-def _csv(kind: type[int] | type[float]) -> Any:
-    def parse(text: str) -> tuple[int | float, ...]:
-        return tuple(kind(part) for part in text.split(",") if part.strip())
+def _csv(kind: type[int] | type[float] | type[str]) -> Any:
+    def parse(text: str) -> tuple[int | float | str, ...]:
+        return tuple(kind(part.strip()) for part in text.split(",") if part.strip())
 
     return parse
 
@@ -32,6 +32,12 @@ def register(sub: Any) -> None:
     bench.add_argument("--clients", type=_csv(int), help="fan-out client counts, e.g. 1000,5000")
     bench.add_argument("--rates", type=_csv(float), help="exchange updates/s, e.g. 1000,10000")
     bench.add_argument("--k", type=int, help="symbols per client")
+    bench.add_argument("--symbols", type=int, help="simulated coins (default 300)")
+    bench.add_argument(
+        "--quotes",
+        type=_csv(str),
+        help="the simulator's quote assets (default USDT; USDT,USDC,BTC,EUR,... lists ~5x more)",
+    )
     bench.add_argument("--seconds", type=float, help="length of each measurement window")
     bench.add_argument("--warmup", type=float, dest="warmup_s")
     bench.add_argument("--idle-clients", type=int)
@@ -64,9 +70,9 @@ def run(args: argparse.Namespace) -> int:
             raise SystemExit(f"unknown scenarios: {', '.join(sorted(unknown))}")
         opts.scenarios = chosen
     for name in (
-        "clients", "rates", "k", "seconds", "warmup_s", "idle_clients", "storm_clients",
-        "redis_clients", "redis_url", "per_process", "soak_minutes", "soak_clients",
-        "references", "server_cores", "load_cores", "out",
+        "clients", "rates", "k", "symbols", "quotes", "seconds", "warmup_s", "idle_clients",
+        "storm_clients", "redis_clients", "redis_url", "per_process", "soak_minutes",
+        "soak_clients", "references", "server_cores", "load_cores", "out",
     ):  # fmt: skip
         value = getattr(args, name)
         if value is not None:

@@ -46,7 +46,7 @@ async def _market(
 ) -> AsyncIterator[tuple[Processes, Simulator, list[str]]]:
     """A process group with the simulator running; yields it and the symbols by popularity."""
     async with Processes() as procs:
-        sim = await Simulator.start(procs, logs, _cores(opts), opts.symbols, rate)
+        sim = await Simulator.start(procs, logs, _cores(opts), opts.symbols, rate, opts.quotes)
         yield procs, sim, await sim.symbols_by_volume()
 
 

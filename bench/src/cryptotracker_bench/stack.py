@@ -72,12 +72,19 @@ class Simulator:
 
     @classmethod
     async def start(
-        cls, procs: Processes, logs: Path, cores: Cores, symbols: int, rate: float
+        cls,
+        procs: Processes,
+        logs: Path,
+        cores: Cores,
+        symbols: int,
+        rate: float,
+        quotes: Sequence[str] = ("USDT",),
     ) -> Simulator:
         port = free_port()
         args = python_module(
             "cryptotracker", "simulate", "--host", "127.0.0.1", "--port", str(port),
             "--symbols", str(symbols), "--rate", str(rate), "--seed", "7",
+            "--quotes", ",".join(quotes),
         )  # fmt: skip
         proc = await procs.start("simulator", pinned(args, cores.load), logs, commands=False)
         await port_open(port, START_TIMEOUT_S, proc)

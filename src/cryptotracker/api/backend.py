@@ -9,6 +9,7 @@ from cryptotracker.pipeline.store import PriceStore
 from cryptotracker.protocol import (
     CandleDict,
     ExchangeComparison,
+    FxRates,
     Health,
     Readiness,
     SymbolInfo,
@@ -40,6 +41,9 @@ class Backend(Protocol):
 
     def source_label(self) -> tuple[str | None, bool]:
         """(current source, live?)"""
+
+    def rates(self) -> FxRates:
+        """What one USDT buys in each currency (api/rates.py)."""
 
     async def candles(self, symbol: str, interval: str, limit: int) -> list[CandleDict]: ...
 

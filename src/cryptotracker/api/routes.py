@@ -1,7 +1,9 @@
-"""HTTP routes: health, Prometheus metrics, symbols, prices, candles, coin metadata and logos."""
+"""HTTP routes: health, Prometheus metrics, symbols, prices, currency rates, candles, coin
+metadata and logos."""
 
 from __future__ import annotations
 
+import hashlib
 import math
 from typing import Annotated, Any
 
@@ -11,6 +13,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from cryptotracker.api.backend import Backend, CandleNotFoundError, CandleUnavailableError
+from cryptotracker.api.bodies import Bodies, json_response
 from cryptotracker.api.candle_cache import MAX_LIMIT
 from cryptotracker.api.guard import client_of, guard_of, rate_limited
 from cryptotracker.clock import now_ms
@@ -21,6 +24,7 @@ from cryptotracker.protocol import (
     AssetList,
     CandleInterval,
     CandleList,
+    FxRates,
     Health,
     PriceList,
     PriceUpdate,
@@ -29,6 +33,8 @@ from cryptotracker.protocol import (
 )
 
 router = APIRouter()
+# Rates move with their markets, but a page reading them again within seconds gains nothing.
+RATES_CACHE = "public, max-age=5"
 SymbolParam = Annotated[str, Path(pattern=SYMBOL_PATTERN, description="e.g. BTCUSDT")]
 CoinIdParam = Annotated[str, Path(pattern=COIN_ID_RE.pattern, description="e.g. bitcoin")]
 # The metadata changes every few minutes: a minute in the browser, then a 304 to revalidate.
@@ -40,6 +46,11 @@ LOGO_CACHE = "public, max-age=86400"
 def _backend(request: Request) -> Backend:
     backend: Backend = request.app.state.backend
     return backend
+
+
+def _bodies(request: Request) -> Bodies:
+    bodies: Bodies = request.app.state.bodies
+    return bodies
 
 
 @router.get("/health", response_model=Health, tags=["operations"])
@@ -74,21 +85,51 @@ async def metrics(request: Request) -> Response:
 
 
 @router.get("/api/symbols", response_model=SymbolList, tags=["market"])
-async def symbols(request: Request) -> dict[str, Any]:
-    return {"symbols": [s.model_dump(by_alias=True) for s in _backend(request).symbols()]}
+async def symbols(request: Request) -> Response:
+    """Every listed market; encoded once per listing (api/bodies.py), gzipped when accepted."""
+    listed = _backend(request).symbols()
+
+    def build() -> bytes:
+        return orjson.dumps({"symbols": [s.model_dump(by_alias=True) for s in listed]})
+
+    body = await _bodies(request).symbols.get(listed, build)
+    return json_response(body, request.headers.get("accept-encoding"))
 
 
 @router.get("/api/prices", response_model=PriceList, tags=["market"])
-async def prices(request: Request) -> dict[str, Any]:
+async def prices(request: Request) -> Response:
+    """Every known market's latest state; encoded at most every `prices_cache_s` (and after a
+    delisting) and served to every request meanwhile, gzipped when accepted."""
     backend = _backend(request)
-    source, live = backend.source_label()
-    return {
-        "prices": sorted(backend.store.all(), key=lambda u: u["symbol"]),
-        "timestamp": now_ms(),
-        "source": source,
-        "live": live,
-        "build": getattr(request.app.state, "web_build", None),
-    }
+
+    def build() -> bytes:
+        source, live = backend.source_label()
+        return orjson.dumps(
+            {
+                "prices": sorted(backend.store.all(), key=lambda u: u["symbol"]),
+                "timestamp": now_ms(),
+                "source": source,
+                "live": live,
+                "build": getattr(request.app.state, "web_build", None),
+            }
+        )
+
+    body = await _bodies(request).prices.get(backend.store.removals, build)
+    return json_response(body, request.headers.get("accept-encoding"))
+
+
+@router.get("/api/rates", response_model=FxRates, tags=["market"])
+async def rates(request: Request) -> Response:
+    """What one USDT buys in each currency, each rate with its source and as_of (a page shows
+    how old it is). Cached for 5 s; the weak ETag covers the rates, not the answer's time."""
+    answer = _backend(request).rates()
+    rows = [rate.model_dump(by_alias=True) for rate in answer.rates]
+    tag = 'W/"' + hashlib.blake2b(orjson.dumps(rows), digest_size=8).hexdigest() + '"'
+    headers = {"ETag": tag, "Cache-Control": RATES_CACHE}
+    if _none_match(request.headers.get("if-none-match"), tag.removeprefix("W/")):
+        return Response(status_code=304, headers=headers)
+    body = {"base": answer.base, "rates": rows, "timestamp": answer.timestamp}
+    return Response(orjson.dumps(body), media_type="application/json", headers=headers)
 
 
 @router.get("/api/prices/{symbol}", response_model=PriceUpdate, tags=["market"])

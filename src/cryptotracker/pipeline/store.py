@@ -38,6 +38,8 @@ class PriceStore:
         self._unwritten: dict[str, PriceDict] = {}
         self._undeleted: set[str] = set()  # our delisted symbols not yet deleted in Redis
         self._to_write = asyncio.Event()
+        # Bumped when markets are forgotten: what was read of the whole store is out of date.
+        self.removals = 0
 
     def admit(self, batch: Batch) -> Batch:
         """A batch from the bus: what is news (`fresh`) is kept in memory and passed on; ours
@@ -98,7 +100,8 @@ class PriceStore:
         """Drop these markets (delisted); `ours` (this instance ingests them): from Redis too,
         so no instance loads them back."""
         for symbol in symbols:
-            self._latest.pop(symbol, None)
+            if self._latest.pop(symbol, None) is not None:
+                self.removals += 1
             self._unwritten.pop(symbol, None)
             if ours and self._link is not None:
                 self._undeleted.add(symbol)

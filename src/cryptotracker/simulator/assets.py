@@ -1,4 +1,5 @@
-"""The simulated USDT markets: real base assets first (with CoinGecko ids), then synthetic ones.
+"""The simulated coins and their USDT markets: real base assets first (with CoinGecko ids), then
+synthetic ones. Markets of other quotes are derived from these (`quotes.py`).
 
 Prices are integers in units of 1e-8 (Binance prints every decimal with 8 places), so tick and
 lot sizes are exact and sums of volumes never drift.
@@ -160,7 +161,8 @@ _SYLLABLES: Final = (
 
 @dataclass(frozen=True, slots=True)
 class Asset:
-    """One simulated market `<base>USDT` and its static properties."""
+    """One simulated market `<base><quote>` and its static properties (prices and volumes in
+    units of the quote)."""
 
     base: str
     name: str
@@ -171,10 +173,14 @@ class Asset:
     daily_sigma: float  # volatility of log price over one day
     quote_volume_24h: float  # typical 24 h quote volume, USDT
     supply: float  # circulating supply (CoinGecko market cap = supply * price)
+    quote: str = QUOTE
+    # The coin's own USDT market (one CoinGecko row); false for fiat anchors and crosses.
+    coin: bool = True
+    usdt_per_quote: float = 1.0  # what one unit of the quote was worth in USDT at the start
 
     @property
     def symbol(self) -> str:
-        return f"{self.base}{QUOTE}"
+        return f"{self.base}{self.quote}"
 
 
 def to_units(text: str) -> int:
@@ -217,6 +223,15 @@ def build_assets(count: int, rng: random.Random) -> list[Asset]:
         volume_m = math.exp(rng.uniform(math.log(0.3), math.log(8.0)))
         assets.append(_asset(base, name, name.lower(), price, volume_m, len(assets), rng))
     return assets
+
+
+def known_assets(bases: set[str], rng: random.Random) -> list[Asset]:
+    """The table's assets of `bases`, at their table rank (for quotes the count left out)."""
+    return [
+        _asset(base, name, cg, price, volume_m, rank, rng)
+        for rank, (base, cg, name, price, volume_m) in enumerate(_KNOWN)
+        if base in bases
+    ]
 
 
 def _asset(

@@ -26,6 +26,7 @@ from PIL import Image, ImageDraw
 from cryptotracker.simulator.assets import UNIT, Asset
 from cryptotracker.simulator.frames import coingecko_row
 from cryptotracker.simulator.market import HOUR_MS, Market, SimMarket
+from cryptotracker.simulator.quotes import market_fiat, per_usdt
 from cryptotracker.simulator.reply import Reply, json_reply
 
 IMAGES_PREFIX: Final = "/coingecko/images/"
@@ -68,13 +69,8 @@ class Coin(NamedTuple):
 
 def _usd_markets(market: SimMarket) -> list[Market]:
     """One market per coin, in listing order: its USDT market (CoinGecko prices in USD, the
-    simulator's USDT taken as USD), else the first one quoting it."""
-    chosen: dict[str, Market] = {}
-    for m in market.markets.values():
-        base, usdt = m.asset.base, f"{m.asset.base}USDT"
-        if base not in chosen or (m.symbol == usdt and chosen[base].symbol != usdt):
-            chosen[base] = m
-    return list(chosen.values())
+    simulator's USDT taken as USD). Fiat anchors (EURUSDT, USDTTRY) are no coins."""
+    return market.coins()
 
 
 def _max_supply(index: int, asset: Asset) -> int | None:
@@ -224,7 +220,13 @@ class CoinGeckoSim:
         if eth is not None:
             rates["eth"] = {"name": "Ether", "unit": "ETH", "value": btc_usd / (eth.price / UNIT),
                             "type": "crypto"}  # fmt: skip
-        for code, (name, unit, per_usd) in FIAT.items():
+        # A currency the simulator trades (EURUSDT, USDTTRY) at its market's rate, so the two
+        # agree; the others at a fixed one.
+        fiat = {code: (name, unit, per_usd) for code, (name, unit, per_usd) in FIAT.items()}
+        for code in market_fiat(self.market):
+            name, unit, _ = fiat.get(code.lower(), (code, code, 0.0))
+            fiat[code.lower()] = (name, unit, per_usdt(self.market, code) or 0.0)
+        for code, (name, unit, per_usd) in fiat.items():
             rates[code] = {"name": name, "unit": unit, "value": round(btc_usd * per_usd, 3),
                            "type": "fiat"}  # fmt: skip
         rates["sats"] = {"name": "Satoshi", "unit": "sats", "value": 100_000_000.0,

@@ -228,7 +228,7 @@ def _symbol_info(a: Asset, status: str) -> dict[str, Any]:
         "status": status,
         "baseAsset": a.base,
         "baseAssetPrecision": 8,
-        "quoteAsset": "USDT",
+        "quoteAsset": a.quote,
         "quotePrecision": 8,
         "quoteAssetPrecision": 8,
         "orderTypes": ["LIMIT", "LIMIT_MAKER", "MARKET"],

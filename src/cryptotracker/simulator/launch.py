@@ -8,7 +8,7 @@ import contextlib
 import os
 import socket
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 import structlog
 
@@ -57,13 +57,14 @@ async def _listening(host: str, port: int) -> bool:
 
 @contextlib.asynccontextmanager
 async def simulator_process(
-    symbols: int, rate: float, host: str = "127.0.0.1"
+    symbols: int, rate: float, host: str = "127.0.0.1", quotes: Sequence[str] = ("USDT",)
 ) -> AsyncIterator[tuple[str, str]]:
     """Run `cryptotracker simulate` on a free port; yields (ws_url, rest_url)."""
     port = _free_port(host)
     command = [
         sys.executable, "-m", "cryptotracker", "simulate",
         "--host", host, "--port", str(port), "--symbols", str(symbols), "--rate", str(rate),
+        "--quotes", ",".join(quotes),
     ]  # fmt: skip
     proc = await asyncio.create_subprocess_exec(
         *_die_with_parent(command), stdin=asyncio.subprocess.DEVNULL

@@ -5,6 +5,8 @@ Every price and quantity is an integer of 1e-8 units (`assets.UNIT`), so ticks, 
 sums are exact; the wire layer (`frames.py`) prints them as Binance prints decimals.
 Before the simulator started, candles come from the asset's deterministic `PricePath`; after,
 from the trades it made, kept as one-minute buckets; a candle that spans the start joins both.
+Markets against USDT walk on their own; the others (ETHBTC, BTCTRY: `quotes.py`) trade at the
+ratio of their legs' USDT prices times a small mean-reverting basis of their own.
 """
 
 from __future__ import annotations
@@ -14,11 +16,13 @@ import itertools
 import math
 import random
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Final, NamedTuple
 
-from cryptotracker.simulator.assets import UNIT, Asset, build_assets
-from cryptotracker.simulator.history import DAY_MS, PricePath
+from cryptotracker.simulator.assets import QUOTE, UNIT, Asset, build_assets, known_assets
+from cryptotracker.simulator.history import DAY_MS, HistCandle, PricePath
+from cryptotracker.simulator.quotes import quote_markets
 
 MINUTE_MS: Final = 60_000
 HOUR_MS: Final = 3_600_000
@@ -45,6 +49,10 @@ _WEEK_OFFSET_MS: Final = 4 * DAY_MS
 LIVE_MINUTES_KEPT: Final = 7 * 24 * 60
 # Median notional of one simulated trade, USDT.
 _MEDIAN_NOTIONAL: Final = 400.0
+# A cross market's log basis to its legs' ratio: kept at this share per trade, plus noise, so
+# it wanders about 0.1 % around the ratio.
+_BASIS_KEEP: Final = 0.9
+_BASIS_SIGMA: Final = 0.0005
 
 
 def interval_start(t_ms: int, interval: str) -> int:
@@ -121,6 +129,15 @@ class Stats24h(NamedTuple):
     last_qty: int
 
 
+class Legs(NamedTuple):
+    """What a cross market's base and quote are worth in USDT: the base's USDT market, and the
+    quote's (`inverted` when written USDT<quote>, as USDTTRY)."""
+
+    base: Market
+    quote: Market
+    inverted: bool
+
+
 @dataclass(slots=True)
 class Market:
     """One symbol: its asset, the path of its past, and its live state."""
@@ -140,6 +157,8 @@ class Market:
     low: int = 0
     last_qty: int = 0
     trade_count: int = 0
+    legs: Legs | None = None  # a cross market's; None for a market against USDT
+    basis: float = 0.0
     last_trade: Trade | None = None
 
     @property
@@ -154,25 +173,55 @@ class Market:
 class SimMarket:
     """All simulated markets; `trades(n, now_ms)` advances the walk by n trades."""
 
-    def __init__(self, symbols: int, seed: int | None, now_ms: int) -> None:
+    def __init__(
+        self, symbols: int, seed: int | None, now_ms: int, quotes: Sequence[str] = (QUOTE,)
+    ) -> None:
+        """`symbols` coins, each with its USDT market, and the markets of the other `quotes`."""
         self.rng = random.Random(seed)
         self.start_ms = now_ms
         assets = build_assets(symbols, self.rng)
         key_base = self.rng.getrandbits(32)
+        if any(q != QUOTE for q in quotes):
+            # Its own generator, so the USDT markets of a seed are the same with or without.
+            qrng = random.Random(None if seed is None else f"{seed}:quotes")
+            missing = set(quotes) - {a.base for a in assets}
+            assets += known_assets(missing, qrng)  # a quote's own coin (BTC for ETHBTC)
+            assets += quote_markets(assets, quotes, qrng)
         self.markets: dict[str, Market] = {}
+        keys: dict[str, int] = {}
         for i, asset in enumerate(assets):
-            path = PricePath(key_base * 4096 + i, float(asset.price), asset.daily_sigma, now_ms)
+            # A cross market's past is its coin's, scaled: they share the path's key.
+            key = keys.get(asset.base, key_base * 4096 + i) if not asset.coin else None
+            if key is None:
+                key = keys[asset.base] = key_base * 4096 + i
+            path = PricePath(key, float(asset.price), asset.daily_sigma, now_ms)
             # Popularity: a skewed share of the trades, but every market trades now and then.
-            weight = asset.quote_volume_24h**0.7
+            weight = (asset.quote_volume_24h * asset.usdt_per_quote) ** 0.7
             m = Market(asset, path, now_ms, weight, asset.price, math.log(asset.price))
-            _seed_window(m, now_ms)
             self.markets[asset.symbol] = m
+        # Markets of one path in a row: the path's noise is computed once for them all.
+        for m in sorted(self.markets.values(), key=lambda m: m.path.key):
+            _seed_window(m, now_ms)
+        for m in self.markets.values():
+            m.legs = self._legs(m.asset)
         self.symbols = list(self.markets)
         # Binance's status of each listed market (absent: not listed); only TRADING ones trade.
         self.status: dict[str, str] = dict.fromkeys(self.symbols, "TRADING")
         self._cum = list(itertools.accumulate(m.weight for m in self.markets.values()))
         self._ids = itertools.count(1)
         self.total_trades = 0
+
+    def _legs(self, a: Asset) -> Legs | None:
+        if QUOTE in (a.base, a.quote):
+            return None
+        base = self.markets[a.base + QUOTE]
+        if a.quote + QUOTE in self.markets:
+            return Legs(base, self.markets[a.quote + QUOTE], False)
+        return Legs(base, self.markets[QUOTE + a.quote], True)
+
+    def coins(self) -> list[Market]:
+        """Each coin's own USDT market, best-ranked first (CoinGecko's rows)."""
+        return [m for m in self.markets.values() if m.asset.coin]
 
     def pick(self, count: int) -> list[str]:
         return self.rng.choices(self.symbols, cum_weights=self._cum, k=count)
@@ -185,9 +234,12 @@ class SimMarket:
         share = m.weight / self._cum[-1]
         per_day = max(trades_per_s * share * 86_400.0, 1.0)
         sigma = m.asset.daily_sigma / math.sqrt(per_day)
-        m.log_price += self.rng.gauss(0.0, sigma)
-        price = m.quantize(math.exp(m.log_price))
-        notional = _MEDIAN_NOTIONAL * math.exp(self.rng.gauss(0.0, 1.2))
+        if m.legs is None:
+            m.log_price += self.rng.gauss(0.0, sigma)
+            price = m.quantize(math.exp(m.log_price))
+        else:
+            price = self._cross_price(m, m.legs)
+        notional = _MEDIAN_NOTIONAL * math.exp(self.rng.gauss(0.0, 1.2)) / m.asset.usdt_per_quote
         step = m.asset.step
         qty = max(step, round(notional * UNIT / price * UNIT / step) * step)
         first = next(self._ids)
@@ -198,6 +250,15 @@ class SimMarket:
         self._apply(m, trade)
         self.total_trades += 1
         return trade
+
+    def _cross_price(self, m: Market, legs: Legs) -> int:
+        """Its legs' ratio (base's USDT value over quote's), times its basis."""
+        m.basis = m.basis * _BASIS_KEEP + self.rng.gauss(0.0, _BASIS_SIGMA)
+        base, quote = legs.base.price, legs.quote.price
+        fair = base * quote / UNIT if legs.inverted else base * UNIT / quote
+        price = m.quantize(fair * math.exp(m.basis))
+        m.log_price = math.log(price)
+        return price
 
     def _apply(self, m: Market, t: Trade) -> None:
         minute = t.time_ms // MINUTE_MS * MINUTE_MS
@@ -294,8 +355,9 @@ def _candle(
     return _merge(t, close - 1, parts)
 
 
-def _history_bucket(m: Market, start: int, end: int) -> Bucket:
-    c = m.path.candle(start, end)
+def _history_bucket(m: Market, start: int, end: int, c: HistCandle | None = None) -> Bucket:
+    """The path's candle from `start` to `end` (`c`, when already computed) as a bucket."""
+    c = c if c is not None else m.path.candle(start, end)
     o, h, lo, cl = (m.quantize(v) for v in (c.open, c.high, c.low, c.close))
     if end == m.start_ms:
         cl = m.asset.price  # the path passes exactly through the start price
@@ -330,10 +392,9 @@ def _seed_window(m: Market, now_ms: int) -> None:
     """The 24 h before the start as hourly history buckets, so 24 h statistics are full
     from the first second."""
     start = now_ms - DAY_MS
-    for h in range(24):
-        a = start + h * HOUR_MS
-        b = now_ms if h == 23 else a + HOUR_MS
-        bucket = _history_bucket(m, a, b)
+    bounds = [start + h * HOUR_MS for h in range(24)] + [now_ms]
+    for a, b, candle in zip(bounds, bounds[1:], m.path.candles(bounds), strict=False):
+        bucket = _history_bucket(m, a, b, candle)
         m.window.append(bucket)
         m.volume += bucket.volume
         m.quote_volume += bucket.quote_volume

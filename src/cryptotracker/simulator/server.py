@@ -3,7 +3,7 @@ CoinGecko's REST endpoints (and CoinGecko's logos), and `/sim/*` controls for fa
 logic lives in `market.py`, wire shapes in `frames.py`, HTTP answers in `rest.py` and
 `coingecko.py`; this module owns the sockets, the streams' schedule and the controls.
 
-    cryptotracker simulate --port 9443 --symbols 300 --rate 1000
+    cryptotracker simulate --port 9443 --symbols 300 --rate 1000 --quotes USDT,BTC,EUR
 
 Streams (``/stream?streams=a/b`` combined and wrapped, ``/ws/<stream>`` raw): ``!miniTicker@arr``
 (every second, only the symbols that traded), ``<symbol>@miniTicker``, ``<symbol>@aggTrade``
@@ -72,8 +72,11 @@ GARBAGE: Final = (
 class SimConfig:
     """Knobs of one simulator; the defaults are Binance's own figures."""
 
-    symbols: int = 300
+    symbols: int = 300  # coins, each with its USDT market
     rate: float = 1000.0  # trades per second over all symbols
+    # Quote assets: the coins' markets against the others and the fiat ones' anchors
+    # (`quotes.py`); Binance's set gives about five markets per coin.
+    quotes: tuple[str, ...] = ("USDT",)
     seed: int | None = None
     ping_interval_s: float = 20.0
     ping_timeout_s: float = 60.0
@@ -121,7 +124,9 @@ class Simulator:
         self.port = port
         self.rate = self.config.rate
         self.clock_skew_ms = self.config.clock_skew_ms
-        self.market = SimMarket(self.config.symbols, self.config.seed, self.now_ms())
+        self.market = SimMarket(
+            self.config.symbols, self.config.seed, self.now_ms(), self.config.quotes
+        )
         self.faults = Faults()
         self.rest = RestApi(
             self.market,
@@ -566,7 +571,13 @@ async def _serve_until_signalled(sim: Simulator) -> None:
 
 
 def run_simulator(
-    host: str, port: int, symbols: int, rate: float, seed: int | None, log_level: str = "info"
+    host: str,
+    port: int,
+    symbols: int,
+    rate: float,
+    seed: int | None,
+    log_level: str = "info",
+    quotes: tuple[str, ...] = ("USDT",),
 ) -> None:
     """`cryptotracker simulate`: serve until SIGTERM or Ctrl-C."""
     import uvloop
@@ -576,5 +587,6 @@ def run_simulator(
     configure_logging(log_level)
     # websockets logs every HTTP answer at INFO: REST polling would drown the simulator's log.
     logging.getLogger("websockets").setLevel(logging.WARNING)
-    sim = Simulator(SimConfig(symbols=symbols, rate=rate, seed=seed), host=host, port=port)
+    config = SimConfig(symbols=symbols, rate=rate, seed=seed, quotes=quotes)
+    sim = Simulator(config, host=host, port=port)
     uvloop.run(_serve_until_signalled(sim))
