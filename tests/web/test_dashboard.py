@@ -171,6 +171,9 @@ def test_sort_and_search(page: Page, demo: DemoServer, shot: Shot) -> None:
     pairs = [tuple(r["pair"].split("/")) for r in rows_in_order(page)[:10]]
     assert pairs == sorted(pairs, reverse=True), pairs
 
+    # Every market, not the default one row per coin: the search narrows markets.
+    page.get_by_test_id("best-per-coin").click()
+    expect(page.get_by_test_id("row-count")).to_have_text(re.compile(r"^\d+ markets$"))
     total = int(page.get_by_test_id("row-count").inner_text().split()[0])
     page.keyboard.press("/")
     expect(page.get_by_test_id("search")).to_be_focused()
@@ -340,8 +343,9 @@ def test_row_click_and_keyboard_open_pairs(page: Page, demo: DemoServer, shot: S
 
     page.go_back()
     expect(page.locator(ROWS).first).to_be_visible()
-    # Tab reaches the rows (after the search and quote tabs and the sort headers); Enter opens.
-    page.get_by_test_id("sort-volume").focus()
+    # Tab reaches the rows (after the search and quote tabs and the sort headers, the last one
+    # market cap's); Enter opens.
+    page.get_by_test_id("sort-marketCap").focus()
     page.keyboard.press("Tab")
     focused = page.locator(f"{ROWS}:focus")
     expect(focused).to_have_count(1)

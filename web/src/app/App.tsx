@@ -12,17 +12,23 @@ import { useAlertsEngine } from "../hooks/useAlertsEngine";
 import { useClockDriver } from "../hooks/useClock";
 import { useLastPrices } from "../hooks/useLastPrices";
 import { useMarketConnection } from "../hooks/useMarketConnection";
+import { useMarketMeta } from "../hooks/useMarketMeta";
 import { useThemeDriver } from "../hooks/useTheme";
 import { retryableLazy } from "../lib/chunks";
 import { markInteractive } from "../lib/telemetry";
-import { AlertsPage } from "../pages/AlertsPage";
 import { MarketsPage } from "../pages/MarketsPage";
-import { PortfolioPage } from "../pages/PortfolioPage";
 import { WatchlistPage } from "../pages/WatchlistPage";
 import { useCryptoStore } from "../store/cryptoStore";
 
 // The chart library is the biggest dependency: only the symbol page loads it.
 const SymbolPage = retryableLazy(() => import("../pages/SymbolPage"));
+// Not needed for the first paint of the markets page: loaded when visited.
+const PortfolioPage = retryableLazy(async () => ({
+  default: (await import("../pages/PortfolioPage")).PortfolioPage,
+}));
+const AlertsPage = retryableLazy(async () => ({
+  default: (await import("../pages/AlertsPage")).AlertsPage,
+}));
 
 function useInteractiveMark(): void {
   useEffect(
@@ -47,6 +53,7 @@ export function App() {
 
 function Shell() {
   useMarketConnection();
+  useMarketMeta();
   useLastPrices();
   useClockDriver(250);
   useThemeDriver();

@@ -1,4 +1,5 @@
 import { Link } from "wouter";
+import { CurrencyPicker } from "./CurrencyPicker";
 import { NavLink } from "./NavLink";
 import { ThemeToggle } from "./ThemeToggle";
 import { useWatchlistStore } from "../store/watchlistStore";
@@ -42,6 +43,7 @@ export function Header() {
             )}
           </NavLink>
         </nav>
+        <CurrencyPicker />
         <ThemeToggle />
       </div>
     </header>

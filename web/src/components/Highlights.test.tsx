@@ -68,3 +68,44 @@ describe("Highlights", () => {
     expect(all.every((r) => r.dataset.stale === "true")).toBe(true);
   });
 });
+
+describe("Highlights across quotes", () => {
+  it("shows a coin once per card and ranks volume in USDT", () => {
+    act(() =>
+      useCryptoStore
+        .getState()
+        .setSymbols([
+          ...symbols,
+          { symbol: "ZOKTRY", baseAsset: "ZOK", quoteAsset: "TRY" },
+          { symbol: "ZOKBTC", baseAsset: "ZOK", quoteAsset: "BTC" },
+          { symbol: "BTCUSDT", baseAsset: "BTC", quoteAsset: "USDT" },
+        ]),
+    );
+    act(() =>
+      useCryptoStore.getState().applyUpdates(
+        [
+          // 1,000,000 lira (no rate known: unknown in USDT) against 150 USDT.
+          { ...price("ZOKTRY", "12.4", 0), volume24h: "1000000" },
+          { ...price("ZOKBTC", "12.3", 0), volume24h: "0.0001" },
+          { ...price("BTCUSDT", "0", 0), price: "90000", volume24h: "150" },
+          { ...price("ETHBTC", "-3", 0), volume24h: "1" },
+        ],
+        NOW,
+        NOW,
+      ),
+    );
+    render(<Highlights />);
+    const gainers = screen.getByText("Top gainers (24h)").parentElement!;
+    const zok = [...gainers.querySelectorAll("[data-testid=highlight-row]")].filter((r) =>
+      (r as HTMLElement).dataset.symbol?.startsWith("ZOK"),
+    );
+    expect(zok).toHaveLength(1);
+    const volume = screen.getByText("Highest volume (24h)").parentElement!;
+    const order = [...volume.querySelectorAll<HTMLElement>("[data-testid=highlight-row]")].map(
+      (r) => r.dataset.symbol,
+    );
+    // 1 BTC of ETHBTC is worth 90,000 USDT: first, ahead of BTCUSDT's 150 USDT.
+    expect(order[0]).toBe("ETHBTC");
+    expect(order).not.toContain("ZOKTRY");
+  });
+});

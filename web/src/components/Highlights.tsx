@@ -1,5 +1,8 @@
 import { useEffect, useMemo, useState } from "react";
+import type { SymbolInfo } from "../protocol";
+import { volumeInUsdt } from "../lib/bestMarket";
 import { useCryptoStore, type PriceEntry } from "../store/cryptoStore";
+import { useMarketMetaStore } from "../store/marketMetaStore";
 import { HighlightCard } from "./HighlightCard";
 
 interface Picks {
@@ -8,17 +11,44 @@ interface Picks {
   volume: PriceEntry[];
 }
 
+/** The first `n` entries of distinct coins: a coin listed against many quotes shows once. */
+function firstPerCoin(
+  list: readonly PriceEntry[],
+  infos: ReadonlyMap<string, SymbolInfo>,
+  n: number,
+): PriceEntry[] {
+  const seen = new Set<string>();
+  const out: PriceEntry[] = [];
+  for (const e of list) {
+    const coin = infos.get(e.symbol)?.baseAsset ?? e.symbol;
+    if (seen.has(coin)) continue;
+    seen.add(coin);
+    out.push(e);
+    if (out.length === n) break;
+  }
+  return out;
+}
+
 function pick(prices: Record<string, PriceEntry>): Picks {
+  const infos = new Map(useCryptoStore.getState().symbols.map((s) => [s.symbol, s]));
+  const rates = useMarketMetaStore.getState().rates.byCurrency;
   const all = Object.values(prices);
   const byChange = [...all].sort(
     (a, b) => Number(b.priceChangePercent) - Number(a.priceChangePercent),
   );
-  // volume24h is the quote volume (USDT for USDT markets): it ranks across assets as it is.
-  const byVolume = [...all].sort((a, b) => Number(b.volume24h) - Number(a.volume24h));
+  // Quote volumes in USDT, so markets of every quote (BTC, EUR, TRY...) rank together.
+  const usdt = new Map(
+    all.map((e) => {
+      const info = infos.get(e.symbol);
+      const v = info ? volumeInUsdt(info, prices, rates) : Number(e.volume24h);
+      return [e.symbol, Number.isNaN(v) ? -1 : v];
+    }),
+  );
+  const byVolume = [...all].sort((a, b) => (usdt.get(b.symbol) ?? 0) - (usdt.get(a.symbol) ?? 0));
   return {
-    gainers: byChange.slice(0, 3),
-    losers: byChange.slice(-3).reverse(),
-    volume: byVolume.slice(0, 3),
+    gainers: firstPerCoin(byChange, infos, 3),
+    losers: firstPerCoin([...byChange].reverse(), infos, 3),
+    volume: firstPerCoin(byVolume, infos, 3),
   };
 }
 

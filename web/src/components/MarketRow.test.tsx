@@ -2,7 +2,9 @@ import { Profiler } from "react";
 import { act, render, screen } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { PriceUpdate, SymbolInfo } from "../protocol";
+import { EMPTY_ASSETS, readAssets } from "../lib/assets";
 import { useClockStore } from "../store/clockStore";
+import { useMarketMetaStore } from "../store/marketMetaStore";
 import { STALE_AFTER_MS, initialLink, useCryptoStore } from "../store/cryptoStore";
 import { MarketRow } from "./MarketRow";
 
@@ -149,5 +151,42 @@ describe("MarketRow of a halted market", () => {
     expect(rowOf("SOLUSDT").querySelector("[data-testid=price]")!.className).not.toContain(
       "text-muted",
     );
+  });
+});
+
+describe("MarketRow with coin metadata", () => {
+  const meta = (btcName: string) =>
+    readAssets({
+      assets: [
+        { asset: "BTC", name: btcName, rank: 1, sparkline7d: [90, 95, 100] },
+        { asset: "ETH", name: "Ethereum", rank: 2, sparkline7d: [1, 2] },
+      ],
+      updatedAt: NOW,
+    });
+  afterEach(() => useMarketMetaStore.setState({ assets: EMPTY_ASSETS }));
+
+  it("re-renders only the row whose coin changed when the metadata refreshes", () => {
+    act(() => useMarketMetaStore.getState().setAssets(meta("Bitcoin")));
+    renderRows();
+    act(() => useMarketMetaStore.getState().setAssets(meta("Bitcoin (renamed)")));
+    expect(renders).toEqual({ BTCUSDT: 1 });
+  });
+
+  it("draws the live price as the sparkline's newest point", () => {
+    act(() => useMarketMetaStore.getState().setAssets(meta("Bitcoin")));
+    renderRows();
+    const path = () =>
+      screen
+        .getAllByTestId("market-row")
+        .find((r) => r.dataset.symbol === "BTCUSDT")
+        ?.querySelector("[data-testid=sparkline] path")
+        ?.getAttribute("d");
+    const before = path();
+    act(() => vi.advanceTimersByTime(150));
+    act(() =>
+      useCryptoStore.getState().applyUpdates([price("BTCUSDT", 80, Date.now())], Date.now()),
+    );
+    expect(path()).not.toBe(before);
+    expect(path()?.split("L")).toHaveLength(4);
   });
 });

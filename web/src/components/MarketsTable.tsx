@@ -3,45 +3,67 @@ import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } fro
 import { useLocation } from "wouter";
 import type { SymbolInfo } from "../protocol";
 import { useLiveSymbols } from "../hooks/useLiveSymbols";
+import { useMediaQuery } from "../hooks/useMediaQuery";
+import { marketQuery, matchesMarket, type Asset } from "../lib/assets";
+import {
+  COLUMN_BY_KEY,
+  gridTemplate,
+  PHONE_COLUMNS,
+  visibleColumns,
+  type SortKey,
+} from "../lib/marketColumns";
+import { bestPerCoin, quoteInUsdt, volumeInUsdt } from "../lib/bestMarket";
+import { BASE_CURRENCY, canConvert } from "../lib/fx";
+import { useCurrencyStore } from "../store/currencyStore";
 import { useCryptoStore, type PriceEntry } from "../store/cryptoStore";
+import { useMarketMetaStore } from "../store/marketMetaStore";
+import { useTablePrefsStore } from "../store/tablePrefsStore";
 import { useWatchlistStore } from "../store/watchlistStore";
+import { ColumnsChooser } from "./ColumnsChooser";
 import { GRID, MarketRow, ROW_HEIGHT } from "./MarketRow";
 
-export type SortKey = "symbol" | "price" | "change" | "high" | "low" | "volume";
+export type { SortKey };
 interface Sort {
   key: SortKey;
   dir: "asc" | "desc";
 }
 
-const COLUMNS: {
-  key: SortKey;
-  label: string;
-  short?: string;
-  wide?: boolean;
-  align: "left" | "right";
-}[] = [
-  { key: "symbol", label: "Pair", align: "left" },
-  { key: "price", label: "Last price", short: "Price", align: "right" },
-  { key: "change", label: "24h change", short: "24h %", align: "right" },
-  { key: "high", label: "24h high", wide: true, align: "right" },
-  { key: "low", label: "24h low", wide: true, align: "right" },
-  { key: "volume", label: "24h volume", wide: true, align: "right" },
-];
-
-function sortValue(key: SortKey, p: PriceEntry | undefined): number {
+/** The value a row sorts by; NaN when unknown (those rows go last, either way). */
+function sortValue(
+  key: SortKey,
+  p: PriceEntry | undefined,
+  a: Asset | undefined,
+  volumeUsdt: number,
+  /** Prices × this compare across quotes as shown (1: as the market states them). */
+  priceFactor: number,
+): number {
+  switch (key) {
+    case "rank":
+      return a?.rank ?? Number.NaN;
+    case "marketCap":
+      return a?.marketCap ? Number(a.marketCap) : Number.NaN;
+    case "change1h":
+      return a?.change1h ? Number(a.change1h) : Number.NaN;
+    case "change7d":
+      return a?.change7d ? Number(a.change7d) : Number.NaN;
+    case "volume":
+      // In USDT, so markets of different quotes compare.
+      return volumeUsdt;
+    default:
+      break;
+  }
   if (!p) return Number.NaN;
   switch (key) {
     case "price":
-      return Number(p.price);
+      return Number(p.price) * priceFactor;
     case "change":
       return Number(p.priceChangePercent);
     case "high":
-      return Number(p.high24h);
+      return Number(p.high24h) * priceFactor;
     case "low":
-      return Number(p.low24h);
+      return Number(p.low24h) * priceFactor;
     default:
-      // Quote volume (USDT for USDT markets): comparable across assets.
-      return Number(p.volume24h);
+      return Number.NaN;
   }
 }
 
@@ -103,12 +125,30 @@ export function MarketsTable({ owner, only, empty }: Props) {
 
   const [query, setQuery] = useState("");
   const [quote, setQuote] = useState("ALL");
-  const [sort, setSort] = useState<Sort>({ key: "volume", dir: "desc" });
+  // Rank, as every tracker orders its list; markets without one follow by volume.
+  const [sort, setSort] = useState<Sort>({ key: "rank", dir: "asc" });
+  // One row per coin, as trackers list them; the watchlist shows every market starred.
+  const [best, setBest] = useState(!only);
+  const assets = useMarketMetaStore((s) => s.assets.byAsset);
+  const rates = useMarketMetaStore((s) => s.rates.byCurrency);
+  const currency = useCurrencyStore((s) => s.currency);
+  // Tailwind's `sm` breakpoint: a phone gets a fixed, narrow set of columns.
+  const wide = useMediaQuery("(min-width: 640px)");
+  const chosen = useTablePrefsStore((s) => s.columns);
+  const columns = useMemo(
+    () => (wide ? visibleColumns(chosen) : [...PHONE_COLUMNS]),
+    [wide, chosen],
+  );
+  const columnDefs = useMemo(
+    () => columns.map((k) => COLUMN_BY_KEY.get(k)).filter((c) => c !== undefined),
+    [columns],
+  );
+  const template = useMemo(() => gridTemplate(columns, wide ? "32px" : "28px"), [columns, wide]);
   const [selected, setSelected] = useState<string | null>(null);
   const searchRef = useRef<HTMLInputElement>(null);
   const scrollRef = useRef<HTMLDivElement>(null);
 
-  const sortPrices = useSortPrices(sort.key !== "symbol", `${sort.key}-${sort.dir}`);
+  const sortPrices = useSortPrices(sort.key !== "symbol" || best, `${sort.key}-${sort.dir}`);
   const starred = useMemo(() => new Set(watchlist), [watchlist]);
 
   const base = useMemo(() => {
@@ -125,15 +165,18 @@ export function MarketsTable({ owner, only, empty }: Props) {
   }, [base]);
 
   const rows: SymbolInfo[] = useMemo(() => {
-    const q = query
-      .trim()
-      .toUpperCase()
-      .replace(/[/\s-]/g, "");
-    const filtered = base.filter(
+    const q = marketQuery(query);
+    let filtered = base.filter(
       (s) =>
-        (quote === "ALL" || s.quoteAsset === quote) &&
-        (!q || s.symbol.includes(q) || s.baseAsset.toUpperCase().startsWith(q)),
+        (quote === "ALL" || s.quoteAsset === quote) && matchesMarket(q, s, assets.get(s.baseAsset)),
     );
+    const volume = (s: SymbolInfo) => volumeInUsdt(s, sortPrices, rates);
+    // Prices shown converted (a currency chosen) sort as shown: in USDT terms.
+    const priceFactor = (s: SymbolInfo) =>
+      currency !== BASE_CURRENCY && canConvert(s.quoteAsset, currency, rates)
+        ? quoteInUsdt(s.quoteAsset, {}, rates)
+        : 1;
+    if (best && quote === "ALL") filtered = bestPerCoin(filtered, volume);
     const dir = sort.dir === "asc" ? 1 : -1;
     if (sort.key === "symbol") {
       // By coin, then quote: ETH/USDT before ETHFI/USDT, as a reader expects.
@@ -145,15 +188,25 @@ export function MarketsTable({ owner, only, empty }: Props) {
             a.symbol.localeCompare(b.symbol)),
       );
     }
-    const keyed = filtered.map((s) => ({ s, v: sortValue(sort.key, sortPrices[s.symbol]) }));
+    const keyed = filtered.map((s) => {
+      const vol = volume(s);
+      const a = assets.get(s.baseAsset);
+      return { s, vol, v: sortValue(sort.key, sortPrices[s.symbol], a, vol, priceFactor(s)) };
+    });
+    // Ties (a coin's markets share its rank) and unknowns go by volume, the busiest first.
+    const byVolume = (a: { vol: number }, b: { vol: number }) =>
+      (Number.isNaN(b.vol) ? -Infinity : b.vol) - (Number.isNaN(a.vol) ? -Infinity : a.vol);
     keyed.sort((a, b) => {
       const an = Number.isNaN(a.v);
       const bn = Number.isNaN(b.v);
-      if (an || bn) return an === bn ? a.s.symbol.localeCompare(b.s.symbol) : an ? 1 : -1;
-      return dir * (a.v - b.v) || a.s.symbol.localeCompare(b.s.symbol);
+      if (an || bn) {
+        if (an !== bn) return an ? 1 : -1;
+        return byVolume(a, b) || a.s.symbol.localeCompare(b.s.symbol);
+      }
+      return dir * (a.v - b.v) || byVolume(a, b) || a.s.symbol.localeCompare(b.s.symbol);
     });
     return keyed.map((k) => k.s);
-  }, [base, query, quote, sort, sortPrices]);
+  }, [base, query, quote, sort, sortPrices, assets, rates, best, currency]);
 
   // eslint-disable-next-line react-hooks/incompatible-library -- rows are memoised by props, not by the compiler
   const virtualizer = useVirtualizer({
@@ -246,13 +299,13 @@ export function MarketsTable({ owner, only, empty }: Props) {
     setSort((s) =>
       s.key === key
         ? { key, dir: s.dir === "asc" ? "desc" : "asc" }
-        : { key, dir: key === "symbol" ? "asc" : "desc" },
+        : { key, dir: key === "symbol" || key === "rank" ? "asc" : "desc" },
     );
 
   return (
     <section className="flex min-h-0 flex-1 flex-col overflow-hidden rounded-lg border border-line bg-panel">
       <div className="flex flex-wrap items-center gap-2 border-b border-line px-2 py-2 sm:px-4">
-        <div className="relative w-full sm:w-auto sm:min-w-0 sm:max-w-xs sm:flex-1">
+        <div className="relative w-full sm:w-auto sm:min-w-48 sm:max-w-xs sm:flex-1">
           <svg
             viewBox="0 0 24 24"
             className="pointer-events-none absolute left-2.5 top-2.5 h-4 w-4 text-muted"
@@ -276,14 +329,19 @@ export function MarketsTable({ owner, only, empty }: Props) {
           </kbd>
         </div>
         {quotes.length > 1 && (
-          <div role="tablist" aria-label="Quote asset" className="flex gap-1 overflow-x-auto">
+          <div
+            role="tablist"
+            aria-label="Quote asset"
+            className="flex max-w-full gap-1 overflow-x-auto"
+          >
             {["ALL", ...quotes].map((q) => (
               <button
                 key={q}
                 role="tab"
                 aria-selected={quote === q}
+                data-testid={`quote-${q}`}
                 onClick={() => setQuote(q)}
-                className={`h-8 rounded-md px-3 text-sm font-medium ${
+                className={`h-8 shrink-0 rounded-md px-3 text-sm font-medium ${
                   quote === q ? "bg-panel-2 text-fg" : "text-muted hover:text-fg"
                 }`}
               >
@@ -292,9 +350,31 @@ export function MarketsTable({ owner, only, empty }: Props) {
             ))}
           </div>
         )}
+        {quotes.length > 1 && quote === "ALL" && (
+          <button
+            type="button"
+            data-testid="best-per-coin"
+            aria-pressed={best}
+            onClick={() => setBest((b) => !b)}
+            title="One row per coin: its market with the most 24h volume"
+            className={`h-8 shrink-0 rounded-md border px-3 text-sm font-medium ${
+              best ? "border-brand text-fg" : "border-line text-muted hover:text-fg"
+            }`}
+          >
+            Best market per coin
+          </button>
+        )}
         <span data-testid="row-count" className="ml-auto text-xs text-muted">
-          {rows.length} {rows.length === 1 ? "market" : "markets"}
+          {rows.length}{" "}
+          {best && quote === "ALL"
+            ? rows.length === 1
+              ? "coin"
+              : "coins"
+            : rows.length === 1
+              ? "market"
+              : "markets"}
         </span>
+        {wide && <ColumnsChooser />}
       </div>
 
       <div
@@ -303,29 +383,37 @@ export function MarketsTable({ owner, only, empty }: Props) {
         aria-rowcount={rows.length + 1}
         className="flex min-h-0 flex-1 flex-col"
       >
-        <div role="row" className={`${GRID} h-9 shrink-0 border-b border-line text-xs text-muted`}>
+        <div
+          role="row"
+          style={{ gridTemplateColumns: template }}
+          className={`${GRID} h-9 shrink-0 border-b border-line text-xs text-muted`}
+        >
           <div role="columnheader" aria-label="Watchlist" />
-          {COLUMNS.map((c) => (
+          {columnDefs.map((c) => (
             <div
               key={c.key}
               role="columnheader"
               aria-sort={
                 sort.key === c.key ? (sort.dir === "asc" ? "ascending" : "descending") : "none"
               }
-              className={`${c.wide ? "hidden sm:block" : ""} ${c.align === "right" ? "text-right" : ""}`}
+              className={`min-w-0 truncate ${c.align === "right" ? "text-right" : ""}`}
             >
-              <button
-                type="button"
-                data-testid={`sort-${c.key}`}
-                onClick={() => setSortKey(c.key)}
-                className={`inline-flex items-center gap-1 hover:text-fg ${sort.key === c.key ? "text-fg" : ""}`}
-              >
-                <span className="sm:hidden">{c.short ?? c.label}</span>
-                <span className="hidden sm:inline">{c.label}</span>
-                <span aria-hidden="true" className="text-[10px]">
-                  {sort.key === c.key ? (sort.dir === "asc" ? "▲" : "▼") : "↕"}
-                </span>
-              </button>
+              {!c.sortable ? (
+                <span>{c.label}</span>
+              ) : (
+                <button
+                  type="button"
+                  data-testid={`sort-${c.key}`}
+                  onClick={() => setSortKey(c.key as SortKey)}
+                  className={`inline-flex items-center gap-1 hover:text-fg ${sort.key === c.key ? "text-fg" : ""}`}
+                >
+                  <span className="sm:hidden">{c.short ?? c.label}</span>
+                  <span className="hidden sm:inline">{c.label}</span>
+                  <span aria-hidden="true" className="text-[10px]">
+                    {sort.key === c.key ? (sort.dir === "asc" ? "▲" : "▼") : "↕"}
+                  </span>
+                </button>
+              )}
             </div>
           ))}
         </div>
@@ -357,6 +445,8 @@ export function MarketsTable({ owner, only, empty }: Props) {
                     top={it.start}
                     selected={it.index === selectedIndex}
                     starred={starred.has(info.symbol)}
+                    columns={columns}
+                    template={template}
                     onOpen={open}
                     onStar={toggleStar}
                     onSelect={select}
@@ -369,7 +459,7 @@ export function MarketsTable({ owner, only, empty }: Props) {
       </div>
       <p className="hidden border-t border-line px-4 py-1.5 text-xs text-muted sm:block">
         <kbd>/</kbd> search · <kbd>j</kbd>/<kbd>k</kbd> or arrows move · <kbd>Enter</kbd> opens ·{" "}
-        <kbd>s</kbd> stars · volume in the quote currency
+        <kbd>s</kbd> stars · 1h, 7d and market cap from the coin's metadata (USD)
       </p>
     </section>
   );

@@ -10,10 +10,12 @@ interface Props {
   open: ReadonlySet<string>;
   onToggle(symbol: string): void;
   onRemove(symbol: string): void;
+  /** Set when values and P&L are converted: "≈ EUR" (average costs are not). */
+  converted?: string;
 }
 
 /** One card per market held (narrow screens): value and P&L first, no sideways scroll. */
-export function PositionCards({ rows, open, onToggle, onRemove }: Props) {
+export function PositionCards({ rows, open, onToggle, onRemove, converted }: Props) {
   return (
     <ul className="flex flex-col">
       {rows.map((r) => {
@@ -32,6 +34,9 @@ export function PositionCards({ rows, open, onToggle, onRemove }: Props) {
               </Link>
               <span data-testid="position-value" className="tabular ml-auto font-semibold">
                 {r.value !== null ? formatMoney(r.value) : "—"}
+                {converted && (
+                  <span className="ml-1 text-xs font-normal text-muted">{converted}</span>
+                )}
               </span>
             </div>
             <div className="flex flex-wrap items-baseline gap-x-2 text-xs text-muted">

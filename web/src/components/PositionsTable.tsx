@@ -11,10 +11,13 @@ interface Props {
   open: ReadonlySet<string>;
   onToggle(symbol: string): void;
   onRemove(symbol: string): void;
+  /** Set when values and P&L are converted: "≈ EUR" (average costs and prices are not). */
+  converted?: string;
 }
 
 /** One row per market held (wide screens), its lots shown below it when expanded. */
-export function PositionsTable({ rows, open, onToggle, onRemove }: Props) {
+export function PositionsTable({ rows, open, onToggle, onRemove, converted }: Props) {
+  const unit = converted ? ` (${converted})` : "";
   return (
     <table className="w-full text-sm">
       <thead className="text-xs text-muted">
@@ -23,9 +26,9 @@ export function PositionsTable({ rows, open, onToggle, onRemove }: Props) {
           <th className="px-2 py-2 text-right font-normal">Amount</th>
           <th className="px-2 py-2 text-right font-normal">Avg cost</th>
           <th className="px-2 py-2 text-right font-normal">Price</th>
-          <th className="px-2 py-2 text-right font-normal">Value</th>
-          <th className="px-2 py-2 text-right font-normal">Unrealised P&amp;L</th>
-          <th className="px-2 py-2 text-right font-normal">Realised</th>
+          <th className="px-2 py-2 text-right font-normal">Value{unit}</th>
+          <th className="px-2 py-2 text-right font-normal">Unrealised P&amp;L{unit}</th>
+          <th className="px-2 py-2 text-right font-normal">Realised{unit}</th>
           <th className="px-4 py-2 text-right font-normal">
             <span className="sr-only">Actions</span>
           </th>

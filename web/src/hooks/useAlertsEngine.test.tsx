@@ -56,7 +56,7 @@ describe("useAlertsEngine", () => {
     expect(useToastStore.getState().toasts).toHaveLength(1);
     expect(useToastStore.getState().toasts[0]?.body).toMatch(/crossed above/);
     expect(useAlertsStore.getState().history).toMatchObject([
-      { symbol: "BTCUSDT", price: "100050", rule: "crosses above 100,000.00" },
+      { symbol: "BTCUSDT", price: "100050", rule: "crosses above 100,000.00 USDT" },
     ]);
 
     act(() => useCryptoStore.getState().applyUpdates([update("100100", 3)], 3));

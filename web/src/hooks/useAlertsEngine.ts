@@ -54,7 +54,7 @@ export function useAlertsEngine(fetchCandles: FetchCandles = fetchFromApi): void
           fired.push({
             alertId: alert.id,
             symbol: alert.symbol,
-            rule: describeCondition(c),
+            rule: describeCondition(c, undefined, alert.currency),
             price: entry.price,
             at: now,
             message: next.fired,

@@ -19,6 +19,7 @@ function alert(condition: AlertCondition, rearm: RearmRule = { kind: "once" }): 
     id: "a",
     symbol: "BTCUSDT",
     condition,
+    currency: "USDT",
     rearm,
     state: "active",
     armed: null,

@@ -24,6 +24,10 @@ export interface Alert {
   id: string;
   symbol: string;
   condition: AlertCondition;
+  /** The currency its price threshold is in: the market's quote currency (USDT for BTCUSDT),
+   * so it is compared exactly with the market's own prices; the user's display currency only
+   * changes how it is shown (converted, marked "≈"). */
+  currency: string;
   rearm: RearmRule;
   /** "triggered": fired under the "once" rule and waits for the user to re-arm it. */
   state: "active" | "triggered";
@@ -36,12 +40,37 @@ export interface Alert {
   message: string | null;
 }
 
-export function describeCondition(c: AlertCondition, locale?: string): string {
+/** Quote currencies markets end with, longest first where one ends another (FDUSD before USD). */
+const QUOTES = [
+  "FDUSD",
+  "USDT",
+  "USDC",
+  "TUSD",
+  "BUSD",
+  "USD",
+  "EUR",
+  "GBP",
+  "TRY",
+  "BRL",
+  "JPY",
+  "BTC",
+  "ETH",
+  "BNB",
+];
+
+/** The quote currency a symbol's name ends with (BTCUSDT → USDT); USDT when none is known,
+ * the only quote the markets had before others were listed. */
+export function guessQuote(symbol: string): string {
+  return QUOTES.find((q) => symbol.length > q.length && symbol.endsWith(q)) ?? "USDT";
+}
+
+export function describeCondition(c: AlertCondition, locale?: string, currency?: string): string {
+  const unit = currency ? ` ${currency}` : "";
   switch (c.kind) {
     case "above":
-      return `crosses above ${formatPrice(c.price, locale)}`;
+      return `crosses above ${formatPrice(c.price, locale)}${unit}`;
     case "below":
-      return `crosses below ${formatPrice(c.price, locale)}`;
+      return `crosses below ${formatPrice(c.price, locale)}${unit}`;
     case "move":
       return `moves ±${formatAmount(c.percent, locale)}% within ${c.minutes} min`;
   }

@@ -6,6 +6,7 @@ import type {
   PriceList,
   SymbolList,
 } from "../protocol";
+import type { AssetList, FxRates } from "../protocol/generated";
 import { backoffDelay } from "./backoff";
 
 export class HttpError extends Error {
@@ -67,6 +68,9 @@ export async function retryUnavailable<T>(
 export const api = {
   symbols: (signal?: AbortSignal) => getJson<SymbolList>("/api/symbols", signal),
   prices: (signal?: AbortSignal) => getJson<PriceList>("/api/prices", signal),
+  // Revalidated with the server's ETag by the browser's HTTP cache (a 304 costs no body).
+  assets: (signal?: AbortSignal) => getJson<AssetList>("/api/assets", signal),
+  rates: (signal?: AbortSignal) => getJson<FxRates>("/api/rates", signal),
   compare: (symbol: string, signal?: AbortSignal) =>
     getJson<ExchangeComparison>(`/api/compare/${encodeURIComponent(symbol)}`, signal),
   candles: (symbol: string, interval: CandleInterval, limit = 500, signal?: AbortSignal) =>

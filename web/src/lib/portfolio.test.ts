@@ -33,6 +33,20 @@ describe("valuate", () => {
   });
 });
 
+describe("valuate in another currency", () => {
+  it("multiplies every money figure exactly by the rate, percentages unchanged", () => {
+    const positions = [{ symbol: "BTCUSDT", amount: "0.3", cost: "20000.1", realised: "0.3" }];
+    const usdt = valuate(positions, ["70000.7"]);
+    const eur = valuate(positions, ["70000.7"], "0.9213");
+    expect(eur.rows[0]?.value).toBe(19347.493473);
+    expect(eur.total).toBe(19347.493473);
+    // Floats: 20000.1 × 0.9213 = 18426.092129999997.
+    expect(eur.cost).toBe(18426.09213);
+    expect(eur.realised).toBe(0.27639);
+    expect(eur.pnlPct).toBe(usdt.pnlPct);
+  });
+});
+
 describe("allocationByCoin", () => {
   it("gives one slice per coin, whatever market it was bought in", () => {
     const base = (s: string) => ({ BTCUSDT: "BTC", BTCFDUSD: "BTC", ETHUSDT: "ETH" })[s] ?? s;

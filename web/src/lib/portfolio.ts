@@ -1,6 +1,8 @@
 /** Portfolio valuation: exact decimal sums from the wire's strings, numbers only for display. */
 import { add, dec, mul, ratio, sub, toNumber, ZERO, type Dec } from "./decimal";
 
+const ONE = dec("1") as Dec;
+
 /** What valuation needs of a position (`rollUp` makes them). */
 export interface PositionLike {
   symbol: string;
@@ -34,10 +36,15 @@ export interface Valuation<P extends PositionLike> {
   priced: number;
 }
 
+/** Values and P&L of `positions` at `prices`, every money figure multiplied exactly by `rate`
+ * (units of the shown currency per unit of the prices' currency; "1" shows them as they are). */
 export function valuate<P extends PositionLike>(
   positions: readonly P[],
   prices: readonly (string | null)[],
+  rate = "1",
 ): Valuation<P> {
+  const r = dec(rate) ?? ONE;
+  const money = (v: Dec) => toNumber(r === ONE ? v : mul(v, r));
   let total: Dec = ZERO;
   let totalCost: Dec = ZERO;
   let pricedCost: Dec = ZERO;
@@ -51,7 +58,7 @@ export function valuate<P extends PositionLike>(
     realised = add(realised, gain);
     const price = prices[i] ?? null;
     const p = price !== null ? dec(price) : null;
-    const base = { position, price, cost: toNumber(cost), realised: toNumber(gain) };
+    const base = { position, price, cost: money(cost), realised: money(gain) };
     if (p === null) return { ...base, value: null, pnl: null, pnlPct: null };
     const value = mul(amount, p);
     const pnl = sub(value, cost);
@@ -60,19 +67,19 @@ export function valuate<P extends PositionLike>(
     priced += 1;
     return {
       ...base,
-      value: toNumber(value),
-      pnl: toNumber(pnl),
+      value: money(value),
+      pnl: money(pnl),
       pnlPct: cost === ZERO ? null : ratio(pnl, cost) * 100,
     };
   });
   const pnl = sub(total, pricedCost);
   return {
     rows,
-    total: toNumber(total),
-    cost: toNumber(totalCost),
-    pnl: toNumber(pnl),
+    total: money(total),
+    cost: money(totalCost),
+    pnl: money(pnl),
     pnlPct: pricedCost === ZERO ? null : ratio(pnl, pricedCost) * 100,
-    realised: toNumber(realised),
+    realised: money(realised),
     priced,
   };
 }

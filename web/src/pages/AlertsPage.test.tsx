@@ -1,10 +1,13 @@
 import { fireEvent, render, screen } from "@testing-library/react";
 import { act } from "react";
-import { beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Router } from "wouter";
 import { memoryLocation } from "wouter/memory-location";
 import { useAlertsStore } from "../store/alertsStore";
+import { EMPTY_RATES, readRates } from "../lib/fx";
 import { useCryptoStore } from "../store/cryptoStore";
+import { useCurrencyStore } from "../store/currencyStore";
+import { useMarketMetaStore } from "../store/marketMetaStore";
 import { AlertsPage } from "./AlertsPage";
 
 beforeEach(() => {
@@ -120,5 +123,34 @@ describe("AlertsPage", () => {
     expect(screen.getByTestId("alert-history-row").textContent).toContain(
       "crosses above 100,000.00at 100,012.50",
     );
+  });
+});
+
+describe("AlertsPage in the user's currency", () => {
+  beforeEach(() => {
+    useCurrencyStore.setState({ currency: "EUR" });
+    useMarketMetaStore.setState({
+      rates: readRates({
+        rates: [{ currency: "EUR", rate: "0.5", source: "test:EURUSDT", asOf: Date.now() - 3000 }],
+      }),
+    });
+  });
+  afterEach(() => {
+    useCurrencyStore.setState({ currency: "USDT" });
+    useMarketMetaStore.setState({ rates: EMPTY_RATES });
+  });
+
+  it("keeps the threshold in the market's currency, shows it converted, and says at what rate", () => {
+    const { submit } = renderPage();
+    submit("100000");
+    const [alert] = useAlertsStore.getState().alerts;
+    expect(alert?.currency).toBe("USDT");
+    expect(alert?.condition).toEqual({ kind: "above", price: "100000" });
+    const row = screen.getByTestId("alert-row");
+    expect(row.textContent).toContain("crosses above 100,000.00 USDT");
+    expect(row.querySelector("[data-testid=converted]")?.textContent).toBe("(≈ €50,000.00)");
+    const note = screen.getByTestId("conversion-note");
+    expect(note.textContent).toContain("1 USDT = 0.5 EUR");
+    expect(note.textContent).toContain("test:EURUSDT");
   });
 });

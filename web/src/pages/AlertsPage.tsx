@@ -4,6 +4,7 @@ import {
   alreadyTrueNote,
   describeCondition,
   describeRearm,
+  guessQuote,
   type AlertCondition,
   type AlertField,
   type RearmRule,
@@ -12,6 +13,8 @@ import { formatPrice } from "../lib/format";
 import { readAmount } from "../lib/validate";
 import { HISTORY_LIMIT, useAlertsStore } from "../store/alertsStore";
 import { useCryptoStore } from "../store/cryptoStore";
+import { ConversionNote } from "../components/ConversionNote";
+import { ConvertedAmount } from "../components/ConvertedAmount";
 import { NotificationPermission } from "../components/NotificationPermission";
 
 type Kind = AlertCondition["kind"];
@@ -72,6 +75,9 @@ export function AlertsPage() {
   const current = useCryptoStore((s) => s.prices[sym]?.price);
   const note = pendingNote(sym, kind, price, current);
   const symbolList = useMemo(() => symbols.map((s) => s.symbol), [symbols]);
+  // Thresholds are typed in the market's own quote currency, and kept in it.
+  const quote = symbols.find((s) => s.symbol === sym)?.quoteAsset ?? guessQuote(sym);
+  const typed = readAmount(price, "Price");
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -89,7 +95,7 @@ export function AlertsPage() {
       setErrors(rule);
       return;
     }
-    const err = add(sym, condition, rule, useCryptoStore.getState().prices[sym]?.price);
+    const err = add(sym, condition, rule, useCryptoStore.getState().prices[sym]?.price, quote);
     setErrors(err ? { [err.field]: err.message } : {});
     if (!err) setPrice("");
   };
@@ -118,6 +124,7 @@ export function AlertsPage() {
     <div className="mx-auto flex w-full max-w-4xl flex-col gap-4 p-2 sm:p-4">
       <div className="flex flex-wrap items-center gap-2">
         <h1 className="text-xl font-semibold">Price alerts</h1>
+        <ConversionNote />
         <div className="ml-auto">
           <NotificationPermission />
         </div>
@@ -195,7 +202,7 @@ export function AlertsPage() {
           <div className={`${field} sm:max-w-64`}>
             <label className="flex flex-col gap-1">
               <span className="whitespace-nowrap">
-                Price{current ? ` (now ${formatPrice(current)})` : ""}
+                Price{current ? ` (now ${formatPrice(current)} ${quote})` : ` (${quote})`}
               </span>
               <input
                 data-testid="alert-price"
@@ -208,6 +215,7 @@ export function AlertsPage() {
               />
             </label>
             {message("price")}
+            {typed.ok && <ConvertedAmount value={typed.value} currency={quote} />}
             {note && (
               <span data-testid="alert-note" className="text-fg">
                 {note}
@@ -277,7 +285,10 @@ export function AlertsPage() {
                 <Link href={`/markets/${a.symbol}`} className="font-semibold hover:text-brand">
                   {a.symbol}
                 </Link>
-                <span>{describeCondition(a.condition)}</span>
+                <span>{describeCondition(a.condition, undefined, a.currency)}</span>
+                {a.condition.kind !== "move" && (
+                  <ConvertedAmount value={a.condition.price} currency={a.currency} />
+                )}
                 <span className="text-xs text-muted">· fires {describeRearm(a.rearm)}</span>
                 {a.triggeredAt && a.message && (
                   <span className="w-full text-xs text-muted sm:w-auto">

@@ -1,3 +1,4 @@
+import { ConversionNote } from "../components/ConversionNote";
 import { Highlights } from "../components/Highlights";
 import { MarketsTable } from "../components/MarketsTable";
 
@@ -9,6 +10,7 @@ export function MarketsPage() {
         <p className="hidden text-sm text-muted sm:block">
           Live prices, 24h statistics, updated as they trade.
         </p>
+        <ConversionNote className="ml-auto" />
       </div>
       <Highlights />
       <MarketsTable owner="markets" />

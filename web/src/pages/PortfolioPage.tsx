@@ -8,7 +8,8 @@ import { useLiveSymbols } from "../hooks/useLiveSymbols";
 import { useMediaQuery } from "../hooks/useMediaQuery";
 import { usePortfolioValuation } from "../hooks/usePortfolioValuation";
 import { CSV_HEADER, parseCsv, toCsv } from "../lib/csv";
-import { PORTFOLIO_CURRENCY } from "../lib/currency";
+import { CONVERTED_MARK, PORTFOLIO_CURRENCY } from "../lib/currency";
+import { ConversionNote } from "../components/ConversionNote";
 import { formatMoney } from "../lib/format";
 import { rollUp } from "../lib/lots";
 import { allocationByCoin } from "../lib/portfolio";
@@ -16,8 +17,13 @@ import { useCryptoStore } from "../store/cryptoStore";
 import { usePortfolioStore } from "../store/portfolioStore";
 import { useToastStore } from "../store/toastStore";
 
-function Currency() {
-  return <span className="ml-1 text-xs font-normal text-muted">{PORTFOLIO_CURRENCY}</span>;
+/** The currency of the figures beside it, marked "≈" when they are converted. */
+function Currency({ code, converted }: { code: string; converted: boolean }) {
+  return (
+    <span data-testid="portfolio-currency" className="ml-1 text-xs font-normal text-muted">
+      {converted ? `${CONVERTED_MARK} ${code}` : code}
+    </span>
+  );
 }
 
 export function PortfolioPage() {
@@ -78,7 +84,13 @@ export function PortfolioPage() {
     });
   };
 
-  const listProps = { rows: v.rows, open, onToggle: toggle, onRemove: removeSymbol };
+  const listProps = {
+    rows: v.rows,
+    open,
+    onToggle: toggle,
+    onRemove: removeSymbol,
+    converted: v.converted ? `${CONVERTED_MARK} ${v.currency}` : undefined,
+  };
   // One of the two, not both hidden by CSS: a phone gets cards it reads without scrolling.
   // relative: the table's sr-only header cell is absolute; inside the scroller it cannot widen
   // the page.
@@ -93,6 +105,13 @@ export function PortfolioPage() {
     <div className="mx-auto flex w-full min-w-0 max-w-7xl flex-col gap-4 p-2 sm:p-4">
       <div className="flex flex-wrap items-end gap-2">
         <h1 className="text-xl font-semibold">Portfolio</h1>
+        {v.converted && (
+          <span className="text-xs text-muted">
+            Lots, average costs and prices stay in {PORTFOLIO_CURRENCY}; totals, values and P&amp;L
+            are converted.
+          </span>
+        )}
+        <ConversionNote />
         <div className="ml-auto flex gap-2">
           <button
             type="button"
@@ -126,24 +145,30 @@ export function PortfolioPage() {
             <p className="text-xs text-muted">Total value</p>
             <p className="tabular text-2xl font-semibold">
               <span data-testid="portfolio-total">{formatMoney(v.total)}</span>
-              <Currency />
+              <Currency code={v.currency} converted={v.converted} />
             </p>
           </div>
           <div>
             <p className="text-xs text-muted">Cost basis (fees included)</p>
             <p className="tabular text-lg">
               <span data-testid="portfolio-cost">{formatMoney(v.cost)}</span>
-              <Currency />
+              <Currency code={v.currency} converted={v.converted} />
             </p>
           </div>
           <div>
-            <p className="text-xs text-muted">Unrealised P&amp;L ({PORTFOLIO_CURRENCY})</p>
+            <p className="text-xs text-muted">
+              Unrealised P&amp;L ({v.converted ? `${CONVERTED_MARK} ` : ""}
+              {v.currency})
+            </p>
             <p className="text-lg">
               <Pnl value={v.priced ? v.pnl : null} pct={v.pnlPct} testId="portfolio-pnl" />
             </p>
           </div>
           <div className="sm:col-span-2">
-            <p className="text-xs text-muted">Realised P&amp;L ({PORTFOLIO_CURRENCY})</p>
+            <p className="text-xs text-muted">
+              Realised P&amp;L ({v.converted ? `${CONVERTED_MARK} ` : ""}
+              {v.currency})
+            </p>
             <p className="text-lg">
               <Pnl value={v.realised} pct={null} testId="portfolio-realised" />
             </p>

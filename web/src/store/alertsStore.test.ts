@@ -110,18 +110,74 @@ describe("alertsStore", () => {
     await useAlertsStore.persist.rehydrate();
     const { alerts, history } = useAlertsStore.getState();
     expect(alerts).toEqual(
-      v1.state.alerts.map((a) => ({ ...a, rearm: { kind: "once" }, armed: null })),
+      v1.state.alerts.map((a) => ({
+        ...a,
+        rearm: { kind: "once" },
+        armed: null,
+        currency: "USDT",
+      })),
     );
     expect(history).toEqual([
       {
         alertId: "m1abd-q8w7e6",
         symbol: "ETHUSDT",
-        rule: "crosses below 3,000.00",
+        rule: "crosses below 3,000.00 USDT",
         price: "2999.5",
         at: 1764500100000,
         message: "ETHUSDT is below 3,000.00: 2,999.50",
       },
     ]);
     expect(stored().version).toBe(ALERTS_VERSION);
+  });
+
+  it("migrates version 2 alerts: each threshold's currency made explicit, its market's quote", async () => {
+    const base = {
+      rearm: { kind: "crossBack" },
+      state: "active",
+      armed: true,
+      createdAt: 1764500000000,
+      triggeredAt: null,
+      triggeredPrice: null,
+      message: null,
+    };
+    const v2 = {
+      state: {
+        alerts: [
+          { ...base, id: "a1", symbol: "BTCUSDT", condition: { kind: "above", price: "100000" } },
+          { ...base, id: "a2", symbol: "ETHBTC", condition: { kind: "below", price: "0.03" } },
+          { ...base, id: "a3", symbol: "BTCFDUSD", condition: { kind: "above", price: "1" } },
+        ],
+        history: [
+          {
+            alertId: "a0",
+            symbol: "BTCUSDT",
+            rule: "crosses above 1.0000",
+            price: "2",
+            at: 5,
+            message: "m",
+          },
+        ],
+      },
+      version: 2,
+    };
+    localStorage.setItem(ALERTS_STORAGE_KEY, JSON.stringify(v2));
+    await useAlertsStore.persist.rehydrate();
+    const { alerts, history } = useAlertsStore.getState();
+    expect(alerts.map((a) => [a.id, a.currency])).toEqual([
+      ["a1", "USDT"],
+      ["a2", "BTC"],
+      ["a3", "FDUSD"],
+    ]);
+    expect(alerts[0]).toEqual({ ...v2.state.alerts[0], currency: "USDT" });
+    expect(history).toEqual(v2.state.history);
+    expect(stored().version).toBe(3);
+    expect(stored().state.alerts[1].currency).toBe("BTC");
+  });
+
+  it("records a new alert's threshold in the currency it was given, else its market's quote", () => {
+    const s = useAlertsStore.getState();
+    s.add("ETHBTC", { kind: "above", price: "0.05" });
+    s.add("BTCEUR", { kind: "above", price: "80000" }, undefined, undefined, "EUR");
+    expect(useAlertsStore.getState().alerts.map((a) => a.currency)).toEqual(["BTC", "EUR"]);
   });
 });

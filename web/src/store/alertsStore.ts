@@ -4,6 +4,7 @@ import { create } from "zustand";
 import { createJSONStorage, persist } from "zustand/middleware";
 import {
   describeCondition,
+  guessQuote,
   holdsAt,
   validateCondition,
   validateRearm,
@@ -17,7 +18,7 @@ import {
 export interface FiredAlert {
   alertId: string;
   symbol: string;
-  /** The rule as it read when it fired, e.g. "crosses above 90,000.00". */
+  /** The rule as it read when it fired, e.g. "crosses above 90,000.00 USDT". */
   rule: string;
   price: string;
   at: number;
@@ -29,12 +30,14 @@ export interface AlertsState {
   /** Newest first, at most HISTORY_LIMIT. */
   history: FiredAlert[];
   /** Adds an alert (its numbers canonical decimal strings) or returns why not. `price`, when
-   * known, is the current one: it sets which side the alert starts on. */
+   * known, is the current one: it sets which side the alert starts on. `currency`: what the
+   * threshold is in, the market's quote currency (default: read from the symbol). */
   add(
     symbol: string,
     condition: AlertCondition,
     rearm?: RearmRule,
     price?: string,
+    currency?: string,
   ): AlertError | null;
   remove(id: string): void;
   /** Re-arms a triggered alert: it waits for its condition to turn true again. */
@@ -45,7 +48,7 @@ export interface AlertsState {
 }
 
 export const ALERTS_STORAGE_KEY = "cryptotracker-alerts";
-export const ALERTS_VERSION = 2;
+export const ALERTS_VERSION = 3;
 export const HISTORY_LIMIT = 100;
 
 /** Version 1 alerts fired once when their condition held, already true or not; no history. */
@@ -60,6 +63,16 @@ interface AlertV1 {
   message: string | null;
 }
 
+/** Version 2 alerts had no currency: their thresholds were in their market's quote currency. */
+type AlertV2 = Omit<Alert, "currency"> & { currency?: unknown };
+
+function withCurrency(a: AlertV2): Alert {
+  return {
+    ...a,
+    currency: typeof a.currency === "string" && a.currency ? a.currency : guessQuote(a.symbol),
+  };
+}
+
 export function migrateAlerts(
   persisted: unknown,
   version: number,
@@ -68,17 +81,19 @@ export function migrateAlerts(
   const list = Array.isArray(state.alerts) ? state.alerts : [];
   if (version >= 2) {
     const history = Array.isArray(state.history) ? (state.history as FiredAlert[]) : [];
-    return { alerts: list as Alert[], history };
+    return { alerts: (list as AlertV2[]).map(withCurrency), history };
   }
   const old = list as AlertV1[];
   // Version 1 alerts fired once: they keep that rule; their side is learnt from the next price.
-  const alerts = old.map((a): Alert => ({ ...a, rearm: { kind: "once" }, armed: null }));
+  const alerts = old.map((a): Alert =>
+    withCurrency({ ...a, rearm: { kind: "once" }, armed: null }),
+  );
   const history = old
     .filter((a) => a.state === "triggered" && a.triggeredAt !== null)
     .map((a): FiredAlert => ({
       alertId: a.id,
       symbol: a.symbol,
-      rule: describeCondition(a.condition),
+      rule: describeCondition(a.condition, undefined, guessQuote(a.symbol)),
       price: a.triggeredPrice ?? "",
       at: a.triggeredAt ?? 0,
       message: a.message ?? "",
@@ -97,7 +112,7 @@ export const useAlertsStore = create<AlertsState>()(
     (set, get) => ({
       alerts: [],
       history: [],
-      add: (symbol, condition, rearm = { kind: "once" }, price) => {
+      add: (symbol, condition, rearm = { kind: "once" }, price, currency) => {
         if (!/^[A-Z0-9]{2,20}$/.test(symbol)) return { field: "symbol", message: "Pick a market" };
         const error = validateCondition(condition) ?? validateRearm(rearm);
         if (error) return error;
@@ -106,6 +121,7 @@ export const useAlertsStore = create<AlertsState>()(
           id: newId(),
           symbol,
           condition,
+          currency: currency ?? guessQuote(symbol),
           rearm,
           state: "active",
           armed: holds === null ? null : !holds,
