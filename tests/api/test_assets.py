@@ -162,3 +162,19 @@ async def test_a_new_lease_holder_keeps_the_schedule_of_the_list_it_inherits(
             assert simulator.rest.calls["coingecko/coins/list"] == 2
             await wait_for(lambda: two.asset_store.updated_at != fetched, 10, "the new list")
             assert (await http_two.get("/api/assets")).json()["updatedAt"] > fetched
+
+
+async def test_an_svg_only_coin_is_served_as_our_own_png(
+    simulator: Simulator, tmp_path: Path
+) -> None:
+    """CoinGecko naming SVG logos: the browser still gets a PNG we rendered, never the SVG."""
+    simulator.rest.coingecko.set_data_fault("svg")
+    async with instance(simulator, None, tmp_path) as (_, http):
+        rows = {a["asset"]: a for a in (await loaded(http)).json()["assets"]}
+        assert rows["BTC"]["logo"] == "/api/logos/bitcoin"
+        logo = await http.get("/api/logos/bitcoin")
+    assert logo.status_code == 200 and logo.headers["content-type"] == "image/png"
+    assert b"<svg" not in logo.content
+    with Image.open(io.BytesIO(logo.content)) as image:
+        assert (image.format, image.size) == ("PNG", (64, 64))
+        assert image.convert("RGBA").getpixel((8, 32))[3] == 255  # the drawn disc, not empty

@@ -118,7 +118,7 @@ async def test_a_failure_with_nothing_yet_still_gives_every_row(
 
 @pytest.mark.parametrize(
     ("mode", "reason"),
-    [("huge_image", "logo_too_large"), ("not_image", "logo_not_image"), ("svg", "logo_svg")],
+    [("huge_image", "logo_too_large"), ("not_image", "logo_not_image")],
 )
 async def test_a_bad_logo_costs_only_the_logo(
     simulator: Simulator, tmp_path: Path, mode: str, reason: str
@@ -133,6 +133,19 @@ async def test_a_bad_logo_costs_only_the_logo(
     assert rows["BTC"].name == "Bitcoin" and rows["BTC"].market_cap is not None
     assert problems(reason, "image") == before + 2
     assert not any(store.has_logo(c) for c in ("bitcoin", "ethereum"))
+
+
+async def test_svg_logos_are_kept_as_pngs_we_rendered(simulator: Simulator, tmp_path: Path) -> None:
+    simulator.rest.coingecko.set_data_fault("svg")
+    store = AssetStore(None, tmp_path)
+    listing, retry = await source(simulator).collect(["BTC", "ETH"], store, False)
+    assert retry is None
+    assert [r.logo for r in by_asset(listing).values()] == [
+        "/api/logos/bitcoin",
+        "/api/logos/ethereum",
+    ]
+    png = (tmp_path / "bitcoin.png").read_bytes()
+    assert png.startswith(b"\x89PNG") and b"<svg" not in png
 
 
 async def test_logos_are_fetched_only_from_known_hosts(

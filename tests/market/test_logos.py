@@ -1,5 +1,6 @@
 """Logos are served only as PNGs we encoded ourselves: checked by Content-Type and by their
-first bytes, size-limited, decoded and re-encoded; SVG and anything else is refused."""
+first bytes, size-limited, decoded and re-encoded; an SVG is rendered (see test_logo_svg) and
+re-encoded the same way; anything else is refused."""
 
 from __future__ import annotations
 
@@ -28,6 +29,12 @@ def test_raster_logos_come_out_as_small_pngs(fmt: str, content_type: str) -> Non
         assert image.format == "PNG" and image.size == (64, 64) and image.mode == "RGBA"
 
 
+def test_an_svg_whatever_its_content_type_comes_out_as_a_png() -> None:
+    for content_type in ("image/svg+xml", "image/png", None):
+        png = sanitise(logo_svg("bitcoin", "btc"), content_type, 64)
+        assert sniff(png) == "PNG"
+
+
 def test_metadata_and_trailing_bytes_do_not_survive() -> None:
     """A polyglot (an image with a script appended, or text in its metadata) is re-encoded
     from its pixels: nothing but the picture comes out."""
@@ -42,8 +49,8 @@ def test_metadata_and_trailing_bytes_do_not_survive() -> None:
 @pytest.mark.parametrize(
     ("body", "content_type", "reason"),
     [
-        (logo_svg("bitcoin", "btc"), "image/svg+xml", "logo_svg"),
-        (logo_svg("bitcoin", "btc"), "image/png", "logo_svg"),  # an SVG whatever it says
+        (b"<svg><circle", "image/svg+xml", "logo_svg_malformed"),
+        (b"<?xml version='1.0'?><svg", "image/png", "logo_svg_malformed"),  # whatever it says
         (b"<html><body>denied</body></html>", "image/png", "logo_not_image"),
         (b"GIF89a" + b"\x00" * 40, "image/gif", "logo_undecodable"),
         (logo_png("bitcoin", "btc")[:60], "image/png", "logo_undecodable"),  # cut short

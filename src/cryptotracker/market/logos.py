@@ -3,8 +3,10 @@ accepted only when the Content-Type says image and the first bytes say PNG, JPEG
 then decoded and re-encoded by Pillow as a small PNG (which drops metadata, scripts hidden in
 the file and anything a browser could sniff as something else).
 
-SVG is refused, not sanitised: an SVG is a document that can carry script and external
-references, and rasterising it needs Cairo; CoinGecko serves PNGs for coins, so a refused SVG
+An SVG is never served (it is a document that can carry script and external references): it is
+checked and rendered to PNG by `logo_svg` (resvg, no system libraries), in a child process
+killed at a deadline (`logo_render`), and that PNG then takes the same Pillow path as any
+raster logo. A refused logo
 only costs that coin its logo (the page shows a neutral placeholder).
 """
 
@@ -20,6 +22,10 @@ from urllib.parse import urlsplit
 import httpx
 from PIL import Image, UnidentifiedImageError
 
+from cryptotracker.market import logo_svg
+from cryptotracker.market.logo_errors import LogoError as LogoError
+from cryptotracker.market.logo_render import render_isolated
+
 # Magic numbers of the formats we take (Content-Type alone is the sender's word).
 _MAGIC: Final = (
     (b"\x89PNG\r\n\x1a\n", "PNG"),
@@ -29,14 +35,9 @@ _MAGIC: Final = (
 )
 # A logo is small: a bigger canvas is a decompression bomb, not a coin.
 MAX_PIXELS: Final = 4096 * 4096
-
-
-class LogoError(ValueError):
-    """A logo we will not serve; `reason` labels the metric."""
-
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(f"{reason}: {detail}")
-        self.reason = reason
+# Rendering a checked logo takes milliseconds (plus the child's start); a hostile one must not
+# hold a fetch for long.
+RENDER_TIMEOUT_S: Final = 5.0
 
 
 def sniff(content: bytes) -> str | None:
@@ -58,7 +59,8 @@ def sanitise(content: bytes, content_type: str | None, size: int) -> bytes:
     """The logo as a PNG of at most `size` x `size` pixels, or `LogoError`."""
     kind = (content_type or "").split(";")[0].strip().lower()
     if _looks_like_svg(kind, content):
-        raise LogoError("logo_svg", "SVG logos are not served")
+        # Rendered to PNG bytes of our own, then re-encoded like any raster logo below.
+        content, kind = logo_svg.rasterise(content, size), "image/png"
     if not kind.startswith("image/"):
         raise LogoError("logo_content_type", f"Content-Type {kind or 'missing'}")
     fmt = sniff(content)
@@ -84,7 +86,12 @@ def sanitise(content: bytes, content_type: str | None, size: int) -> bytes:
 
 
 async def fetch_logo(
-    client: httpx.AsyncClient, url: str, max_bytes: int, size: int, hosts: Collection[str]
+    client: httpx.AsyncClient,
+    url: str,
+    max_bytes: int,
+    size: int,
+    hosts: Collection[str],
+    render_timeout: float = RENDER_TIMEOUT_S,
 ) -> bytes:
     """GET `url` (http or https, on one of `hosts`: the source names the URL, and we must not
     fetch whatever it names, an internal address included), read at most `max_bytes` (no
@@ -107,5 +114,9 @@ async def fetch_logo(
             content_type = response.headers.get("Content-Type")
     except httpx.HTTPError as exc:
         raise LogoError("logo_fetch_failed", f"{type(exc).__name__}: {exc}") from exc
+    content = bytes(body)
+    if _looks_like_svg((content_type or "").lower(), content):
+        content = await render_isolated(content, size, render_timeout)
+        content_type = "image/png"
     # Decoding and encoding take milliseconds each: off the event loop.
-    return await asyncio.to_thread(sanitise, bytes(body), content_type, size)
+    return await asyncio.to_thread(sanitise, content, content_type, size)
