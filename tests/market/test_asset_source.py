@@ -118,7 +118,11 @@ async def test_a_failure_with_nothing_yet_still_gives_every_row(
 
 @pytest.mark.parametrize(
     ("mode", "reason"),
-    [("huge_image", "logo_too_large"), ("not_image", "logo_not_image")],
+    [
+        ("huge_image", "logo_too_large"),
+        ("not_image", "logo_not_image"),
+        ("svg_hostile", "logo_svg_external"),
+    ],
 )
 async def test_a_bad_logo_costs_only_the_logo(
     simulator: Simulator, tmp_path: Path, mode: str, reason: str

@@ -94,6 +94,18 @@ def test_local_references_and_gradients_still_render() -> None:
     assert pixels(sanitise(body, "image/svg+xml", 64)).getpixel((32, 32))[:3] == (255, 0, 0)
 
 
+def test_a_use_chain_that_multiplies_its_elements_is_refused() -> None:
+    """The SVG form of billion laughs: nine levels of ten `<use>` each, a billion circles.
+    resvg stops at its node limit (and the child that renders it has a memory limit)."""
+    levels = "".join(
+        f'<g id="u{i}">' + f'<use href="#u{i - 1}"/>' * 10 + "</g>" for i in range(1, 10)
+    )
+    bomb = svg(f'<defs><circle id="u0" r="1"/>{levels}</defs><use href="#u9"/>')
+    with pytest.raises(LogoError) as caught:
+        rasterise(bomb, 64)
+    assert caught.value.reason == "logo_svg_malformed"
+
+
 def test_entity_expansion_is_refused_before_any_parser_sees_it() -> None:
     laughs = '<!ENTITY l0 "lol">' + "".join(
         f'<!ENTITY l{i} "{f"&l{i - 1};" * 10}">' for i in range(1, 10)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import resource
 import sys
 
 from cryptotracker.market.logo_errors import LogoError
@@ -36,11 +37,17 @@ async def render_isolated(content: bytes, size: int, timeout: float) -> bytes:
         reason, _, detail = err.decode("utf-8", "replace").strip().partition("\t")
         if not reason.startswith("logo_svg_"):  # a crash, not a refusal
             reason, detail = "logo_svg_malformed", f"renderer exited {child.returncode}"
-        raise LogoError(reason, detail[:200])
+        raise LogoError(reason, detail.removeprefix(f"{reason}: ")[:200])
     return out
 
 
+# A checked SVG renders in tens of megabytes; a `<use>` chain that multiplies its elements
+# must fail here (an allocation failure ends the child) rather than swap the host.
+MEMORY_LIMIT_BYTES = 1024 * 1024 * 1024
+
+
 def main() -> int:
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT_BYTES, MEMORY_LIMIT_BYTES))
     try:
         png = rasterise(sys.stdin.buffer.read(), int(sys.argv[1]))
     except LogoError as exc:

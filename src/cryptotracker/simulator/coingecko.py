@@ -7,7 +7,8 @@ Some tickers are shared, as on CoinGecko: every seventh coin has a bridged copy 
 symbol and a thousandth of its market cap, listed after the real coins. Data faults on demand
 (`/sim/fault?kind=coingecko_data&mode=...`): `nulls` (every optional figure null, names
 missing), `huge_image` (a logo of 2 MB), `not_image` (HTML sent as image/png), `svg` (the
-markets name the SVG logos). A pure function of the request; the server moves the bytes.
+markets name the SVG logos), `svg_hostile` (they name SVG logos that draw a local file and a URL
+through `<image href>`). A pure function of the request; the server moves the bytes.
 """
 
 from __future__ import annotations
@@ -30,7 +31,12 @@ from cryptotracker.simulator.quotes import market_fiat, per_usdt
 from cryptotracker.simulator.reply import Reply, json_reply
 
 IMAGES_PREFIX: Final = "/coingecko/images/"
-DATA_FAULTS: Final = ("nulls", "huge_image", "not_image", "svg")
+# What a hostile SVG logo would make a renderer read: a local file and a third-party URL.
+HOSTILE_SVG_TAIL: Final = (
+    b'<image href="/etc/hostname" width="128" height="128"/>'
+    b'<image href="http://127.0.0.1:9/track.png" width="1" height="1"/></svg>'
+)
+DATA_FAULTS: Final = ("nulls", "huge_image", "not_image", "svg", "svg_hostile")
 DECOY_EVERY: Final = 7
 BRIDGED_PRICE: Final = 0.97
 HUGE_IMAGE_BYTES: Final = 2 * 1024 * 1024
@@ -162,7 +168,7 @@ class CoinGeckoSim:
             symbol=coin.symbol,
             name=coin.name,
             image=f"{self.base_url}{IMAGES_PREFIX}{coin.id}."
-            + ("svg" if "svg" in self.data_faults else "png"),
+            + ("svg" if self.data_faults & {"svg", "svg_hostile"} else "png"),
             market_cap=round(supply * price),
             market_cap_change_24h=round(supply * row["price_change_24h"], 2),
             market_cap_change_percentage_24h=row["price_change_percentage_24h"],
@@ -246,7 +252,10 @@ class CoinGeckoSim:
             body = b"<html><body>Access denied</body></html>"
             return Reply(200, body, [("Content-Type", "image/png")])
         if ext == "svg":
-            return Reply(200, logo_svg(coin.id, coin.symbol), [("Content-Type", "image/svg+xml")])
+            svg = logo_svg(coin.id, coin.symbol)
+            if "svg_hostile" in self.data_faults:
+                svg = svg.replace(b"</svg>", HOSTILE_SVG_TAIL)
+            return Reply(200, svg, [("Content-Type", "image/svg+xml")])
         png = logo_png(coin.id, coin.symbol)
         if "huge_image" in self.data_faults:
             png += bytes(HUGE_IMAGE_BYTES)
