@@ -72,6 +72,7 @@ def test_an_external_image_is_neither_fetched_nor_read(tmp_path: Path) -> None:
         (b"<svg xmlns='http://www.w3.org/2000/svg'>\xff\xfe</svg>", "logo_svg_malformed"),
         (svg("", 'viewBox="0 0 a b"'), "logo_svg_malformed"),
         (svg('<rect style="fill: url(https://evil.example/p.svg#x)"/>'), "logo_svg_external"),
+        (svg("<rect style=\"fill: url('https://evil.example/p.svg#x')\"/>"), "logo_svg_external"),
         (svg("<style>@import 'https://evil.example/a.css';</style>"), "logo_svg_external"),
         (svg('<use href="other.svg#x"/>'), "logo_svg_external"),
         (svg("", 'viewBox="0 0 1e9 1e9"'), "logo_svg_too_large"),
@@ -90,6 +91,7 @@ def test_local_references_and_gradients_still_render() -> None:
         '<defs><linearGradient id="g"><stop offset="0" stop-color="red"/></linearGradient>'
         '<circle id="c" cx="32" cy="32" r="30"/></defs>'
         '<use href="#c" fill="url(#g)"/>'
+        "<use href='#c' style='fill: url( \"#g\" )'/>"
     )
     assert pixels(sanitise(body, "image/svg+xml", 64)).getpixel((32, 32))[:3] == (255, 0, 0)
 

@@ -28,8 +28,9 @@ _SVG_NS: Final = "{http://www.w3.org/2000/svg}"
 MAX_EXTENT: Final = 10_000.0
 _DECLARATION: Final = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 _NUMBER: Final = re.compile(r"\s*([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*(%|[a-z]*)\s*$")
-# `url(` followed by anything but a local fragment, or an import of another stylesheet.
-_EXTERNAL_CSS: Final = re.compile(r"url\(\s*['\"]?\s*(?!#)|@import", re.IGNORECASE)
+# `url(` followed by anything but a local fragment, or an import of another stylesheet
+# (possessive quantifiers: backtracking over the quote or spaces must not skip the check).
+_EXTERNAL_CSS: Final = re.compile(r"url\(\s*+['\"]?+\s*+(?!#)|@import", re.IGNORECASE)
 
 
 def _local_name(name: str) -> str:
