@@ -75,6 +75,7 @@ def test_an_external_image_is_neither_fetched_nor_read(tmp_path: Path) -> None:
         (svg("<rect style=\"fill: url('https://evil.example/p.svg#x')\"/>"), "logo_svg_external"),
         (svg("<style>@import 'https://evil.example/a.css';</style>"), "logo_svg_external"),
         (svg('<use href="other.svg#x"/>'), "logo_svg_external"),
+        (b'<?xml-stylesheet href="https://evil.example/a.css"?>' + svg(""), "logo_svg_unsafe"),
         (svg("", 'viewBox="0 0 1e9 1e9"'), "logo_svg_too_large"),
         (svg("", 'width="100000" height="10"'), "logo_svg_too_large"),
         (svg("", 'width="1e308mm" height="1"'), "logo_svg_too_large"),

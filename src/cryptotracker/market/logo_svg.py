@@ -5,7 +5,8 @@ resvg renders without running scripts and never fetches over the network, but it
 local files named by `<image href>` (relative to a resources directory, or absolute). So
 before rendering we refuse what could make it read anything or work without bound:
 - a DOCTYPE or entity declaration (nothing in a logo needs one; entity expansion is the
-  billion-laughs bomb, and the refusal happens before any XML parser sees them);
+  billion-laughs bomb, and the refusal happens before any XML parser sees them), and an
+  `<?xml-stylesheet?>` instruction;
 - any `href` that is not a fragment in this document (`#id`), and any CSS `url(...)` or
   `@import` that is not a fragment;
 - a width, height or viewBox beyond `MAX_EXTENT` (the renderer sizes intermediate canvases,
@@ -26,7 +27,8 @@ from cryptotracker.market.logo_errors import LogoError
 _SVG_NS: Final = "{http://www.w3.org/2000/svg}"
 # A logo is drawn in at most a few thousand user units; more is a resource bomb, not a coin.
 MAX_EXTENT: Final = 10_000.0
-_DECLARATION: Final = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
+# Declarations (entity expansion) and stylesheet instructions (a fetch) have no place in a logo.
+_DECLARATION: Final = re.compile(rb"<!\s*(DOCTYPE|ENTITY)|<\?\s*xml-stylesheet", re.IGNORECASE)
 _NUMBER: Final = re.compile(r"\s*([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*(%|[a-z]*)\s*$")
 # `url(` followed by anything but a local fragment, or an import of another stylesheet
 # (possessive quantifiers: backtracking over the quote or spaces must not skip the check).
@@ -90,7 +92,7 @@ def _refuse_external(root: ET.Element) -> None:
 def rasterise(content: bytes, size: int) -> bytes:
     """The SVG rendered as PNG bytes at `size` pixels on its longer side, or `LogoError`."""
     if _DECLARATION.search(content):
-        raise LogoError("logo_svg_unsafe", "DOCTYPE or ENTITY declaration")
+        raise LogoError("logo_svg_unsafe", "DOCTYPE, ENTITY or xml-stylesheet")
     try:
         text = content.decode("utf-8")
         root = ET.fromstring(text)
