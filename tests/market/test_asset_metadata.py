@@ -61,7 +61,7 @@ def test_the_documented_markets_row_becomes_our_asset_row() -> None:
         change1h="0.19",
         change7d="1.87",
         change30d="11.89",
-        sparkline7d=[68904.2, 69012.5, 68750.1, 69350.1, 69981.0, 70187.0],
+        sparkline7d=[68904.0, 69012.0, 68750.0, 69350.0, 69981.0, 70187.0],  # 5 digits
     )
     assert (
         market.image == "https://assets.coingecko.com/coins/images/1/large/bitcoin.png?1696501400"
@@ -230,4 +230,9 @@ def test_sparklines_are_thinned_evenly_keeping_both_ends() -> None:
     thinned = thin(prices, 84)
     assert len(thinned) == 84 and thinned[0] == 0.0 and thinned[-1] == 167.0
     assert thinned == sorted(thinned)
-    assert thin([1.23456789], 84) == [1.23457]
+    assert thin([1.23456789], 84) == [1.2346]
+
+
+def test_sparkline_prices_keep_five_significant_digits_at_any_magnitude() -> None:
+    prices = [0.000123456789, 0.99987654, 1.0000432, 43210.987, 98765432.1]
+    assert thin(prices, 84) == [0.00012346, 0.99988, 1.0, 43211.0, 98765000.0]

@@ -56,7 +56,8 @@ async def test_tracked_tickers_get_names_figures_sparklines_and_our_logo_urls(
     btc, eth = rows["BTC"], rows["ETH"]
     assert (btc.id, btc.name, btc.rank, btc.max_supply) == ("bitcoin", "Bitcoin", 1, "21000000")
     assert btc.logo == "/api/logos/bitcoin" and store.has_logo("bitcoin")
-    assert len(btc.sparkline7d) == 84 and btc.market_cap is not None
+    assert len(btc.sparkline7d) == Settings().asset_sparkline_points == 48
+    assert btc.market_cap is not None
     assert all(x is not None for x in (btc.change1h, btc.change7d, btc.change30d))
     # ETH is shared with a bridged copy (a thousandth of the cap): the real one wins.
     assert eth.id == "ethereum" and eth.name == "Ethereum"

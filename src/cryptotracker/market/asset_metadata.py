@@ -226,12 +226,13 @@ def choose(candidates: Iterable[tuple[str, Decimal | None]]) -> str:
 
 
 def thin(prices: Sequence[float], points: int) -> list[float]:
-    """At most `points` of `prices`, evenly spaced, first and last kept; 6 significant
-    digits (a sparkline is a few dozen pixels tall)."""
+    """At most `points` of `prices`, evenly spaced, first and last kept; 5 significant
+    digits: a sparkline is 28 px tall, and each further digit costs /api/assets (the markets
+    page's largest answer) about a sixth of its gzipped size."""
     if len(prices) > points >= 2:
         step = (len(prices) - 1) / (points - 1)
         prices = [prices[round(i * step)] for i in range(points)]
-    return [float(f"{p:.6g}") for p in prices]
+    return [float(f"{p:.5g}") for p in prices]
 
 
 def asset_info(
