@@ -5,7 +5,7 @@ import { gzipSync } from "node:zlib";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
-const BUDGET_KB = 200;
+const BUDGET_KB = 150;
 const dist = resolve(dirname(fileURLToPath(import.meta.url)), "../dist");
 const html = await readFile(resolve(dist, "index.html"), "utf8");
 const assets = [...html.matchAll(/(?:src|href)="\/(assets\/[^"]+\.(?:js|css))"/g)].map((m) => m[1]);
