@@ -80,8 +80,8 @@ typecheck: install-py
 pytest: install-py install-tools
 	$(BIN)/pytest
 
-webtest: install-web
-	cd web && npm run --silent check
+webtest: web
+	cd web && npm run --silent check && npm run --silent size
 
 # The official Socket.IO protocol test suite (../shared/conformance, run from there) against our
 # Engine.IO/Socket.IO layer on :3000. Skips with one line where ../shared is absent.
