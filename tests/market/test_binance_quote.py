@@ -3,6 +3,9 @@ newest aggregate trade from REST, within the feed's weight budget."""
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 import pytest
 
 from cryptotracker.market.binance import BinanceProvider
@@ -80,9 +83,15 @@ async def test_the_provider_quotes_a_market_from_rest_within_its_budget(
     provider = BinanceProvider(
         Settings(**FAST), RecordingSink(), ws_url=sim.ws_url, rest_url=sim.rest_url
     )
-    before = provider.weight.used
-    quote = await provider.quote("BTCUSDT")
-    assert provider.weight.used - before == 6  # bookTicker 2 + aggTrades 4
+    # A simulator just started may not have traded BTCUSDT yet: ask until it has.
+    deadline = time.monotonic() + 5
+    while True:
+        before = provider.weight.used
+        quote = await provider.quote("BTCUSDT")
+        assert provider.weight.used - before == 6  # bookTicker 2 + aggTrades 4
+        if quote["lastTradeTime"] is not None or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.05)
     assert quote["symbol"] == "BTCUSDT" and quote["source"] == "binance"
     assert quote["bid"] is not None and quote["ask"] is not None
     assert float(quote["bid"]) < float(quote["ask"])
